@@ -1,0 +1,275 @@
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::support::{Check, checked, created, patched};
+use crate::{
+    app::AppState,
+    db::{self, Sluggable, companies::CompanyFilter, list::{Page, PageRequest}},
+    domain::{
+        company::{Company, CompanyDraft, CompanyKind, parse_country},
+        id_or_slug::IdOrSlug,
+        moves::Move,
+        partial_date::PartialDate,
+        slug::Slug,
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, ApiQuery, Editor},
+    openapi::{DeleteErrors, ListErrors, ReadErrors, WriteErrors},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_companies, create_company))
+        .routes(routes!(get_company, update_company, delete_company))
+        .routes(routes!(company_moves))
+}
+
+/// A company as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyInput {
+    #[schema(required = true, example = "Google DeepMind")]
+    pub name: Option<String>,
+    /// Generated from the name when absent.
+    #[schema(example = "google-deepmind")]
+    pub slug: Option<String>,
+    #[schema(required = true, value_type = Option<CompanyKind>)]
+    pub kind: Option<String>,
+    /// Id or slug of the parent company.
+    #[schema(example = "google")]
+    pub parent: Option<String>,
+    pub aliases: Option<Vec<String>>,
+    /// ISO 3166-1 alpha-2 code.
+    #[schema(example = "GB")]
+    pub country: Option<String>,
+    #[schema(example = "https://deepmind.google")]
+    pub website: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(example = "2010")]
+    pub founded_on: Option<String>,
+}
+
+impl CompanyInput {
+    pub fn validate(self) -> ApiResult<CompanyDraft> {
+        let mut check = Check::default();
+        let name = check.require("name", self.name, |n| text::name(&n, 200));
+        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
+        let kind = check.require("kind", self.kind, |k| CompanyKind::parse(&k));
+        let parent = check.optional("parent", self.parent, |p| IdOrSlug::parse(&p));
+        let aliases = check.optional("aliases", self.aliases, |a| text::name_list(&a, 50, 200));
+        let country = check.optional("country", self.country, |c| parse_country(&c));
+        let website = check.optional("website", self.website, |w| text::http_url(&w));
+        let founded = check.optional("founded_on", self.founded_on, |d| PartialDate::parse(&d));
+        check.finish()?;
+        Ok(CompanyDraft {
+            slug,
+            name: checked(name),
+            kind: checked(kind),
+            parent,
+            aliases: aliases.unwrap_or_default(),
+            country,
+            website,
+            founded,
+        })
+    }
+}
+
+impl From<&Company> for CompanyInput {
+    fn from(company: &Company) -> Self {
+        Self {
+            name: Some(company.name.clone()),
+            slug: Some(company.slug.clone()),
+            kind: Some(company.kind.as_str().to_owned()),
+            parent: company.parent.as_ref().map(|p| p.id.to_string()),
+            aliases: Some(company.aliases.clone()),
+            country: company.country.clone(),
+            website: company.website.clone(),
+            founded_on: PartialDate::from_stored(company.founded_on, company.founded_precision).map(|d| d.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompanyListParams {
+    /// Prefix of a word of the name or an alias; case- and accent-insensitive.
+    q: Option<String>,
+    #[param(value_type = Option<CompanyKind>)]
+    kind: Option<String>,
+    /// ISO 3166-1 alpha-2 code.
+    country: Option<String>,
+    /// Id or slug of the parent company: lists its subsidiaries.
+    parent: Option<String>,
+    /// `name` (default), `-name`, `created_at` or `-created_at`.
+    sort: Option<String>,
+    /// Rows per page, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Adds `total`, the number of rows matching the filters.
+    include_total: Option<bool>,
+}
+
+/// Lists live companies.
+#[utoipa::path(get, path = "/companies", tag = "companies", params(CompanyListParams),
+    responses((status = 200, description = "One page of companies", body = Page<Company>), ListErrors))]
+async fn list_companies(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<CompanyListParams>,
+) -> ApiResult<Json<Page<Company>>> {
+    let page = PageRequest::new(
+        &db::companies::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let mut check = Check::default();
+    let kind = check.optional("kind", params.kind, |k| CompanyKind::parse(&k));
+    let country = check.optional("country", params.country, |c| parse_country(&c));
+    let parent = check.optional("parent", params.parent, |p| IdOrSlug::parse(&p));
+    check.finish_query()?;
+    let parent = match parent {
+        None => None,
+        Some(key) => Some(super::resolve_filter(&state, Sluggable::Companies, "parent", &key).await?),
+    };
+    let filter = CompanyFilter {
+        q: params.q,
+        kind: kind.map(|k| k.as_str().to_owned()),
+        country,
+        parent,
+    };
+    Ok(Json(db::companies::list(&state.pool, &filter, &page).await?))
+}
+
+/// Creates a company.
+#[utoipa::path(post, path = "/companies", tag = "companies", request_body = CompanyInput,
+    security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = Company,
+        headers(("Location" = String, description = "URL of the new company"))), WriteErrors))]
+async fn create_company(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    ApiJson(input): ApiJson<CompanyInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let mut tx = state.pool.begin().await?;
+    let company = db::companies::create(&mut tx, &actor, draft).await?;
+    tx.commit().await?;
+    Ok(created(format!("/v1/companies/{}", company.id), company))
+}
+
+/// One company, by id or slug.
+#[utoipa::path(get, path = "/companies/{id}", tag = "companies",
+    params(("id" = String, Path, description = "Id or slug")),
+    responses((status = 200, description = "The company", body = Company), ReadErrors))]
+async fn get_company(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Company>> {
+    let key = super::path_key("company", &key)?;
+    let mut conn = state.pool.acquire().await?;
+    let company = db::companies::get(&mut conn, &key).await?;
+    company.map(Json).ok_or_else(|| ApiError::not_found("company", &key))
+}
+
+/// Changes a company with a JSON merge patch (RFC 7396): fields present are set, `null` clears.
+#[utoipa::path(patch, path = "/companies/{id}", tag = "companies",
+    params(("id" = String, Path, description = "Id or slug")),
+    request_body(content = CompanyInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed company", body = Company), WriteErrors))]
+async fn update_company(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Company>> {
+    let key = super::path_key("company", &key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::companies::get_for_update(&mut tx, &key).await?;
+    let draft = patched(&CompanyInput::from(&before), &patch)?.validate()?;
+    let after = db::companies::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// Deletes a company (softly: it leaves lists, its history stays).
+#[utoipa::path(delete, path = "/companies/{id}", tag = "companies",
+    params(("id" = String, Path, description = "Id or slug")),
+    security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_company(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+) -> ApiResult<StatusCode> {
+    let key = super::path_key("company", &key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::companies::get_for_update(&mut tx, &key).await?;
+    db::companies::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Moves that arrive at the company.
+    In,
+    /// Moves that leave it.
+    Out,
+    /// Both.
+    #[default]
+    Any,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompanyMovesParams {
+    /// `in`, `out` or `any` (default).
+    direction: Option<Direction>,
+    /// `-effective_on` (default), `effective_on`, `-created_at` or `created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// The moves into and out of a company.
+#[utoipa::path(get, path = "/companies/{id}/moves", tag = "companies",
+    params(("id" = String, Path, description = "Id or slug"), CompanyMovesParams),
+    responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors, ReadErrors))]
+async fn company_moves(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<CompanyMovesParams>,
+) -> ApiResult<Json<Page<Move>>> {
+    let key = super::path_key("company", &key)?;
+    let page = PageRequest::new(
+        &db::moves::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let company = db::resolve(&state.pool, Sluggable::Companies, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("company", &key))?;
+    let mut filter = db::moves::MoveFilter::default();
+    match params.direction.unwrap_or_default() {
+        Direction::In => filter.to = Some(company),
+        Direction::Out => filter.from = Some(company),
+        Direction::Any => filter.company = Some(company),
+    }
+    Ok(Json(db::moves::list(&state.pool, &filter, &page).await?))
+}

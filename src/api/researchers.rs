@@ -1,0 +1,197 @@
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::support::{Check, checked, created, patched};
+use crate::{
+    app::AppState,
+    db::{self, Sluggable, list::{Page, PageRequest}, researchers::ResearcherFilter},
+    domain::{
+        id_or_slug::IdOrSlug,
+        researcher::{Researcher, ResearcherDraft, parse_openalex_id, parse_orcid},
+        slug::Slug,
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, ApiQuery, Editor},
+    openapi::{DeleteErrors, ListErrors, ReadErrors, WriteErrors},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_researchers, create_researcher))
+        .routes(routes!(get_researcher, update_researcher, delete_researcher))
+}
+
+/// A researcher as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResearcherInput {
+    #[schema(required = true, example = "Michal Valko")]
+    pub name: Option<String>,
+    /// Generated from the name when absent (`michal-valko`, then `michal-valko-2`, …).
+    pub slug: Option<String>,
+    /// Other spellings, including misspellings seen in the press.
+    #[schema(example = json!(["Michal Balko"]))]
+    pub aliases: Option<Vec<String>>,
+    /// ORCID iD; the `https://orcid.org/` form is accepted.
+    pub orcid: Option<String>,
+    /// OpenAlex author id (`A…`).
+    pub openalex_id: Option<String>,
+    pub homepage: Option<String>,
+    #[schema(example = json!(["reinforcement learning"]))]
+    pub topics: Option<Vec<String>>,
+}
+
+impl ResearcherInput {
+    pub fn validate(self) -> ApiResult<ResearcherDraft> {
+        let mut check = Check::default();
+        let name = check.require("name", self.name, |n| text::name(&n, 200));
+        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
+        let aliases = check.optional("aliases", self.aliases, |a| text::name_list(&a, 50, 200));
+        let orcid = check.optional("orcid", self.orcid, |o| parse_orcid(&o));
+        let openalex_id = check.optional("openalex_id", self.openalex_id, |o| parse_openalex_id(&o));
+        let homepage = check.optional("homepage", self.homepage, |h| text::http_url(&h));
+        let topics = check.optional("topics", self.topics, |t| text::name_list(&t, 50, 100));
+        check.finish()?;
+        Ok(ResearcherDraft {
+            slug,
+            name: checked(name),
+            aliases: aliases.unwrap_or_default(),
+            orcid,
+            openalex_id,
+            homepage,
+            topics: topics.unwrap_or_default(),
+        })
+    }
+}
+
+impl From<&Researcher> for ResearcherInput {
+    fn from(r: &Researcher) -> Self {
+        Self {
+            name: Some(r.name.clone()),
+            slug: Some(r.slug.clone()),
+            aliases: Some(r.aliases.clone()),
+            orcid: r.orcid.clone(),
+            openalex_id: r.openalex_id.clone(),
+            homepage: r.homepage.clone(),
+            topics: Some(r.topics.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ResearcherListParams {
+    /// Prefix of a word of the name or an alias; case- and accent-insensitive (`balko`).
+    q: Option<String>,
+    /// Researchers with this topic.
+    topic: Option<String>,
+    /// Id or slug of a company: researchers whose current company it is.
+    company: Option<String>,
+    /// `name` (default), `-name`, `created_at` or `-created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// Lists live researchers.
+#[utoipa::path(get, path = "/researchers", tag = "researchers", params(ResearcherListParams),
+    responses((status = 200, description = "One page of researchers", body = Page<Researcher>), ListErrors))]
+async fn list_researchers(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ResearcherListParams>,
+) -> ApiResult<Json<Page<Researcher>>> {
+    let page = PageRequest::new(
+        &db::researchers::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let mut check = Check::default();
+    let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
+    check.finish_query()?;
+    let company = match company {
+        None => None,
+        Some(key) => Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?),
+    };
+    let filter = ResearcherFilter { q: params.q, topic: params.topic, company };
+    Ok(Json(db::researchers::list(&state.pool, &filter, &page).await?))
+}
+
+/// Creates a researcher.
+#[utoipa::path(post, path = "/researchers", tag = "researchers", request_body = ResearcherInput,
+    security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = Researcher,
+        headers(("Location" = String, description = "URL of the new researcher"))), WriteErrors))]
+async fn create_researcher(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    ApiJson(input): ApiJson<ResearcherInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let mut tx = state.pool.begin().await?;
+    let researcher = db::researchers::create(&mut tx, &actor, draft).await?;
+    tx.commit().await?;
+    Ok(created(format!("/v1/researchers/{}", researcher.id), researcher))
+}
+
+/// One researcher, by id or slug, with the current company.
+#[utoipa::path(get, path = "/researchers/{id}", tag = "researchers",
+    params(("id" = String, Path, description = "Id or slug")),
+    responses((status = 200, description = "The researcher", body = Researcher), ReadErrors))]
+async fn get_researcher(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Researcher>> {
+    let key = super::path_key("researcher", &key)?;
+    let mut conn = state.pool.acquire().await?;
+    let researcher = db::researchers::get(&mut conn, &key).await?;
+    researcher.map(Json).ok_or_else(|| ApiError::not_found("researcher", &key))
+}
+
+/// Changes a researcher with a JSON merge patch (RFC 7396).
+#[utoipa::path(patch, path = "/researchers/{id}", tag = "researchers",
+    params(("id" = String, Path, description = "Id or slug")),
+    request_body(content = ResearcherInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed researcher", body = Researcher), WriteErrors))]
+async fn update_researcher(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Researcher>> {
+    let key = super::path_key("researcher", &key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::researchers::get_for_update(&mut tx, &key).await?;
+    let draft = patched(&ResearcherInput::from(&before), &patch)?.validate()?;
+    let after = db::researchers::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// Deletes a researcher (softly); refused while the researcher has moves.
+#[utoipa::path(delete, path = "/researchers/{id}", tag = "researchers",
+    params(("id" = String, Path, description = "Id or slug")),
+    security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_researcher(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+) -> ApiResult<StatusCode> {
+    let key = super::path_key("researcher", &key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::researchers::get_for_update(&mut tx, &key).await?;
+    db::researchers::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,198 @@
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::support::{Check, created, patched};
+use crate::{
+    app::AppState,
+    db::{self, list::{Page, PageRequest}, sources::SourceFilter},
+    domain::{
+        partial_date::PartialDate,
+        source::{Source, SourceDraft, parse_language},
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, ApiQuery, Editor},
+    openapi::{DeleteErrors, ListErrors, ReadErrors, WriteErrors},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_sources, create_source))
+        .routes(routes!(get_source, update_source, delete_source))
+}
+
+/// A source as written. At least one of `url`, `publisher` and `title` is needed; a press
+/// report relayed second-hand may have no URL.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInput {
+    pub url: Option<String>,
+    #[schema(example = "The Information")]
+    pub publisher: Option<String>,
+    pub title: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(example = "2024-03")]
+    pub published_on: Option<String>,
+    /// BCP 47 language tag.
+    #[schema(example = "en")]
+    pub language: Option<String>,
+}
+
+impl SourceInput {
+    pub fn validate(self) -> ApiResult<SourceDraft> {
+        let mut check = Check::default();
+        let url = check.optional("url", self.url, |u| text::http_url(&u));
+        let publisher = check.optional("publisher", self.publisher, |p| text::name(&p, 200));
+        let title = check.optional("title", self.title, |t| text::name(&t, 500));
+        let published = check.optional("published_on", self.published_on, |d| PartialDate::parse(&d));
+        let language = check.optional("language", self.language, |l| parse_language(&l));
+        if url.is_none() && publisher.is_none() && title.is_none() {
+            check.error("url", "a source needs at least one of `url`, `publisher` and `title`");
+        }
+        check.finish()?;
+        Ok(SourceDraft { url, publisher, title, published, language })
+    }
+}
+
+impl From<&Source> for SourceInput {
+    fn from(s: &Source) -> Self {
+        Self {
+            url: s.url.clone(),
+            publisher: s.publisher.clone(),
+            title: s.title.clone(),
+            published_on: PartialDate::from_stored(s.published_on, s.published_precision).map(|d| d.to_string()),
+            language: s.language.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SourceListParams {
+    /// Prefix of a word of the title or publisher; case- and accent-insensitive.
+    q: Option<String>,
+    /// Publisher, case-insensitive.
+    publisher: Option<String>,
+    /// Published on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    since: Option<String>,
+    /// Published on or before, inclusive of the whole period (`2024` = until 2024-12-31).
+    until: Option<String>,
+    /// `-created_at` (default) or `created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// Lists live sources.
+#[utoipa::path(get, path = "/sources", tag = "sources", params(SourceListParams),
+    responses((status = 200, description = "One page of sources", body = Page<Source>), ListErrors))]
+async fn list_sources(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SourceListParams>,
+) -> ApiResult<Json<Page<Source>>> {
+    let page = PageRequest::new(
+        &db::sources::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let mut check = Check::default();
+    let since = check.optional("since", params.since, |d| PartialDate::parse(&d));
+    let until = check.optional("until", params.until, |d| PartialDate::parse(&d));
+    if let (Some(since), Some(until)) = (since, until)
+        && since.start > until.end()
+    {
+        check.error("since", "must not be after `until`");
+    }
+    check.finish_query()?;
+    let filter = SourceFilter {
+        q: params.q,
+        publisher: params.publisher,
+        since: since.map(|d| d.start),
+        until: until.map(|d| d.end()),
+    };
+    Ok(Json(db::sources::list(&state.pool, &filter, &page).await?))
+}
+
+/// Creates a source.
+#[utoipa::path(post, path = "/sources", tag = "sources", request_body = SourceInput,
+    security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = Source,
+        headers(("Location" = String, description = "URL of the new source"))), WriteErrors))]
+async fn create_source(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    ApiJson(input): ApiJson<SourceInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let mut tx = state.pool.begin().await?;
+    let source = db::sources::create(&mut tx, &actor, draft).await?;
+    tx.commit().await?;
+    Ok(created(format!("/v1/sources/{}", source.id), source))
+}
+
+fn source_id(text: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| ApiError::not_found("source", text))
+}
+
+/// One source.
+#[utoipa::path(get, path = "/sources/{id}", tag = "sources",
+    params(("id" = Uuid, Path, description = "Id")),
+    responses((status = 200, description = "The source", body = Source), ReadErrors))]
+async fn get_source(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Source>> {
+    let id = source_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let source = db::sources::get(&mut conn, id).await?;
+    source.map(Json).ok_or_else(|| ApiError::not_found("source", id))
+}
+
+/// Changes a source with a JSON merge patch (RFC 7396).
+#[utoipa::path(patch, path = "/sources/{id}", tag = "sources",
+    params(("id" = Uuid, Path, description = "Id")),
+    request_body(content = SourceInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed source", body = Source), WriteErrors))]
+async fn update_source(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Source>> {
+    let id = source_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::sources::get_for_update(&mut tx, id).await?;
+    let draft = patched(&SourceInput::from(&before), &patch)?.validate()?;
+    let after = db::sources::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// Deletes a source (softly); refused while moves cite it.
+#[utoipa::path(delete, path = "/sources/{id}", tag = "sources",
+    params(("id" = Uuid, Path, description = "Id")),
+    security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_source(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = source_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::sources::get_for_update(&mut tx, id).await?;
+    db::sources::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,135 @@
+//! Small pieces every resource uses: collecting field errors, merge patches, 201 responses.
+
+use axum::{
+    Json,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult, FieldError};
+
+/// Collects every bad field of a request so the client hears about all of them at once.
+#[derive(Debug, Default)]
+pub struct Check {
+    errors: Vec<FieldError>,
+}
+
+impl Check {
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    pub fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
+        if value.is_none() {
+            self.error(field, "is required");
+        }
+        value
+    }
+
+    pub fn result<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|message| self.error(field, message)).ok()
+    }
+
+    /// Parses an optional value; an absent one is fine, a bad one is recorded.
+    pub fn optional<T, V>(&mut self, field: &str, value: Option<V>, parse: impl FnOnce(V) -> Result<T, String>) -> Option<T> {
+        value.and_then(|v| self.result(field, parse(v)))
+    }
+
+    /// Parses a required value.
+    pub fn require<T, V>(&mut self, field: &str, value: Option<V>, parse: impl FnOnce(V) -> Result<T, String>) -> Option<T> {
+        self.required(field, value).and_then(|v| self.result(field, parse(v)))
+    }
+
+    /// 422 listing every bad field (request bodies).
+    pub fn finish(self) -> ApiResult<()> {
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.errors)) }
+    }
+
+    /// 400 listing every bad parameter (query strings).
+    pub fn finish_query(self) -> ApiResult<()> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let detail = self
+            .errors
+            .iter()
+            .map(|e| format!("`{}` {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(ApiError::BadRequest { detail, errors: self.errors })
+    }
+}
+
+/// Values that `Check` has confirmed are present.
+pub fn checked<T>(value: Option<T>) -> T {
+    value.expect("Check::finish passed, so every required value is present")
+}
+
+/// RFC 7396 JSON merge patch: objects merge recursively, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// Applies a merge patch to a record's input form and reads the result back as input, so a
+/// PATCH is validated exactly like a create.
+pub fn patched<I>(current: &I, patch: &serde_json::Map<String, Value>) -> ApiResult<I>
+where
+    I: Serialize + serde::de::DeserializeOwned,
+{
+    let mut document = serde_json::to_value(current).map_err(anyhow::Error::from)?;
+    merge_patch(&mut document, &Value::Object(patch.clone()));
+    let bytes = serde_json::to_vec(&document).map_err(anyhow::Error::from)?;
+    crate::extract::parse_json(&bytes)
+}
+
+/// 201 with `Location` and the record.
+pub fn created<T: Serialize>(location: String, record: T) -> Response {
+    (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        // The example from RFC 7396 section 3.
+        let mut target = json!({"title": "Goodbye!", "author": {"givenName": "John", "familyName": "Doe"},
+            "tags": ["example", "sample"], "content": "This will be unchanged"});
+        let patch = json!({"title": "Hello!", "phoneNumber": "+01-123-456-7890",
+            "author": {"familyName": null}, "tags": ["example"]});
+        merge_patch(&mut target, &patch);
+        assert_eq!(target, json!({"title": "Hello!", "author": {"givenName": "John"},
+            "tags": ["example"], "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"}));
+    }
+
+    #[test]
+    fn check_collects_every_error() {
+        let mut check = Check::default();
+        assert_eq!(check.required::<u8>("a", None), None);
+        assert_eq!(check.result::<u8>("b", Err("bad".into())), None);
+        assert_eq!(check.optional("c", None::<&str>, |_| Ok::<_, String>(1)), None);
+        match check.finish() {
+            Err(ApiError::Unprocessable { errors, .. }) => assert_eq!(errors.len(), 2),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+}

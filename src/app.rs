@@ -1,0 +1,168 @@
+//! The application: shared state, the router (pure, no I/O) and the server with graceful shutdown.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{HeaderName, HeaderValue, Method, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    config::{Config, ReadAuth},
+    error::{self, ApiError},
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = crate::api::router().split_for_parts();
+    let spec = crate::openapi::finish(spec);
+    let config = state.config.clone();
+
+    let app = Router::new()
+        .merge(api)
+        .merge(crate::openapi::docs(spec))
+        .fallback(error::unknown_route)
+        .layer(middleware::from_fn_with_state(state.clone(), require_read_key))
+        .with_state(state);
+
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id)
+                })
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(middleware::from_fn(error::problem_for_bare_errors))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout(),
+        ))
+        .layer(cors(&config.cors_origins))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(config.body_limit));
+    app.layer(middleware)
+}
+
+/// Only the configured origins; `*` allows any origin but then never with credentials.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+    let allow_origin = if origins.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID])
+        .max_age(Duration::from_secs(600))
+}
+
+/// With `TALENTFLOW_READ_AUTH=key`, reads of the API need a key of any role.
+async fn require_read_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+    if state.config.read_auth == ReadAuth::Key && is_read && request.uri().path().starts_with("/v1/") {
+        let (parts, body) = request.into_parts();
+        match crate::extract::authenticate(&parts, &state).await {
+            Ok(Some(_)) => return next.run(Request::from_parts(parts, body)).await,
+            Ok(None) => {
+                return ApiError::Unauthorized(
+                    "reads need an API key on this server: `Authorization: Bearer <api key>`".to_owned(),
+                )
+                .into_response();
+            }
+            Err(err) => return err.into_response(),
+        }
+    }
+    next.run(request).await
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish within the grace period.
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let config = state.config.clone();
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    tracing::info!(address = %listener.local_addr()?, "listening; docs at /docs");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let mut stop_rx = stop_rx;
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    });
+    let mut server = tokio::spawn(async move { server.await });
+    tokio::select! {
+        result = &mut server => return Ok(result??),
+        () = shutdown_signal() => {}
+    }
+    tracing::info!(grace_secs = config.shutdown_grace_secs, "shutting down: finishing in-flight requests");
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(config.shutdown_grace(), &mut server).await {
+        Ok(result) => result??,
+        Err(_) => {
+            tracing::warn!("in-flight requests did not finish within the grace period; stopping anyway");
+            server.abort();
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,131 @@
+//! The command line: serve, migrate, seed, keys, openapi.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::{
+    app::{self, AppState},
+    config::{Config, DatabaseArgs, LogFormat},
+    db::{self, Database},
+    domain::key::Role,
+};
+
+#[derive(Debug, Parser)]
+#[command(name = "talentflow", version, about = "Records and analyses how AI researchers move between companies and labs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Tracing filter (e.g. `info,talentflow=debug`).
+    #[arg(long, global = true, env = "TALENTFLOW_LOG", default_value = "info")]
+    pub log: String,
+
+    #[arg(long, global = true, env = "TALENTFLOW_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API (embedded Postgres and demo data when DATABASE_URL is unset).
+    Serve(Box<Config>),
+    /// Apply the database migrations.
+    Migrate(DatabaseArgs),
+    /// Load the demo data (idempotent: a second run changes nothing).
+    Seed(DatabaseArgs),
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print its secret (only the secret, on stdout). It is not shown again.
+    Create {
+        /// Who or what the key is for.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text)
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve(mut config) => {
+            config.log = cli.log;
+            config.log_format = cli.log_format;
+            serve(*config).await
+        }
+        Command::Migrate(args) => {
+            let database = open_migrated(&args).await?;
+            tracing::info!("migrations applied");
+            database.close().await;
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let database = open_migrated(&args).await?;
+            let result = crate::seed::load(&database.pool).await;
+            database.close().await;
+            let summary = result?;
+            tracing::info!(%summary, "demo data loaded");
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Create { name, role, database: args } } => {
+            let name = crate::domain::text::name(&name, 100).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let database = open_migrated(&args).await?;
+            let created = async {
+                let mut conn = database.pool.acquire().await?;
+                db::keys::create(&mut conn, &name, role).await
+            }
+            .await;
+            database.close().await;
+            let (key, secret) = created?;
+            tracing::info!(id = %key.id, name = %key.name, role = %key.role, "key created; its secret is printed once");
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", crate::openapi::spec_json());
+            Ok(())
+        }
+    }
+}
+
+async fn open_migrated(args: &DatabaseArgs) -> Result<Database> {
+    let database = Database::open(args).await?;
+    if let Err(err) = db::migrate(&database.pool).await {
+        database.close().await;
+        return Err(err);
+    }
+    Ok(database)
+}
+
+async fn serve(config: Config) -> Result<()> {
+    tracing::info!(config = %config.describe(), "starting talentflow {}", env!("CARGO_PKG_VERSION"));
+    let database = open_migrated(&config.database).await?;
+    if database.created_now && !config.no_demo {
+        match crate::seed::load(&database.pool).await {
+            Ok(summary) => tracing::info!(%summary, "first start: demo data loaded"),
+            Err(err) => {
+                database.close().await;
+                return Err(err);
+            }
+        }
+    }
+    let state = AppState { pool: database.pool.clone(), config: Arc::new(config) };
+    let result = app::serve(state).await;
+    database.close().await;
+    result
+}

@@ -1,0 +1,193 @@
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{
+    Sluggable, audit,
+    list::{self, Keyed, KeyKind, Page, PageRequest, Sort},
+    push_key_filter, resolve_for_reference, unique_slug,
+};
+use crate::{
+    domain::{
+        company::{Company, CompanyDraft},
+        id_or_slug::IdOrSlug,
+        key::Actor,
+    },
+    error::{ApiError, ApiResult, FieldError},
+};
+
+const SELECT: &str = "SELECT c.id, c.slug, c.name, c.kind,
+    CASE WHEN p.id IS NULL THEN NULL ELSE jsonb_build_object('id', p.id, 'slug', p.slug, 'name', p.name) END AS parent,
+    c.aliases, c.country, c.website, c.founded_on, c.founded_precision, c.version, c.created_at, c.updated_at
+    FROM companies c LEFT JOIN companies p ON p.id = c.parent_id
+    WHERE c.deleted_at IS NULL";
+const COUNT: &str = "SELECT count(*) FROM companies c WHERE c.deleted_at IS NULL";
+
+pub static SORTS: [Sort; 4] = [
+    list::by_name("c.name", false),
+    list::by_name("c.name", true),
+    list::by_created("c.created_at", false),
+    list::by_created("c.created_at", true),
+];
+
+impl Keyed for Company {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_key(&self, sort: &Sort) -> String {
+        match sort.kind {
+            KeyKind::Timestamp => list::timestamp_key(self.created_at),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct CompanyFilter {
+    pub q: Option<String>,
+    pub kind: Option<String>,
+    pub country: Option<String>,
+    pub parent: Option<Uuid>,
+}
+
+pub async fn list(pool: &PgPool, filter: &CompanyFilter, page: &PageRequest) -> ApiResult<Page<Company>> {
+    let filters = |query: &mut QueryBuilder<Postgres>| {
+        if let Some(q) = &filter.q {
+            query.push(" AND c.search_text LIKE '% ' || tf_fold(").push_bind(q.clone()).push(") || '%'");
+        }
+        if let Some(kind) = &filter.kind {
+            query.push(" AND c.kind = ").push_bind(kind.clone());
+        }
+        if let Some(country) = &filter.country {
+            query.push(" AND c.country = ").push_bind(country.clone());
+        }
+        if let Some(parent) = filter.parent {
+            query.push(" AND c.parent_id = ").push_bind(parent);
+        }
+    };
+    list::fetch_page(pool, SELECT, COUNT, "c.id", &filters, page).await
+}
+
+pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Company>> {
+    let mut query = QueryBuilder::new(SELECT);
+    push_key_filter(&mut query, "c.id", "c.slug", key);
+    Ok(query.build_query_as().fetch_optional(conn).await?)
+}
+
+/// The live company, locked for the rest of the transaction (PATCH and DELETE read-modify-write).
+pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Company> {
+    let mut lock = QueryBuilder::new("SELECT c.id FROM companies c WHERE c.deleted_at IS NULL");
+    push_key_filter(&mut lock, "c.id", "c.slug", key);
+    lock.push(" FOR UPDATE");
+    let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
+    let id = id.ok_or_else(|| ApiError::not_found("company", key))?;
+    get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("company", key))
+}
+
+pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: CompanyDraft) -> ApiResult<Company> {
+    let id = Uuid::now_v7();
+    write(conn, id, draft, true).await?;
+    let company = get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("company", id))?;
+    audit::record(conn, actor, audit::Action::Create, "companies", id, None, Some(&company)).await?;
+    Ok(company)
+}
+
+pub async fn update(conn: &mut PgConnection, actor: &Actor, before: &Company, draft: CompanyDraft) -> ApiResult<Company> {
+    write(conn, before.id, draft, false).await?;
+    let after = get(conn, &IdOrSlug::Id(before.id)).await?.ok_or_else(|| ApiError::not_found("company", before.id))?;
+    audit::record(conn, actor, audit::Action::Update, "companies", before.id, Some(before), Some(&after)).await?;
+    Ok(after)
+}
+
+/// Soft delete: the row and its history stay. Refused while live records still refer to it.
+pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Company) -> ApiResult<()> {
+    let (moves, children): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND (from_company_id = $1 OR to_company_id = $1)),
+                (SELECT count(*) FROM companies WHERE deleted_at IS NULL AND parent_id = $1)",
+    )
+    .bind(before.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if moves > 0 || children > 0 {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "company `{}` is still referred to by {moves} move(s) and {children} subsidiary company(ies); delete or change those first",
+                before.slug
+            ),
+            errors: vec![],
+        });
+    }
+    sqlx::query("UPDATE companies SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    audit::record(conn, actor, audit::Action::Delete, "companies", before.id, Some(before), None).await?;
+    Ok(())
+}
+
+async fn write(conn: &mut PgConnection, id: Uuid, draft: CompanyDraft, insert: bool) -> ApiResult<()> {
+    let parent_id = match &draft.parent {
+        None => None,
+        Some(key) => {
+            let parent = resolve_for_reference(conn, Sluggable::Companies, key).await?;
+            let parent = parent.ok_or_else(|| ApiError::invalid(vec![FieldError::new("parent", format!("no company `{key}`"))]))?;
+            if !insert && creates_cycle(conn, id, parent).await? {
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    "parent",
+                    "would make the company its own ancestor",
+                )]));
+            }
+            if parent == id {
+                return Err(ApiError::invalid(vec![FieldError::new("parent", "must not be the company itself")]));
+            }
+            Some(parent)
+        }
+    };
+    let slug = match draft.slug {
+        Some(slug) => slug,
+        None => unique_slug(conn, Sluggable::Companies, crate::domain::slug::Slug::from_name(&draft.name)).await?,
+    };
+    let sql = if insert {
+        "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    } else {
+        "UPDATE companies SET slug = $2, name = $3, kind = $4, parent_id = $5, aliases = $6, country = $7,
+             website = $8, founded_on = $9, founded_precision = $10, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(slug.as_str())
+        .bind(&draft.name)
+        .bind(draft.kind.as_str())
+        .bind(parent_id)
+        .bind(&draft.aliases)
+        .bind(&draft.country)
+        .bind(&draft.website)
+        .bind(draft.founded.map(|d| d.start))
+        .bind(draft.founded.map(|d| d.precision.as_str()))
+        .execute(&mut *conn)
+        .await
+        .map_err(|err| {
+            ApiError::on_constraint(err, |constraint| {
+                (constraint == "companies_slug_key")
+                    .then(|| ApiError::conflict_on("slug", format!("`{slug}` is taken by another company")))
+            })
+        })?;
+    Ok(())
+}
+
+/// Whether making `parent` the parent of `id` would close a loop (parent is `id` or below it).
+async fn creates_cycle(conn: &mut PgConnection, id: Uuid, parent: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH RECURSIVE ancestors AS (
+             SELECT id, parent_id FROM companies WHERE id = $2
+             UNION
+             SELECT c.id, c.parent_id FROM companies c JOIN ancestors a ON c.id = a.parent_id
+         )
+         SELECT EXISTS (SELECT 1 FROM ancestors WHERE id = $1)",
+    )
+    .bind(id)
+    .bind(parent)
+    .fetch_one(conn)
+    .await
+}

@@ -1,0 +1,181 @@
+//! Keyset pagination shared by every list: a page is the rows after the cursor's (sort key, id)
+//! in (sort key, id) order, so rows inserted between pages are neither skipped nor repeated.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, postgres::PgRow};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    domain::cursor::Cursor,
+    error::{ApiError, ApiResult},
+};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Date,
+    Timestamp,
+    Text,
+}
+
+/// One order a list offers: `-effective_on` is newest first.
+#[derive(Debug)]
+pub struct Sort {
+    pub name: &'static str,
+    /// The SQL expression sorted on; an index pairs it with the id.
+    pub expr: &'static str,
+    pub kind: KeyKind,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Key {
+    Date(NaiveDate),
+    Timestamp(DateTime<Utc>),
+    Text(String),
+}
+
+/// A validated request for one page.
+#[derive(Debug)]
+pub struct PageRequest {
+    pub sort: &'static Sort,
+    pub limit: i64,
+    after: Option<(Key, Uuid)>,
+    pub include_total: bool,
+}
+
+/// Rows that can say where they stand in a sort.
+pub trait Keyed {
+    fn id(&self) -> Uuid;
+    fn sort_key(&self, sort: &Sort) -> String;
+}
+
+pub fn date_key(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+pub fn timestamp_key(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// `{"data": [...], "next_cursor": "..." | null}`, with `total` when asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// All rows matching the filters, with `include_total=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+}
+
+impl PageRequest {
+    /// `sorts[0]` is the default order.
+    pub fn new(
+        sorts: &'static [Sort],
+        sort: Option<&str>,
+        limit: Option<i64>,
+        cursor: Option<&str>,
+        include_total: Option<bool>,
+    ) -> ApiResult<Self> {
+        let sort = match sort {
+            None => &sorts[0],
+            Some(name) => sorts.iter().find(|s| s.name == name).ok_or_else(|| {
+                let names: Vec<&str> = sorts.iter().map(|s| s.name).collect();
+                ApiError::bad_field("sort", format!("must be one of: {}", names.join(", ")))
+            })?,
+        };
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::bad_field("limit", format!("must be between 1 and {MAX_LIMIT}")));
+        }
+        let after = match cursor {
+            None => None,
+            Some(text) => {
+                let bad = |message: &str| ApiError::bad_field("cursor", message);
+                let cursor = Cursor::decode(text).map_err(|m| bad(&m))?;
+                if cursor.sort != sort.name {
+                    return Err(bad("belongs to another sort order; keep `sort` the same while paging"));
+                }
+                let key = match sort.kind {
+                    KeyKind::Date => cursor.key.parse().map(Key::Date).ok(),
+                    KeyKind::Timestamp => DateTime::parse_from_rfc3339(&cursor.key)
+                        .map(|t| Key::Timestamp(t.with_timezone(&Utc)))
+                        .ok(),
+                    KeyKind::Text => Some(Key::Text(cursor.key)),
+                };
+                Some((key.ok_or_else(|| bad("is not a cursor returned by this list"))?, cursor.id))
+            }
+        };
+        Ok(Self { sort, limit, after, include_total: include_total.unwrap_or(false) })
+    }
+}
+
+/// Runs `select` (which ends in a WHERE clause) plus the filters pushed by `filters`, one page
+/// of it, and the total when asked. `id_column` is the id of the listed table in `select`.
+pub async fn fetch_page<T>(
+    pool: &PgPool,
+    select: &str,
+    count_select: &str,
+    id_column: &str,
+    filters: &(dyn Fn(&mut QueryBuilder<Postgres>) + Sync),
+    page: &PageRequest,
+) -> ApiResult<Page<T>>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin + Keyed,
+{
+    let sort = page.sort;
+    let direction = if sort.descending { " DESC" } else { " ASC" };
+    let mut query = QueryBuilder::new(select);
+    filters(&mut query);
+    if let Some((key, id)) = &page.after {
+        query.push(" AND (").push(sort.expr).push(", ").push(id_column);
+        query.push(if sort.descending { ") < (" } else { ") > (" });
+        match key {
+            Key::Date(d) => query.push_bind(*d),
+            Key::Timestamp(t) => query.push_bind(*t),
+            Key::Text(s) => query.push_bind(s.clone()),
+        };
+        query.push(", ").push_bind(*id).push(")");
+    }
+    query.push(" ORDER BY ").push(sort.expr).push(direction);
+    query.push(", ").push(id_column).push(direction);
+    query.push(" LIMIT ").push_bind(page.limit + 1);
+    let mut data: Vec<T> = query.build_query_as().fetch_all(pool).await?;
+
+    let next_cursor = if data.len() as i64 > page.limit {
+        data.truncate(page.limit as usize);
+        data.last().map(|last| {
+            Cursor { sort: sort.name.to_owned(), key: last.sort_key(sort), id: last.id() }.encode()
+        })
+    } else {
+        None
+    };
+
+    let total = if page.include_total {
+        let mut count = QueryBuilder::new(count_select);
+        filters(&mut count);
+        Some(count.build_query_scalar().fetch_one(pool).await?)
+    } else {
+        None
+    };
+    Ok(Page { data, next_cursor, total })
+}
+
+/// Standard sorts for records ordered by name or creation.
+pub const fn by_name(expr: &'static str, descending: bool) -> Sort {
+    Sort { name: if descending { "-name" } else { "name" }, expr, kind: KeyKind::Text, descending }
+}
+
+pub const fn by_created(expr: &'static str, descending: bool) -> Sort {
+    Sort {
+        name: if descending { "-created_at" } else { "created_at" },
+        expr,
+        kind: KeyKind::Timestamp,
+        descending,
+    }
+}

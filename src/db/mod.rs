@@ -1,0 +1,177 @@
+//! Connection pool, migrations and the embedded server. SQL lives in one module per aggregate.
+
+pub mod audit;
+pub mod companies;
+pub mod embedded;
+pub mod keys;
+pub mod list;
+pub mod moves;
+pub mod researchers;
+pub mod sources;
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use sqlx::{
+    Connection, PgConnection, PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::config::DatabaseArgs;
+use embedded::EmbeddedPostgres;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The pool, and the embedded server behind it when there is one (stopped by `close`).
+pub struct Database {
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+    /// True when the embedded database was created by this start: demo data goes in then.
+    pub created_now: bool,
+}
+
+impl Database {
+    /// Connects to `DATABASE_URL`, or starts the embedded server and creates its database.
+    pub async fn open(args: &DatabaseArgs) -> Result<Self> {
+        if let Some(url) = &args.database_url {
+            let pool = connect(url, args.db_max_connections).await?;
+            return Ok(Self { pool, embedded: None, created_now: false });
+        }
+        let dir = args.data_dir_or_default();
+        tracing::info!(dir = %dir.display(), "starting the embedded Postgres");
+        let server = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, false)).await??;
+        let created_now = create_database_if_missing(&server.url("postgres"), embedded::DATABASE).await?;
+        let pool = connect(&server.url(embedded::DATABASE), args.db_max_connections).await?;
+        Ok(Self { pool, embedded: Some(server), created_now })
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(server) = self.embedded {
+            let stopped = tokio::task::spawn_blocking(move || server.stop()).await;
+            match stopped {
+                Ok(Ok(())) => tracing::info!("embedded Postgres stopped"),
+                Ok(Err(err)) => tracing::warn!(error = %err, "embedded Postgres did not stop cleanly"),
+                Err(err) => tracing::warn!(error = %err, "embedded Postgres stop task failed"),
+            }
+        }
+    }
+}
+
+/// A pool whose waits are bounded: with the database down, requests fail fast with 503
+/// instead of hanging until the request timeout.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
+    let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a PostgreSQL URL")?;
+    let options = options.application_name("talentflow");
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .context("cannot connect to the database")
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<()> {
+    MIGRATOR.run(pool).await.context("migrations failed")
+}
+
+/// Returns whether the database had to be created.
+pub async fn create_database_if_missing(maintenance_url: &str, name: &str) -> Result<bool> {
+    let mut conn = PgConnection::connect(maintenance_url).await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+    }
+    conn.close().await?;
+    Ok(!exists)
+}
+
+/// Appends `AND <id> = $n` or `AND <slug> = $n` for a path or reference key.
+pub fn push_key_filter(
+    query: &mut sqlx::QueryBuilder<sqlx::Postgres>,
+    id_column: &str,
+    slug_column: &str,
+    key: &crate::domain::id_or_slug::IdOrSlug,
+) {
+    use crate::domain::id_or_slug::IdOrSlug;
+    match key {
+        IdOrSlug::Id(id) => query.push(format!(" AND {id_column} = ")).push_bind(*id),
+        IdOrSlug::Slug(slug) => query.push(format!(" AND {slug_column} = ")).push_bind(slug.as_str().to_owned()),
+    };
+}
+
+/// Tables whose live records are referred to by id or slug.
+#[derive(Debug, Clone, Copy)]
+pub enum Sluggable {
+    Companies,
+    Researchers,
+}
+
+impl Sluggable {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Companies => "companies",
+            Self::Researchers => "researchers",
+        }
+    }
+}
+
+/// The id of a live record, share-locked until the transaction ends so that a concurrent
+/// delete cannot remove what a write is about to refer to.
+pub async fn resolve_for_reference(
+    conn: &mut PgConnection,
+    table: Sluggable,
+    key: &crate::domain::id_or_slug::IdOrSlug,
+) -> Result<Option<uuid::Uuid>, sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::new(format!("SELECT id FROM {} WHERE deleted_at IS NULL", table.table()));
+    push_key_filter(&mut query, "id", "slug", key);
+    query.push(" FOR KEY SHARE");
+    query.build_query_scalar().fetch_optional(conn).await
+}
+
+/// The id of a live record, without locking (for filters).
+pub async fn resolve(
+    pool: &PgPool,
+    table: Sluggable,
+    key: &crate::domain::id_or_slug::IdOrSlug,
+) -> Result<Option<uuid::Uuid>, sqlx::Error> {
+    let mut query = sqlx::QueryBuilder::new(format!("SELECT id FROM {} WHERE deleted_at IS NULL", table.table()));
+    push_key_filter(&mut query, "id", "slug", key);
+    query.build_query_scalar().fetch_optional(pool).await
+}
+
+/// `base`, or `base-2`, `base-3`… whichever is free among live records.
+pub async fn unique_slug(
+    conn: &mut PgConnection,
+    table: Sluggable,
+    base: crate::domain::slug::Slug,
+) -> Result<crate::domain::slug::Slug, sqlx::Error> {
+    let taken: Vec<String> = sqlx::QueryBuilder::new(format!(
+        "SELECT slug FROM {} WHERE deleted_at IS NULL AND (slug = ",
+        table.table()
+    ))
+    .push_bind(base.as_str().to_owned())
+    .push(" OR slug LIKE ")
+    .push_bind(format!("{}-%", base.as_str()))
+    .push(")")
+    .build_query_scalar()
+    .fetch_all(conn)
+    .await?;
+    let free = |slug: &crate::domain::slug::Slug| !taken.iter().any(|t| t == slug.as_str());
+    if free(&base) {
+        return Ok(base);
+    }
+    let mut n = 2;
+    loop {
+        let candidate = base.with_suffix(n);
+        if free(&candidate) {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}

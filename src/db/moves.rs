@@ -1,0 +1,216 @@
+use chrono::NaiveDate;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{
+    Sluggable, audit,
+    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    resolve_for_reference,
+};
+use crate::{
+    domain::{
+        key::Actor,
+        moves::{Move, MoveDraft},
+    },
+    error::{ApiError, ApiResult, FieldError},
+};
+
+const SELECT: &str = "SELECT m.id,
+    jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher,
+    CASE WHEN f.id IS NULL THEN NULL ELSE jsonb_build_object('id', f.id, 'slug', f.slug, 'name', f.name) END AS \"from\",
+    CASE WHEN t.id IS NULL THEN NULL ELSE jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name) END AS \"to\",
+    m.kind, m.title, m.effective_on, m.effective_precision, m.announced_on, m.announced_precision, m.confidence,
+    COALESCE((
+        SELECT jsonb_agg(jsonb_build_object(
+            'source', jsonb_build_object('id', s.id, 'url', s.url, 'publisher', s.publisher, 'title', s.title,
+                'published_on', to_char(s.published_on, 'YYYY-MM-DD'), 'published_precision', s.published_precision),
+            'quote', ms.quote) ORDER BY ms.position)
+        FROM move_sources ms JOIN sources s ON s.id = ms.source_id
+        WHERE ms.move_id = m.id
+    ), '[]'::jsonb) AS sources,
+    m.notes, m.version, m.created_at, m.updated_at
+    FROM moves m
+    JOIN researchers r ON r.id = m.researcher_id
+    LEFT JOIN companies f ON f.id = m.from_company_id
+    LEFT JOIN companies t ON t.id = m.to_company_id
+    WHERE m.deleted_at IS NULL";
+const COUNT: &str = "SELECT count(*) FROM moves m WHERE m.deleted_at IS NULL";
+
+/// Newest first is the default: the order people read transfer news in.
+pub static SORTS: [Sort; 4] = [
+    Sort { name: "-effective_on", expr: "m.effective_on", kind: KeyKind::Date, descending: true },
+    Sort { name: "effective_on", expr: "m.effective_on", kind: KeyKind::Date, descending: false },
+    list::by_created("m.created_at", true),
+    list::by_created("m.created_at", false),
+];
+
+impl Keyed for Move {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_key(&self, sort: &Sort) -> String {
+        match sort.kind {
+            KeyKind::Timestamp => list::timestamp_key(self.created_at),
+            _ => list::date_key(self.effective_on),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MoveFilter {
+    pub researcher: Option<Uuid>,
+    /// Either side.
+    pub company: Option<Uuid>,
+    pub from: Option<Uuid>,
+    pub to: Option<Uuid>,
+    pub kind: Option<String>,
+    pub confidence: Option<String>,
+    /// Inclusive bounds on `effective_on`.
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> ApiResult<Page<Move>> {
+    let filters = |query: &mut QueryBuilder<Postgres>| {
+        if let Some(researcher) = filter.researcher {
+            query.push(" AND m.researcher_id = ").push_bind(researcher);
+        }
+        if let Some(company) = filter.company {
+            query.push(" AND (m.from_company_id = ").push_bind(company);
+            query.push(" OR m.to_company_id = ").push_bind(company).push(")");
+        }
+        if let Some(from) = filter.from {
+            query.push(" AND m.from_company_id = ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            query.push(" AND m.to_company_id = ").push_bind(to);
+        }
+        if let Some(kind) = &filter.kind {
+            query.push(" AND m.kind = ").push_bind(kind.clone());
+        }
+        if let Some(confidence) = &filter.confidence {
+            query.push(" AND m.confidence = ").push_bind(confidence.clone());
+        }
+        if let Some(since) = filter.since {
+            query.push(" AND m.effective_on >= ").push_bind(since);
+        }
+        if let Some(until) = filter.until {
+            query.push(" AND m.effective_on <= ").push_bind(until);
+        }
+    };
+    list::fetch_page(pool, SELECT, COUNT, "m.id", &filters, page).await
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Move>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query.push(" AND m.id = ").push_bind(id);
+    Ok(query.build_query_as().fetch_optional(conn).await?)
+}
+
+pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Move> {
+    let locked: Option<Uuid> = sqlx::query_scalar("SELECT id FROM moves WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    locked.ok_or_else(|| ApiError::not_found("move", id))?;
+    get(conn, id).await?.ok_or_else(|| ApiError::not_found("move", id))
+}
+
+pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: MoveDraft) -> ApiResult<Move> {
+    create_with_id(conn, actor, Uuid::now_v7(), draft).await
+}
+
+/// For records with ids fixed in advance (the demo data), so loading them twice is a no-op.
+pub async fn create_with_id(conn: &mut PgConnection, actor: &Actor, id: Uuid, draft: MoveDraft) -> ApiResult<Move> {
+    write(conn, id, draft, true).await?;
+    let created = get(conn, id).await?.ok_or_else(|| ApiError::not_found("move", id))?;
+    audit::record(conn, actor, audit::Action::Create, "moves", id, None, Some(&created)).await?;
+    Ok(created)
+}
+
+pub async fn update(conn: &mut PgConnection, actor: &Actor, before: &Move, draft: MoveDraft) -> ApiResult<Move> {
+    write(conn, before.id, draft, false).await?;
+    let after = get(conn, before.id).await?.ok_or_else(|| ApiError::not_found("move", before.id))?;
+    audit::record(conn, actor, audit::Action::Update, "moves", before.id, Some(before), Some(&after)).await?;
+    Ok(after)
+}
+
+pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Move) -> ApiResult<()> {
+    sqlx::query("UPDATE moves SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    audit::record(conn, actor, audit::Action::Delete, "moves", before.id, Some(before), None).await?;
+    Ok(())
+}
+
+/// Resolves every reference, reporting all unknown ones together, then writes the move and
+/// replaces its citations.
+async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    let researcher = resolve_for_reference(conn, Sluggable::Researchers, &draft.researcher).await?;
+    if researcher.is_none() {
+        errors.push(FieldError::new("researcher", format!("no researcher `{}`", draft.researcher)));
+    }
+    let mut side = async |field: &str, key: &Option<crate::domain::id_or_slug::IdOrSlug>| -> ApiResult<Option<Uuid>> {
+        let Some(key) = key else { return Ok(None) };
+        let found = resolve_for_reference(conn, Sluggable::Companies, key).await?;
+        if found.is_none() {
+            errors.push(FieldError::new(field, format!("no company `{key}`")));
+        }
+        Ok(found)
+    };
+    let from = side("from", &draft.from).await?;
+    let to = side("to", &draft.to).await?;
+    if from.is_some() && from == to {
+        errors.push(FieldError::new("to", "must differ from `from`"));
+    }
+    let source_ids: Vec<Uuid> = draft.sources.iter().map(|c| c.source).collect();
+    let existing = super::sources::existing(conn, &source_ids).await?;
+    for (i, citation) in draft.sources.iter().enumerate() {
+        if !existing.contains(&citation.source) {
+            errors.push(FieldError::new(format!("sources[{i}].source"), format!("no source `{}`", citation.source)));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+
+    let sql = if insert {
+        "INSERT INTO moves (id, researcher_id, from_company_id, to_company_id, kind, title, effective_on,
+             effective_precision, announced_on, announced_precision, confidence, notes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    } else {
+        "UPDATE moves SET researcher_id = $2, from_company_id = $3, to_company_id = $4, kind = $5, title = $6,
+             effective_on = $7, effective_precision = $8, announced_on = $9, announced_precision = $10,
+             confidence = $11, notes = $12, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(researcher)
+        .bind(from)
+        .bind(to)
+        .bind(draft.kind.as_str())
+        .bind(&draft.title)
+        .bind(draft.effective.start)
+        .bind(draft.effective.precision.as_str())
+        .bind(draft.announced.map(|d| d.start))
+        .bind(draft.announced.map(|d| d.precision.as_str()))
+        .bind(draft.confidence.as_str())
+        .bind(&draft.notes)
+        .execute(&mut *conn)
+        .await?;
+
+    sqlx::query("DELETE FROM move_sources WHERE move_id = $1").bind(id).execute(&mut *conn).await?;
+    for (position, citation) in draft.sources.iter().enumerate() {
+        sqlx::query("INSERT INTO move_sources (move_id, source_id, position, quote) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(citation.source)
+            .bind(position as i32)
+            .bind(&citation.quote)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{
+    Sluggable, audit,
+    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    push_key_filter, unique_slug,
+};
+use crate::{
+    domain::{
+        id_or_slug::IdOrSlug,
+        key::Actor,
+        researcher::{Researcher, ResearcherDraft},
+        slug::Slug,
+    },
+    error::{ApiError, ApiResult},
+};
+
+/// `current_company` is the destination of the latest live move (null after a departure).
+const SELECT: &str = "SELECT r.id, r.slug, r.name, r.aliases, r.orcid, r.openalex_id, r.homepage, r.topics,
+    cur.company AS current_company, r.version, r.created_at, r.updated_at
+    FROM researchers r
+    LEFT JOIN LATERAL (
+        SELECT m.to_company_id,
+               CASE WHEN c.id IS NULL THEN NULL ELSE jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) END AS company
+        FROM moves m LEFT JOIN companies c ON c.id = m.to_company_id
+        WHERE m.researcher_id = r.id AND m.deleted_at IS NULL
+        ORDER BY m.effective_on DESC, m.id DESC
+        LIMIT 1
+    ) cur ON true
+    WHERE r.deleted_at IS NULL";
+const COUNT: &str = "SELECT count(*) FROM researchers r
+    LEFT JOIN LATERAL (
+        SELECT m.to_company_id FROM moves m
+        WHERE m.researcher_id = r.id AND m.deleted_at IS NULL
+        ORDER BY m.effective_on DESC, m.id DESC LIMIT 1
+    ) cur ON true
+    WHERE r.deleted_at IS NULL";
+
+pub static SORTS: [Sort; 4] = [
+    list::by_name("r.name", false),
+    list::by_name("r.name", true),
+    list::by_created("r.created_at", false),
+    list::by_created("r.created_at", true),
+];
+
+impl Keyed for Researcher {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_key(&self, sort: &Sort) -> String {
+        match sort.kind {
+            KeyKind::Timestamp => list::timestamp_key(self.created_at),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ResearcherFilter {
+    pub q: Option<String>,
+    pub topic: Option<String>,
+    /// Researchers whose current company this is.
+    pub company: Option<Uuid>,
+}
+
+pub async fn list(pool: &PgPool, filter: &ResearcherFilter, page: &PageRequest) -> ApiResult<Page<Researcher>> {
+    let filters = |query: &mut QueryBuilder<Postgres>| {
+        if let Some(q) = &filter.q {
+            query.push(" AND r.search_text LIKE '% ' || tf_fold(").push_bind(q.clone()).push(") || '%'");
+        }
+        if let Some(topic) = &filter.topic {
+            query.push(" AND r.topics @> ARRAY[").push_bind(topic.clone()).push("]");
+        }
+        if let Some(company) = filter.company {
+            query.push(" AND cur.to_company_id = ").push_bind(company);
+        }
+    };
+    list::fetch_page(pool, SELECT, COUNT, "r.id", &filters, page).await
+}
+
+pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Researcher>> {
+    let mut query = QueryBuilder::new(SELECT);
+    push_key_filter(&mut query, "r.id", "r.slug", key);
+    Ok(query.build_query_as().fetch_optional(conn).await?)
+}
+
+pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Researcher> {
+    let mut lock = QueryBuilder::new("SELECT r.id FROM researchers r WHERE r.deleted_at IS NULL");
+    push_key_filter(&mut lock, "r.id", "r.slug", key);
+    lock.push(" FOR UPDATE");
+    let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
+    let id = id.ok_or_else(|| ApiError::not_found("researcher", key))?;
+    get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("researcher", key))
+}
+
+pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: ResearcherDraft) -> ApiResult<Researcher> {
+    let id = Uuid::now_v7();
+    write(conn, id, draft, true).await?;
+    let researcher = get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("researcher", id))?;
+    audit::record(conn, actor, audit::Action::Create, "researchers", id, None, Some(&researcher)).await?;
+    Ok(researcher)
+}
+
+pub async fn update(conn: &mut PgConnection, actor: &Actor, before: &Researcher, draft: ResearcherDraft) -> ApiResult<Researcher> {
+    write(conn, before.id, draft, false).await?;
+    let after = get(conn, &IdOrSlug::Id(before.id)).await?.ok_or_else(|| ApiError::not_found("researcher", before.id))?;
+    audit::record(conn, actor, audit::Action::Update, "researchers", before.id, Some(before), Some(&after)).await?;
+    Ok(after)
+}
+
+/// Soft delete, refused while live moves are about this researcher.
+pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Researcher) -> ApiResult<()> {
+    let moves: i64 = sqlx::query_scalar("SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1")
+        .bind(before.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if moves > 0 {
+        return Err(ApiError::Conflict {
+            detail: format!("researcher `{}` still has {moves} move(s); delete those first", before.slug),
+            errors: vec![],
+        });
+    }
+    sqlx::query("UPDATE researchers SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    audit::record(conn, actor, audit::Action::Delete, "researchers", before.id, Some(before), None).await?;
+    Ok(())
+}
+
+async fn write(conn: &mut PgConnection, id: Uuid, draft: ResearcherDraft, insert: bool) -> ApiResult<()> {
+    let slug = match draft.slug {
+        Some(slug) => slug,
+        None => unique_slug(conn, Sluggable::Researchers, Slug::from_name(&draft.name)).await?,
+    };
+    let sql = if insert {
+        "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    } else {
+        "UPDATE researchers SET slug = $2, name = $3, aliases = $4, orcid = $5, openalex_id = $6, homepage = $7,
+             topics = $8, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(slug.as_str())
+        .bind(&draft.name)
+        .bind(&draft.aliases)
+        .bind(&draft.orcid)
+        .bind(&draft.openalex_id)
+        .bind(&draft.homepage)
+        .bind(&draft.topics)
+        .execute(&mut *conn)
+        .await
+        .map_err(|err| {
+            ApiError::on_constraint(err, |constraint| match constraint {
+                "researchers_slug_key" => Some(ApiError::conflict_on("slug", format!("`{slug}` is taken by another researcher"))),
+                "researchers_orcid_key" => Some(ApiError::conflict_on("orcid", "belongs to another researcher")),
+                "researchers_openalex_key" => Some(ApiError::conflict_on("openalex_id", "belongs to another researcher")),
+                _ => None,
+            })
+        })?;
+    Ok(())
+}

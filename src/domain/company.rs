@@ -1,0 +1,95 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{id_or_slug::IdOrSlug, partial_date::PartialDate, partial_date::Precision, refs::CompanyRef, slug::Slug};
+
+super::text_enum! {
+    CompanyKind {
+        BigTech => "big_tech",
+        AiLab => "ai_lab",
+        Startup => "startup",
+        Academia => "academia",
+        Government => "government",
+        Other => "other",
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Company {
+    pub id: Uuid,
+    #[schema(example = "google-deepmind")]
+    pub slug: String,
+    #[schema(example = "Google DeepMind")]
+    pub name: String,
+    pub kind: CompanyKind,
+    /// The company this one belongs to (Google DeepMind → Google).
+    #[sqlx(json(nullable))]
+    pub parent: Option<CompanyRef>,
+    pub aliases: Vec<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "GB")]
+    pub country: Option<String>,
+    pub website: Option<String>,
+    pub founded_on: Option<NaiveDate>,
+    pub founded_precision: Option<Precision>,
+    /// Incremented by every change.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A validated company as written by a create, a merge patch or an import.
+#[derive(Debug, Clone)]
+pub struct CompanyDraft {
+    /// None: generated from the name.
+    pub slug: Option<Slug>,
+    pub name: String,
+    pub kind: CompanyKind,
+    pub parent: Option<IdOrSlug>,
+    pub aliases: Vec<String>,
+    pub country: Option<String>,
+    pub website: Option<String>,
+    pub founded: Option<PartialDate>,
+}
+
+/// ISO 3166-1 alpha-2 codes that are officially assigned.
+const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ \
+CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR \
+GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP \
+KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT \
+MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW \
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG \
+UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// Accepts a country code in either case and returns it upper-cased.
+pub fn parse_country(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 2 && COUNTRY_CODES.split(' ').any(|known| known == code) {
+        Ok(code)
+    } else {
+        Err(format!("`{text}` is not an ISO 3166-1 alpha-2 country code"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_are_checked_against_the_assigned_list() {
+        assert_eq!(parse_country("gb").unwrap(), "GB");
+        assert_eq!(parse_country("US").unwrap(), "US");
+        assert_eq!(COUNTRY_CODES.split(' ').count(), 249);
+        for bad in ["UK", "XX", "USA", "", "G"] {
+            assert!(parse_country(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn company_kind_parses_its_stored_text() {
+        assert_eq!(CompanyKind::parse("ai_lab").unwrap(), CompanyKind::AiLab);
+        assert!(CompanyKind::parse("lab").unwrap_err().contains("big_tech"));
+    }
+}

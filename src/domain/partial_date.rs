@@ -1,0 +1,137 @@
+//! Calendar facts known to a day, a month or a year: `"2024-03-21"`, `"2024-03"`, `"2024"`.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+
+super::text_enum! {
+    /// How much of a date is known: `2024-03` is month precision and stored as 2024-03-01.
+    Precision { Day => "day", Month => "month", Year => "year" }
+}
+
+/// A date with the precision it is known to. `start` is the first day of the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialDate {
+    pub start: NaiveDate,
+    pub precision: Precision,
+}
+
+/// Years outside this range are almost certainly typos in a record about AI talent, and
+/// keeping them out means every stored date formats back as four digits.
+const YEARS: std::ops::RangeInclusive<i32> = 1800..=2200;
+
+impl PartialDate {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let expected = || format!("`{text}` is not a date: expected YYYY, YYYY-MM or YYYY-MM-DD");
+        let parts: Vec<&str> = text.split('-').collect();
+        let lengths: Vec<usize> = parts.iter().map(|p| p.len()).collect();
+        let shape_ok = matches!(lengths.as_slice(), [4] | [4, 2] | [4, 2, 2])
+            && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        if !shape_ok {
+            return Err(expected());
+        }
+        let number = |i: usize| parts[i].parse::<u32>().map_err(|_| expected());
+        let year = number(0)? as i32;
+        if !YEARS.contains(&year) {
+            return Err(format!(
+                "year {year} is out of range ({}–{})",
+                YEARS.start(),
+                YEARS.end()
+            ));
+        }
+        let (month, day, precision) = match parts.len() {
+            1 => (1, 1, Precision::Year),
+            2 => (number(1)?, 1, Precision::Month),
+            _ => (number(1)?, number(2)?, Precision::Day),
+        };
+        if !(1..=12).contains(&month) {
+            return Err(format!("`{text}` has no month {month}"));
+        }
+        let start = NaiveDate::from_ymd_opt(year, month, day)
+            .ok_or_else(|| format!("`{text}` is not a day of the calendar"))?;
+        Ok(Self { start, precision })
+    }
+
+    /// Rebuilds a stored value (a date column and its precision column).
+    pub fn from_stored(start: Option<NaiveDate>, precision: Option<Precision>) -> Option<Self> {
+        Some(Self { start: start?, precision: precision? })
+    }
+
+    /// The last day of the period: `2024-03` ends on 2024-03-31, `2024` on 2024-12-31.
+    pub fn end(&self) -> NaiveDate {
+        let next = match self.precision {
+            Precision::Day => return self.start,
+            Precision::Month => self.start.checked_add_months(chrono::Months::new(1)),
+            Precision::Year => self.start.with_year(self.start.year() + 1),
+        };
+        next.and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MAX)
+    }
+}
+
+/// Formats back to the input form, so a record can be re-read as a request body (merge patch).
+impl fmt::Display for PartialDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.precision {
+            Precision::Day => write!(f, "{}", self.start.format("%Y-%m-%d")),
+            Precision::Month => write!(f, "{}", self.start.format("%Y-%m")),
+            Precision::Year => write!(f, "{}", self.start.format("%Y")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn parses_the_three_precisions_to_the_first_day_of_the_period() {
+        assert_eq!(
+            PartialDate::parse("2024-03-21").unwrap(),
+            PartialDate { start: date(2024, 3, 21), precision: Precision::Day }
+        );
+        assert_eq!(
+            PartialDate::parse("2024-03").unwrap(),
+            PartialDate { start: date(2024, 3, 1), precision: Precision::Month }
+        );
+        assert_eq!(
+            PartialDate::parse("2024").unwrap(),
+            PartialDate { start: date(2024, 1, 1), precision: Precision::Year }
+        );
+    }
+
+    #[test]
+    fn end_is_the_last_day_of_the_period() {
+        assert_eq!(PartialDate::parse("2024-02").unwrap().end(), date(2024, 2, 29));
+        assert_eq!(PartialDate::parse("2023-12").unwrap().end(), date(2023, 12, 31));
+        assert_eq!(PartialDate::parse("2024").unwrap().end(), date(2024, 12, 31));
+        assert_eq!(PartialDate::parse("2024-03-21").unwrap().end(), date(2024, 3, 21));
+    }
+
+    #[test]
+    fn rejects_malformed_and_impossible_dates() {
+        for bad in [
+            "", "24", "2024-3", "2024-03-1", "2024/03", "2024-13", "2024-00", "2023-02-29",
+            "2024-04-31", "20240", "abcd", "2024-03-21T00:00:00Z", "1799", "2201", "+2024", " 2024",
+            "2024-03-21-01",
+        ] {
+            assert!(PartialDate::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn displays_back_to_the_input_form() {
+        for text in ["2024", "2024-03", "2024-03-21", "1999-12-31"] {
+            assert_eq!(PartialDate::parse(text).unwrap().to_string(), text);
+        }
+    }
+
+    #[test]
+    fn leap_days_are_valid_only_in_leap_years() {
+        assert!(PartialDate::parse("2024-02-29").is_ok());
+        assert!(PartialDate::parse("2100-02-29").is_err());
+    }
+}

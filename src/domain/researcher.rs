@@ -1,0 +1,104 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{refs::CompanyRef, slug::Slug};
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Researcher {
+    pub id: Uuid,
+    #[schema(example = "michal-valko")]
+    pub slug: String,
+    #[schema(example = "Michal Valko")]
+    pub name: String,
+    /// Other spellings, including misspellings seen in the press.
+    #[schema(example = json!(["Michal Balko"]))]
+    pub aliases: Vec<String>,
+    #[schema(example = "0000-0002-1825-0097")]
+    pub orcid: Option<String>,
+    #[schema(example = "A5023888391")]
+    pub openalex_id: Option<String>,
+    pub homepage: Option<String>,
+    pub topics: Vec<String>,
+    /// Derived from the latest move: its destination, or null after a departure to nowhere known.
+    #[sqlx(json(nullable))]
+    pub current_company: Option<CompanyRef>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResearcherDraft {
+    pub slug: Option<Slug>,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub orcid: Option<String>,
+    pub openalex_id: Option<String>,
+    pub homepage: Option<String>,
+    pub topics: Vec<String>,
+}
+
+/// An ORCID iD `0000-0002-1825-0097`, checked with its ISO 7064 11,2 check digit.
+/// Accepts the `https://orcid.org/` form and returns the bare iD.
+pub fn parse_orcid(text: &str) -> Result<String, String> {
+    let bare = text
+        .trim()
+        .trim_start_matches("https://orcid.org/")
+        .trim_start_matches("http://orcid.org/");
+    let invalid = || format!("`{text}` is not an ORCID iD (0000-0000-0000-000X)");
+    let groups: Vec<&str> = bare.split('-').collect();
+    if groups.len() != 4 || groups.iter().any(|g| g.len() != 4) {
+        return Err(invalid());
+    }
+    let chars: Vec<char> = groups.concat().chars().collect();
+    let (body, check) = chars.split_at(15);
+    if !body.iter().all(char::is_ascii_digit) {
+        return Err(invalid());
+    }
+    let total = body
+        .iter()
+        .fold(0u32, |acc, c| (acc + c.to_digit(10).unwrap_or(0)) * 2);
+    let expected = match (12 - total % 11) % 11 {
+        10 => 'X',
+        digit => char::from_digit(digit, 10).unwrap_or('?'),
+    };
+    if check[0] != expected {
+        return Err(format!("`{text}` has a wrong ORCID check digit"));
+    }
+    Ok(bare.to_owned())
+}
+
+/// An OpenAlex author id `A5023888391`, also accepted as its `https://openalex.org/` URL.
+pub fn parse_openalex_id(text: &str) -> Result<String, String> {
+    let bare = text.trim().trim_start_matches("https://openalex.org/");
+    let digits = bare.strip_prefix('A').unwrap_or("");
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{text}` is not an OpenAlex author id (A followed by digits)"));
+    }
+    Ok(bare.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orcid_check_digit_is_verified() {
+        assert_eq!(parse_orcid("0000-0002-1825-0097").unwrap(), "0000-0002-1825-0097");
+        assert_eq!(parse_orcid("https://orcid.org/0000-0001-5109-3700").unwrap(), "0000-0001-5109-3700");
+        assert_eq!(parse_orcid("0000-0002-1694-233X").unwrap(), "0000-0002-1694-233X");
+        assert!(parse_orcid("0000-0002-1825-0098").is_err());
+        assert!(parse_orcid("0000-0002-1825").is_err());
+        assert!(parse_orcid("abcd-0002-1825-0097").is_err());
+    }
+
+    #[test]
+    fn openalex_ids_are_a_followed_by_digits() {
+        assert_eq!(parse_openalex_id("A5023888391").unwrap(), "A5023888391");
+        assert_eq!(parse_openalex_id("https://openalex.org/A123").unwrap(), "A123");
+        assert!(parse_openalex_id("W123").is_err());
+        assert!(parse_openalex_id("A").is_err());
+    }
+}

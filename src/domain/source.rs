@@ -1,0 +1,75 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::partial_date::{PartialDate, Precision};
+
+/// Where a fact comes from: a press report, a paper, an announcement. A report may have no URL.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Source {
+    pub id: Uuid,
+    pub url: Option<String>,
+    #[schema(example = "The Information")]
+    pub publisher: Option<String>,
+    pub title: Option<String>,
+    pub published_on: Option<NaiveDate>,
+    pub published_precision: Option<Precision>,
+    /// BCP 47 language tag.
+    #[schema(example = "en")]
+    pub language: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceDraft {
+    pub url: Option<String>,
+    pub publisher: Option<String>,
+    pub title: Option<String>,
+    pub published: Option<PartialDate>,
+    pub language: Option<String>,
+}
+
+/// A BCP 47 tag in its common shape (`en`, `en-GB`, `zh-Hant-TW`), returned in canonical case.
+pub fn parse_language(text: &str) -> Result<String, String> {
+    let invalid = || format!("`{text}` is not a language tag such as `en` or `en-GB`");
+    let mut parts = text.trim().split('-');
+    let primary = parts.next().unwrap_or("");
+    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(invalid());
+    }
+    let mut tag = primary.to_ascii_lowercase();
+    for sub in parts {
+        if sub.is_empty() || sub.len() > 8 || !sub.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(invalid());
+        }
+        tag.push('-');
+        match sub.len() {
+            2 => tag.push_str(&sub.to_ascii_uppercase()),
+            4 => {
+                let mut chars = sub.chars();
+                tag.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+                tag.push_str(&chars.as_str().to_ascii_lowercase());
+            }
+            _ => tag.push_str(&sub.to_ascii_lowercase()),
+        }
+    }
+    Ok(tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags_are_canonicalised() {
+        assert_eq!(parse_language("en").unwrap(), "en");
+        assert_eq!(parse_language("EN-gb").unwrap(), "en-GB");
+        assert_eq!(parse_language("zh-hant-tw").unwrap(), "zh-Hant-TW");
+        for bad in ["", "e", "english", "en_GB", "en-", "12"] {
+            assert!(parse_language(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! talentflow: records and analyses how AI researchers move between companies and labs.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod seed;
+pub mod telemetry;
