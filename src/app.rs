@@ -43,7 +43,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(crate::openapi::docs(spec))
         .fallback(error::unknown_route)
-        .layer(middleware::from_fn_with_state(state.clone(), require_read_key))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_read_key,
+        ))
         .with_state(state);
 
     let middleware = ServiceBuilder::new()
@@ -83,7 +86,11 @@ pub fn router(state: AppState) -> Router {
 
 /// Only the configured origins; `*` allows any origin but then never with credentials.
 fn cors(origins: &[String]) -> CorsLayer {
-    let origins: Vec<&str> = origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
     let allow_origin = if origins.contains(&"*") {
         AllowOrigin::any()
     } else {
@@ -91,7 +98,14 @@ fn cors(origins: &[String]) -> CorsLayer {
     };
     CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -106,13 +120,17 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// With `TALENTFLOW_READ_AUTH=key`, reads of the API need a key of any role.
 async fn require_read_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
-    if state.config.read_auth == ReadAuth::Key && is_read && request.uri().path().starts_with("/v1/") {
+    if state.config.read_auth == ReadAuth::Key
+        && is_read
+        && request.uri().path().starts_with("/v1/")
+    {
         let (parts, body) = request.into_parts();
         match crate::extract::authenticate(&parts, &state).await {
             Ok(Some(_)) => return next.run(Request::from_parts(parts, body)).await,
             Ok(None) => {
                 return ApiError::Unauthorized(
-                    "reads need an API key on this server: `Authorization: Bearer <api key>`".to_owned(),
+                    "reads need an API key on this server: `Authorization: Bearer <api key>`"
+                        .to_owned(),
                 )
                 .into_response();
             }
@@ -137,12 +155,17 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         result = &mut server => return Ok(result??),
         () = shutdown_signal() => {}
     }
-    tracing::info!(grace_secs = config.shutdown_grace_secs, "shutting down: finishing in-flight requests");
+    tracing::info!(
+        grace_secs = config.shutdown_grace_secs,
+        "shutting down: finishing in-flight requests"
+    );
     let _ = stop_tx.send(true);
     match tokio::time::timeout(config.shutdown_grace(), &mut server).await {
         Ok(result) => result??,
         Err(_) => {
-            tracing::warn!("in-flight requests did not finish within the grace period; stopping anyway");
+            tracing::warn!(
+                "in-flight requests did not finish within the grace period; stopping anyway"
+            );
             server.abort();
         }
     }

@@ -13,7 +13,11 @@ use crate::{
 };
 
 #[derive(Debug, Parser)]
-#[command(name = "talentflow", version, about = "Records and analyses how AI researchers move between companies and labs")]
+#[command(
+    name = "talentflow",
+    version,
+    about = "Records and analyses how AI researchers move between companies and labs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -82,8 +86,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             tracing::info!(%summary, "demo data loaded");
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Create { name, role, database: args } } => {
-            let name = crate::domain::text::name(&name, 100).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+        Command::Keys {
+            command:
+                KeysCommand::Create {
+                    name,
+                    role,
+                    database: args,
+                },
+        } => {
+            let name =
+                crate::domain::text::name(&name, 100).map_err(|e| anyhow::anyhow!("--name {e}"))?;
             let database = open_migrated(&args).await?;
             let created = async {
                 let mut conn = database.pool.acquire().await?;
@@ -124,7 +136,10 @@ async fn serve(config: Config) -> Result<()> {
             }
         }
     }
-    let state = AppState { pool: database.pool.clone(), config: Arc::new(config) };
+    let state = AppState {
+        pool: database.pool.clone(),
+        config: Arc::new(config),
+    };
     let result = app::serve(state).await;
     database.close().await;
     result

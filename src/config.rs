@@ -49,7 +49,12 @@ pub struct Config {
     pub read_auth: ReadAuth,
 
     /// Comma-separated origins allowed by CORS (`*` for any, without credentials). Empty: none.
-    #[arg(long, env = "TALENTFLOW_CORS_ORIGINS", value_delimiter = ',', default_value = "")]
+    #[arg(
+        long,
+        env = "TALENTFLOW_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
     pub cors_origins: Vec<String>,
 
     /// Seconds a request may take before it is answered with 503.
@@ -100,7 +105,10 @@ impl Config {
     pub fn describe(&self) -> String {
         let database = match &self.database.database_url {
             Some(url) => redact_password(url),
-            None => format!("embedded (data dir {})", self.database.data_dir_or_default().display()),
+            None => format!(
+                "embedded (data dir {})",
+                self.database.data_dir_or_default().display()
+            ),
         };
         format!(
             "bind={} database={} read_auth={:?} cors_origins={:?} request_timeout={}s shutdown_grace={}s body_limit={} log={} log_format={:?}",
@@ -128,7 +136,9 @@ impl DatabaseArgs {
         }
         let base = std::env::var_os("XDG_DATA_HOME")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
+            })
             .unwrap_or_else(|| PathBuf::from("."));
         base.join("talentflow")
     }

@@ -24,7 +24,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -44,7 +47,10 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{detail}")]
-    BadRequest { detail: String, errors: Vec<FieldError> },
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -52,13 +58,19 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
-    Conflict { detail: String, errors: Vec<FieldError> },
+    Conflict {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{detail}")]
-    Unprocessable { detail: String, errors: Vec<FieldError> },
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     ServiceUnavailable(String),
     /// Anything the client cannot fix. Logged in full, answered with a generic message.
@@ -70,7 +82,10 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::BadRequest { detail: detail.into(), errors: Vec::new() }
+        Self::BadRequest {
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
     }
 
     pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
@@ -118,10 +133,7 @@ impl ApiError {
 
     /// Maps a violated unique or foreign-key constraint to the client's mistake it stands for,
     /// so writes don't have to check first (and race).
-    pub fn on_constraint(
-        err: sqlx::Error,
-        map: impl FnOnce(&str) -> Option<ApiError>,
-    ) -> ApiError {
+    pub fn on_constraint(err: sqlx::Error, map: impl FnOnce(&str) -> Option<ApiError>) -> ApiError {
         if let sqlx::Error::Database(db) = &err
             && let Some(mapped) = db.constraint().and_then(map)
         {
@@ -178,7 +190,10 @@ impl Problem {
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => {
                 tracing::warn!(error = %err, "database unavailable");
                 Self::ServiceUnavailable("the database is unavailable; retry shortly".to_owned())
             }
@@ -214,9 +229,15 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         return response;
     }
     let detail = match status {
-        StatusCode::METHOD_NOT_ALLOWED => "this path does not support that method; see the Allow header".to_owned(),
-        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than this endpoint accepts".to_owned(),
-        StatusCode::REQUEST_TIMEOUT => "the request took longer than the server's time limit".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this path does not support that method; see the Allow header".to_owned()
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "the request body is larger than this endpoint accepts".to_owned()
+        }
+        StatusCode::REQUEST_TIMEOUT => {
+            "the request took longer than the server's time limit".to_owned()
+        }
         StatusCode::NOT_FOUND => "no such resource".to_owned(),
         other => other.canonical_reason().unwrap_or("error").to_owned(),
     };

@@ -27,20 +27,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        let is_json = mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
+        let mime = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let is_json = mime == "application/json"
+            || (mime.starts_with("application/") && mime.ends_with("+json"));
         if !is_json {
             return Err(ApiError::UnsupportedMediaType(format!(
                 "send the body as JSON with `Content-Type: application/json` (got `{content_type}`)"
             )));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge("the request body is larger than this endpoint accepts".to_owned())
-            } else {
-                ApiError::bad_request(format!("the request body could not be read: {}", rejection.body_text()))
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(
+                        "the request body is larger than this endpoint accepts".to_owned(),
+                    )
+                } else {
+                    ApiError::bad_request(format!(
+                        "the request body could not be read: {}",
+                        rejection.body_text()
+                    ))
+                }
+            })?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -56,7 +69,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         let field = if path == "." { "body".to_owned() } else { path };
         malformed(field, err.into_inner().to_string())
     })?;
-    deserializer.end().map_err(|err| malformed("body".to_owned(), err.to_string()))?;
+    deserializer
+        .end()
+        .map_err(|err| malformed("body".to_owned(), err.to_string()))?;
     Ok(value)
 }
 
@@ -68,39 +83,55 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
         let query = parts.uri.query().unwrap_or("");
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|err| {
-            let path = err.path().to_string();
-            let field = if path == "." { "query".to_owned() } else { path };
-            let message = err.into_inner().to_string();
-            ApiError::BadRequest {
-                detail: format!("the query string is not acceptable: {message}"),
-                errors: vec![FieldError::new(field, message)],
-            }
-        })
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let field = if path == "." {
+                    "query".to_owned()
+                } else {
+                    path
+                };
+                let message = err.into_inner().to_string();
+                ApiError::BadRequest {
+                    detail: format!("the query string is not acceptable: {message}"),
+                    errors: vec![FieldError::new(field, message)],
+                }
+            })
     }
 }
 
 /// The caller's key, when the request carries one. A header that is present but wrong is a 401
 /// even where no key is needed: a client that thinks it is authenticated should hear otherwise.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Option<Actor>> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let secret = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|s| !s.is_empty() && s.len() <= 256)
-        .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <api key>`".to_owned()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <api key>`".to_owned())
+        })?;
     let actor = crate::db::keys::authenticate(&state.pool, secret).await?;
-    actor
-        .map(Some)
-        .ok_or_else(|| ApiError::Unauthorized("the API key is not valid or has been revoked".to_owned()))
+    actor.map(Some).ok_or_else(|| {
+        ApiError::Unauthorized("the API key is not valid or has been revoked".to_owned())
+    })
 }
 
 async fn authorize(parts: &Parts, state: &AppState, needed: Role) -> ApiResult<Actor> {
     let actor = authenticate(parts, state).await?.ok_or_else(|| {
-        ApiError::Unauthorized("this operation needs an API key: `Authorization: Bearer <api key>`".to_owned())
+        ApiError::Unauthorized(
+            "this operation needs an API key: `Authorization: Bearer <api key>`".to_owned(),
+        )
     })?;
     if !actor.role.allows(needed) {
         return Err(ApiError::Forbidden(format!(

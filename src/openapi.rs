@@ -26,6 +26,7 @@ use crate::{app::AppState, error::Problem};
         (name = "researchers", description = "Researchers, with aliases and their current company"),
         (name = "moves", description = "Who went from where to where, when, per which source"),
         (name = "sources", description = "Press reports, papers and announcements cited by facts"),
+        (name = "keys", description = "API keys (admin role)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -77,58 +78,142 @@ pub fn docs(spec: utoipa::openapi::OpenApi) -> Router<AppState> {
 
 #[derive(IntoResponses)]
 pub enum ListErrors {
-    #[response(status = 400, description = "A query parameter is malformed (bad limit, cursor or sort)", content_type = "application/problem+json")]
+    #[response(
+        status = 400,
+        description = "A query parameter is malformed (bad limit, cursor or sort)",
+        content_type = "application/problem+json"
+    )]
     BadRequest(Problem),
-    #[response(status = 401, description = "Reads need a key on this server and none or a bad one was given", content_type = "application/problem+json")]
+    #[response(
+        status = 401,
+        description = "Reads need a key on this server and none or a bad one was given",
+        content_type = "application/problem+json"
+    )]
     Unauthorized(Problem),
-    #[response(status = 422, description = "A filter names a record that does not exist, or a bad value", content_type = "application/problem+json")]
+    #[response(
+        status = 422,
+        description = "A filter names a record that does not exist, or a bad value",
+        content_type = "application/problem+json"
+    )]
     Unprocessable(Problem),
-    #[response(status = 503, description = "The database is unavailable", content_type = "application/problem+json")]
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
     Unavailable(Problem),
 }
 
 #[derive(IntoResponses)]
 pub enum ReadErrors {
-    #[response(status = 401, description = "Reads need a key on this server and none or a bad one was given", content_type = "application/problem+json")]
+    #[response(
+        status = 401,
+        description = "Reads need a key on this server and none or a bad one was given",
+        content_type = "application/problem+json"
+    )]
     Unauthorized(Problem),
-    #[response(status = 404, description = "No live record with this id or slug", content_type = "application/problem+json")]
+    #[response(
+        status = 404,
+        description = "No live record with this id or slug",
+        content_type = "application/problem+json"
+    )]
     NotFound(Problem),
-    #[response(status = 503, description = "The database is unavailable", content_type = "application/problem+json")]
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
     Unavailable(Problem),
 }
 
 #[derive(IntoResponses)]
 pub enum WriteErrors {
-    #[response(status = 400, description = "Malformed JSON, a field of the wrong type, or an unknown field", content_type = "application/problem+json")]
+    #[response(
+        status = 400,
+        description = "Malformed JSON, a field of the wrong type, or an unknown field",
+        content_type = "application/problem+json"
+    )]
     BadRequest(Problem),
-    #[response(status = 401, description = "No API key, or a bad or revoked one", content_type = "application/problem+json")]
+    #[response(
+        status = 401,
+        description = "No API key, or a bad or revoked one",
+        content_type = "application/problem+json"
+    )]
     Unauthorized(Problem),
-    #[response(status = 403, description = "The key's role may not do this", content_type = "application/problem+json")]
+    #[response(
+        status = 403,
+        description = "The key's role may not do this",
+        content_type = "application/problem+json"
+    )]
     Forbidden(Problem),
-    #[response(status = 404, description = "No live record with this id or slug (PATCH)", content_type = "application/problem+json")]
+    #[response(
+        status = 404,
+        description = "No live record with this id or slug (PATCH)",
+        content_type = "application/problem+json"
+    )]
     NotFound(Problem),
-    #[response(status = 409, description = "A unique field (slug, url, orcid) is taken", content_type = "application/problem+json")]
+    #[response(
+        status = 409,
+        description = "A unique field (slug, url, orcid) is taken",
+        content_type = "application/problem+json"
+    )]
     Conflict(Problem),
-    #[response(status = 413, description = "The body is larger than the server accepts", content_type = "application/problem+json")]
+    #[response(
+        status = 413,
+        description = "The body is larger than the server accepts",
+        content_type = "application/problem+json"
+    )]
     PayloadTooLarge(Problem),
-    #[response(status = 415, description = "The body is not JSON", content_type = "application/problem+json")]
+    #[response(
+        status = 415,
+        description = "The body is not JSON",
+        content_type = "application/problem+json"
+    )]
     UnsupportedMediaType(Problem),
-    #[response(status = 422, description = "Well-formed but invalid: each bad field is listed in `errors`", content_type = "application/problem+json")]
+    #[response(
+        status = 422,
+        description = "Well-formed but invalid: each bad field is listed in `errors`",
+        content_type = "application/problem+json"
+    )]
     Unprocessable(Problem),
-    #[response(status = 503, description = "The database is unavailable", content_type = "application/problem+json")]
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
     Unavailable(Problem),
 }
 
 #[derive(IntoResponses)]
 pub enum DeleteErrors {
-    #[response(status = 401, description = "No API key, or a bad or revoked one", content_type = "application/problem+json")]
+    #[response(
+        status = 401,
+        description = "No API key, or a bad or revoked one",
+        content_type = "application/problem+json"
+    )]
     Unauthorized(Problem),
-    #[response(status = 403, description = "The key's role may not do this", content_type = "application/problem+json")]
+    #[response(
+        status = 403,
+        description = "The key's role may not do this",
+        content_type = "application/problem+json"
+    )]
     Forbidden(Problem),
-    #[response(status = 404, description = "No live record with this id or slug", content_type = "application/problem+json")]
+    #[response(
+        status = 404,
+        description = "No live record with this id or slug",
+        content_type = "application/problem+json"
+    )]
     NotFound(Problem),
-    #[response(status = 409, description = "Live records still refer to this one", content_type = "application/problem+json")]
+    #[response(
+        status = 409,
+        description = "Live records still refer to this one",
+        content_type = "application/problem+json"
+    )]
     Conflict(Problem),
-    #[response(status = 503, description = "The database is unavailable", content_type = "application/problem+json")]
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
     Unavailable(Problem),
 }

@@ -11,7 +11,12 @@ use sqlx::PgPool;
 use uuid::{Uuid, uuid};
 
 use crate::{
-    api::{companies::CompanyInput, moves::{CitationInput, MoveInput}, researchers::ResearcherInput, sources::SourceInput},
+    api::{
+        companies::CompanyInput,
+        moves::{CitationInput, MoveInput},
+        researchers::ResearcherInput,
+        sources::SourceInput,
+    },
     db,
     domain::{id_or_slug::IdOrSlug, key::Actor, slug::Slug},
 };
@@ -30,11 +35,25 @@ pub struct Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} records created, {} already there", self.created, self.already_there)
+        write!(
+            f,
+            "{} records created, {} already there",
+            self.created, self.already_there
+        )
     }
 }
 
-fn company(name: &str, slug: &str, kind: &str, parent: Option<&str>, aliases: &[&str], country: &str, website: &str, founded_on: &str) -> CompanyInput {
+#[allow(clippy::too_many_arguments)]
+fn company(
+    name: &str,
+    slug: &str,
+    kind: &str,
+    parent: Option<&str>,
+    aliases: &[&str],
+    country: &str,
+    website: &str,
+    founded_on: &str,
+) -> CompanyInput {
     CompanyInput {
         name: Some(name.into()),
         slug: Some(slug.into()),
@@ -58,7 +77,17 @@ fn researcher(name: &str, slug: &str, aliases: &[&str], topics: &[&str]) -> Rese
 }
 
 #[allow(clippy::too_many_arguments)]
-fn a_move(researcher: &str, from: &str, to: &str, kind: &str, title: &str, effective_on: &str, announced_on: Option<&str>, confidence: &str, source: Uuid) -> MoveInput {
+fn a_move(
+    researcher: &str,
+    from: &str,
+    to: &str,
+    kind: &str,
+    title: &str,
+    effective_on: &str,
+    announced_on: Option<&str>,
+    confidence: &str,
+    source: Uuid,
+) -> MoveInput {
     MoveInput {
         researcher: Some(researcher.into()),
         from: Some(from.into()),
@@ -68,7 +97,10 @@ fn a_move(researcher: &str, from: &str, to: &str, kind: &str, title: &str, effec
         effective_on: Some(effective_on.into()),
         announced_on: announced_on.map(Into::into),
         confidence: Some(confidence.into()),
-        sources: Some(vec![CitationInput { source: Some(source), quote: None }]),
+        sources: Some(vec![CitationInput {
+            source: Some(source),
+            quote: None,
+        }]),
         notes: None,
     }
 }
@@ -80,17 +112,84 @@ pub async fn load(pool: &PgPool) -> Result<Summary> {
 
     // Parents before subsidiaries.
     let companies = [
-        company("Google", "google", "big_tech", None, &[], "US", "https://www.google.com", "1998-09"),
-        company("Google DeepMind", "google-deepmind", "ai_lab", Some("google"), &["DeepMind"], "GB", "https://deepmind.google", "2010"),
-        company("Meta", "meta", "big_tech", None, &["Facebook", "Meta Platforms"], "US", "https://www.meta.com", "2004-02"),
-        company("OpenAI", "openai", "ai_lab", None, &[], "US", "https://openai.com", "2015-12"),
-        company("Mistral AI", "mistral-ai", "startup", None, &["Mistral"], "FR", "https://mistral.ai", "2023-04"),
-        company("Microsoft", "microsoft", "big_tech", None, &[], "US", "https://www.microsoft.com", "1975-04"),
-        company("Inflection AI", "inflection-ai", "startup", None, &["Inflection"], "US", "https://inflection.ai", "2022"),
+        company(
+            "Google",
+            "google",
+            "big_tech",
+            None,
+            &[],
+            "US",
+            "https://www.google.com",
+            "1998-09",
+        ),
+        company(
+            "Google DeepMind",
+            "google-deepmind",
+            "ai_lab",
+            Some("google"),
+            &["DeepMind"],
+            "GB",
+            "https://deepmind.google",
+            "2010",
+        ),
+        company(
+            "Meta",
+            "meta",
+            "big_tech",
+            None,
+            &["Facebook", "Meta Platforms"],
+            "US",
+            "https://www.meta.com",
+            "2004-02",
+        ),
+        company(
+            "OpenAI",
+            "openai",
+            "ai_lab",
+            None,
+            &[],
+            "US",
+            "https://openai.com",
+            "2015-12",
+        ),
+        company(
+            "Mistral AI",
+            "mistral-ai",
+            "startup",
+            None,
+            &["Mistral"],
+            "FR",
+            "https://mistral.ai",
+            "2023-04",
+        ),
+        company(
+            "Microsoft",
+            "microsoft",
+            "big_tech",
+            None,
+            &[],
+            "US",
+            "https://www.microsoft.com",
+            "1975-04",
+        ),
+        company(
+            "Inflection AI",
+            "inflection-ai",
+            "startup",
+            None,
+            &["Inflection"],
+            "US",
+            "https://inflection.ai",
+            "2022",
+        ),
     ];
     for input in companies {
-        let slug = Slug::parse(input.slug.as_deref().unwrap_or_default()).map_err(anyhow::Error::msg)?;
-        if db::companies::get(&mut tx, &IdOrSlug::Slug(slug)).await?.is_some() {
+        let slug =
+            Slug::parse(input.slug.as_deref().unwrap_or_default()).map_err(anyhow::Error::msg)?;
+        if db::companies::get(&mut tx, &IdOrSlug::Slug(slug))
+            .await?
+            .is_some()
+        {
             summary.already_there += 1;
             continue;
         }
@@ -99,13 +198,27 @@ pub async fn load(pool: &PgPool) -> Result<Summary> {
     }
 
     let researchers = [
-        researcher("Michal Valko", "michal-valko", &["Michal Balko"], &["reinforcement learning"]),
+        researcher(
+            "Michal Valko",
+            "michal-valko",
+            &["Michal Balko"],
+            &["reinforcement learning"],
+        ),
         researcher("Mustafa Suleyman", "mustafa-suleyman", &[], &[]),
-        researcher("Karén Simonyan", "karen-simonyan", &["Karen Simonyan"], &["deep learning"]),
+        researcher(
+            "Karén Simonyan",
+            "karen-simonyan",
+            &["Karen Simonyan"],
+            &["deep learning"],
+        ),
     ];
     for input in researchers {
-        let slug = Slug::parse(input.slug.as_deref().unwrap_or_default()).map_err(anyhow::Error::msg)?;
-        if db::researchers::get(&mut tx, &IdOrSlug::Slug(slug)).await?.is_some() {
+        let slug =
+            Slug::parse(input.slug.as_deref().unwrap_or_default()).map_err(anyhow::Error::msg)?;
+        if db::researchers::get(&mut tx, &IdOrSlug::Slug(slug))
+            .await?
+            .is_some()
+        {
             summary.already_there += 1;
             continue;
         }
@@ -146,15 +259,45 @@ pub async fn load(pool: &PgPool) -> Result<Summary> {
     let moves = [
         (
             VALKO_TO_META,
-            a_move("michal-valko", "google-deepmind", "meta", "hire", "Chief Engineer, Llama", "2024-03", None, "reported", THE_INFORMATION_MARCH_2024),
+            a_move(
+                "michal-valko",
+                "google-deepmind",
+                "meta",
+                "hire",
+                "Chief Engineer, Llama",
+                "2024-03",
+                None,
+                "reported",
+                THE_INFORMATION_MARCH_2024,
+            ),
         ),
         (
             SULEYMAN_TO_MICROSOFT,
-            a_move("mustafa-suleyman", "inflection-ai", "microsoft", "acquihire", "EVP and CEO, Microsoft AI", "2024-03-19", Some("2024-03-19"), "confirmed", MICROSOFT_ANNOUNCEMENT),
+            a_move(
+                "mustafa-suleyman",
+                "inflection-ai",
+                "microsoft",
+                "acquihire",
+                "EVP and CEO, Microsoft AI",
+                "2024-03-19",
+                Some("2024-03-19"),
+                "confirmed",
+                MICROSOFT_ANNOUNCEMENT,
+            ),
         ),
         (
             SIMONYAN_TO_MICROSOFT,
-            a_move("karen-simonyan", "inflection-ai", "microsoft", "acquihire", "Chief Scientist, Microsoft AI", "2024-03-19", Some("2024-03-19"), "confirmed", MICROSOFT_ANNOUNCEMENT),
+            a_move(
+                "karen-simonyan",
+                "inflection-ai",
+                "microsoft",
+                "acquihire",
+                "Chief Scientist, Microsoft AI",
+                "2024-03-19",
+                Some("2024-03-19"),
+                "confirmed",
+                MICROSOFT_ANNOUNCEMENT,
+            ),
         ),
     ];
     for (id, input) in moves {

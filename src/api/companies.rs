@@ -11,7 +11,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::support::{Check, checked, created, patched};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, companies::CompanyFilter, list::{Page, PageRequest}},
+    db::{
+        self, Sluggable,
+        companies::CompanyFilter,
+        list::{Page, PageRequest},
+    },
     domain::{
         company::{Company, CompanyDraft, CompanyKind, parse_country},
         id_or_slug::IdOrSlug,
@@ -92,7 +96,8 @@ impl From<&Company> for CompanyInput {
             aliases: Some(company.aliases.clone()),
             country: company.country.clone(),
             website: company.website.clone(),
-            founded_on: PartialDate::from_stored(company.founded_on, company.founded_precision).map(|d| d.to_string()),
+            founded_on: PartialDate::from_stored(company.founded_on, company.founded_precision)
+                .map(|d| d.to_string()),
         }
     }
 }
@@ -141,7 +146,9 @@ async fn list_companies(
     check.finish_query()?;
     let parent = match parent {
         None => None,
-        Some(key) => Some(super::resolve_filter(&state, Sluggable::Companies, "parent", &key).await?),
+        Some(key) => {
+            Some(super::resolve_filter(&state, Sluggable::Companies, "parent", &key).await?)
+        }
     };
     let filter = CompanyFilter {
         q: params.q,
@@ -149,7 +156,9 @@ async fn list_companies(
         country,
         parent,
     };
-    Ok(Json(db::companies::list(&state.pool, &filter, &page).await?))
+    Ok(Json(
+        db::companies::list(&state.pool, &filter, &page).await?,
+    ))
 }
 
 /// Creates a company.
@@ -173,11 +182,16 @@ async fn create_company(
 #[utoipa::path(get, path = "/companies/{id}", tag = "companies",
     params(("id" = String, Path, description = "Id or slug")),
     responses((status = 200, description = "The company", body = Company), ReadErrors))]
-async fn get_company(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Company>> {
+async fn get_company(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Company>> {
     let key = super::path_key("company", &key)?;
     let mut conn = state.pool.acquire().await?;
     let company = db::companies::get(&mut conn, &key).await?;
-    company.map(Json).ok_or_else(|| ApiError::not_found("company", &key))
+    company
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("company", &key))
 }
 
 /// Changes a company with a JSON merge patch (RFC 7396): fields present are set, `null` clears.

@@ -3,10 +3,15 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{app::AppState, error::{ApiError, ApiResult}};
+use crate::{
+    app::AppState,
+    error::{ApiError, ApiResult},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -19,7 +24,9 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Up", body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".to_owned() })
+    Json(Health {
+        status: "ok".to_owned(),
+    })
 }
 
 /// The process is up and the database answers.
@@ -34,11 +41,20 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<He
     )
     .await;
     match ping {
-        Ok(Ok(_)) => Ok((StatusCode::OK, Json(Health { status: "ready".to_owned() }))),
+        Ok(Ok(_)) => Ok((
+            StatusCode::OK,
+            Json(Health {
+                status: "ready".to_owned(),
+            }),
+        )),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::ServiceUnavailable("the database is unavailable".to_owned()))
+            Err(ApiError::ServiceUnavailable(
+                "the database is unavailable".to_owned(),
+            ))
         }
-        Err(_) => Err(ApiError::ServiceUnavailable("the database did not answer in time".to_owned())),
+        Err(_) => Err(ApiError::ServiceUnavailable(
+            "the database did not answer in time".to_owned(),
+        )),
     }
 }

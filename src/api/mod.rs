@@ -2,6 +2,7 @@
 
 pub mod companies;
 pub mod health;
+pub mod keys;
 pub mod moves;
 pub mod researchers;
 pub mod sources;
@@ -24,7 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(companies::router())
         .merge(researchers::router())
         .merge(moves::router())
-        .merge(sources::router());
+        .merge(sources::router())
+        .merge(keys::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1)
         .merge(health::router())
@@ -37,12 +39,17 @@ pub fn path_key(what: &str, text: &str) -> ApiResult<IdOrSlug> {
 
 /// A filter naming a company or researcher that does not exist is the client's mistake (422),
 /// not an empty list that hides a typo.
-pub async fn resolve_filter(state: &AppState, table: Sluggable, field: &str, key: &IdOrSlug) -> ApiResult<Uuid> {
+pub async fn resolve_filter(
+    state: &AppState,
+    table: Sluggable,
+    field: &str,
+    key: &IdOrSlug,
+) -> ApiResult<Uuid> {
     let what = match table {
         Sluggable::Companies => "company",
         Sluggable::Researchers => "researcher",
     };
-    db::resolve(&state.pool, table, key)
-        .await?
-        .ok_or_else(|| ApiError::invalid(vec![FieldError::new(field, format!("no {what} `{key}`"))]))
+    db::resolve(&state.pool, table, key).await?.ok_or_else(|| {
+        ApiError::invalid(vec![FieldError::new(field, format!("no {what} `{key}`"))])
+    })
 }

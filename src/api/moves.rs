@@ -12,7 +12,11 @@ use uuid::Uuid;
 use super::support::{Check, checked, created, patched};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, list::{Page, PageRequest}, moves::MoveFilter},
+    db::{
+        self, Sluggable,
+        list::{Page, PageRequest},
+        moves::MoveFilter,
+    },
     domain::{
         id_or_slug::IdOrSlug,
         moves::{CitationDraft, Confidence, Move, MoveDraft, MoveKind},
@@ -77,8 +81,12 @@ impl MoveInput {
         let to = check.optional("to", self.to, |t| IdOrSlug::parse(&t));
         let kind = check.require("kind", self.kind, |k| MoveKind::parse(&k));
         let title = check.optional("title", self.title, |t| text::name(&t, 200));
-        let effective = check.require("effective_on", self.effective_on, |d| PartialDate::parse(&d));
-        let announced = check.optional("announced_on", self.announced_on, |d| PartialDate::parse(&d));
+        let effective = check.require("effective_on", self.effective_on, |d| {
+            PartialDate::parse(&d)
+        });
+        let announced = check.optional("announced_on", self.announced_on, |d| {
+            PartialDate::parse(&d)
+        });
         let confidence = check.optional("confidence", self.confidence, |c| Confidence::parse(&c));
         let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
         let citations = self.sources.unwrap_or_default();
@@ -88,7 +96,9 @@ impl MoveInput {
         let mut sources: Vec<CitationDraft> = Vec::with_capacity(citations.len());
         for (i, citation) in citations.into_iter().enumerate() {
             let source = check.required(&format!("sources[{i}].source"), citation.source);
-            let quote = check.optional(&format!("sources[{i}].quote"), citation.quote, |q| text::prose(&q, 5_000));
+            let quote = check.optional(&format!("sources[{i}].quote"), citation.quote, |q| {
+                text::prose(&q, 5_000)
+            });
             if let Some(source) = source {
                 if sources.iter().any(|s| s.source == source) {
                     check.error(&format!("sources[{i}].source"), "is cited twice");
@@ -106,8 +116,13 @@ impl MoveInput {
         }
         if let Some(kind) = kind {
             match (kind.has_destination(), to.is_some()) {
-                (false, true) => check.error("to", "a departure has no known destination; use kind `hire` or leave `to` out"),
-                (true, false) => check.error("to", format!("a move of kind `{kind}` needs a destination")),
+                (false, true) => check.error(
+                    "to",
+                    "a departure has no known destination; use kind `hire` or leave `to` out",
+                ),
+                (true, false) => {
+                    check.error("to", format!("a move of kind `{kind}` needs a destination"))
+                }
                 _ => {}
             }
         }
@@ -116,7 +131,10 @@ impl MoveInput {
             && kind == Some(MoveKind::Departure)
         {
             // Announcements usually come before or after the move; only this combination is impossible to mean.
-            check.error("announced_on", "a departure cannot be announced before it is effective");
+            check.error(
+                "announced_on",
+                "a departure cannot be announced before it is effective",
+            );
         }
         check.finish()?;
         Ok(MoveDraft {
@@ -142,13 +160,23 @@ impl From<&Move> for MoveInput {
             to: m.to.as_ref().map(|c| c.id.to_string()),
             kind: Some(m.kind.as_str().to_owned()),
             title: m.title.clone(),
-            effective_on: Some(PartialDate { start: m.effective_on, precision: m.effective_precision }.to_string()),
-            announced_on: PartialDate::from_stored(m.announced_on, m.announced_precision).map(|d| d.to_string()),
+            effective_on: Some(
+                PartialDate {
+                    start: m.effective_on,
+                    precision: m.effective_precision,
+                }
+                .to_string(),
+            ),
+            announced_on: PartialDate::from_stored(m.announced_on, m.announced_precision)
+                .map(|d| d.to_string()),
             confidence: Some(m.confidence.as_str().to_owned()),
             sources: Some(
                 m.sources
                     .iter()
-                    .map(|c| CitationInput { source: Some(c.source.id), quote: c.quote.clone() })
+                    .map(|c| CitationInput {
+                        source: Some(c.source.id),
+                        quote: c.quote.clone(),
+                    })
                     .collect(),
             ),
             notes: m.notes.clone(),
@@ -187,7 +215,10 @@ pub struct MoveListParams {
 /// Lists moves, newest first.
 #[utoipa::path(get, path = "/moves", tag = "moves", params(MoveListParams),
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors))]
-async fn list_moves(State(state): State<AppState>, ApiQuery(params): ApiQuery<MoveListParams>) -> ApiResult<Json<Page<Move>>> {
+async fn list_moves(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<MoveListParams>,
+) -> ApiResult<Json<Page<Move>>> {
     let page = PageRequest::new(
         &db::moves::SORTS,
         params.sort.as_deref(),
@@ -219,7 +250,8 @@ async fn list_moves(State(state): State<AppState>, ApiQuery(params): ApiQuery<Mo
         ..MoveFilter::default()
     };
     if let Some(key) = researcher {
-        filter.researcher = Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
+        filter.researcher =
+            Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
     }
     for (field, key, slot) in [
         ("company", company, &mut filter.company),
@@ -247,7 +279,10 @@ async fn create_move(
     let mut tx = state.pool.begin().await?;
     let created_move = db::moves::create(&mut tx, &actor, draft).await?;
     tx.commit().await?;
-    Ok(created(format!("/v1/moves/{}", created_move.id), created_move))
+    Ok(created(
+        format!("/v1/moves/{}", created_move.id),
+        created_move,
+    ))
 }
 
 fn move_id(text: &str) -> ApiResult<Uuid> {
@@ -262,7 +297,9 @@ async fn get_move(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
     let id = move_id(&id)?;
     let mut conn = state.pool.acquire().await?;
     let found = db::moves::get(&mut conn, id).await?;
-    found.map(Json).ok_or_else(|| ApiError::not_found("move", id))
+    found
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("move", id))
 }
 
 /// Changes a move with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.
@@ -291,7 +328,11 @@ async fn update_move(
     params(("id" = Uuid, Path, description = "Id")),
     security(("api_key" = [])),
     responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_move(State(state): State<AppState>, Editor(actor): Editor, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn delete_move(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id = move_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::moves::get_for_update(&mut tx, id).await?;

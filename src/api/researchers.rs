@@ -11,7 +11,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::support::{Check, checked, created, patched};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, list::{Page, PageRequest}, researchers::ResearcherFilter},
+    db::{
+        self, Sluggable,
+        list::{Page, PageRequest},
+        researchers::ResearcherFilter,
+    },
     domain::{
         id_or_slug::IdOrSlug,
         researcher::{Researcher, ResearcherDraft, parse_openalex_id, parse_orcid},
@@ -26,7 +30,11 @@ use crate::{
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_researchers, create_researcher))
-        .routes(routes!(get_researcher, update_researcher, delete_researcher))
+        .routes(routes!(
+            get_researcher,
+            update_researcher,
+            delete_researcher
+        ))
 }
 
 /// A researcher as written: by POST, as the document a PATCH merges into, and by import.
@@ -56,7 +64,8 @@ impl ResearcherInput {
         let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
         let aliases = check.optional("aliases", self.aliases, |a| text::name_list(&a, 50, 200));
         let orcid = check.optional("orcid", self.orcid, |o| parse_orcid(&o));
-        let openalex_id = check.optional("openalex_id", self.openalex_id, |o| parse_openalex_id(&o));
+        let openalex_id =
+            check.optional("openalex_id", self.openalex_id, |o| parse_openalex_id(&o));
         let homepage = check.optional("homepage", self.homepage, |h| text::http_url(&h));
         let topics = check.optional("topics", self.topics, |t| text::name_list(&t, 50, 100));
         check.finish()?;
@@ -123,10 +132,18 @@ async fn list_researchers(
     check.finish_query()?;
     let company = match company {
         None => None,
-        Some(key) => Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?),
+        Some(key) => {
+            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?)
+        }
     };
-    let filter = ResearcherFilter { q: params.q, topic: params.topic, company };
-    Ok(Json(db::researchers::list(&state.pool, &filter, &page).await?))
+    let filter = ResearcherFilter {
+        q: params.q,
+        topic: params.topic,
+        company,
+    };
+    Ok(Json(
+        db::researchers::list(&state.pool, &filter, &page).await?,
+    ))
 }
 
 /// Creates a researcher.
@@ -143,18 +160,26 @@ async fn create_researcher(
     let mut tx = state.pool.begin().await?;
     let researcher = db::researchers::create(&mut tx, &actor, draft).await?;
     tx.commit().await?;
-    Ok(created(format!("/v1/researchers/{}", researcher.id), researcher))
+    Ok(created(
+        format!("/v1/researchers/{}", researcher.id),
+        researcher,
+    ))
 }
 
 /// One researcher, by id or slug, with the current company.
 #[utoipa::path(get, path = "/researchers/{id}", tag = "researchers",
     params(("id" = String, Path, description = "Id or slug")),
     responses((status = 200, description = "The researcher", body = Researcher), ReadErrors))]
-async fn get_researcher(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Researcher>> {
+async fn get_researcher(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Researcher>> {
     let key = super::path_key("researcher", &key)?;
     let mut conn = state.pool.acquire().await?;
     let researcher = db::researchers::get(&mut conn, &key).await?;
-    researcher.map(Json).ok_or_else(|| ApiError::not_found("researcher", &key))
+    researcher
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("researcher", &key))
 }
 
 /// Changes a researcher with a JSON merge patch (RFC 7396).

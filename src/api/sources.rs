@@ -12,7 +12,11 @@ use uuid::Uuid;
 use super::support::{Check, created, patched};
 use crate::{
     app::AppState,
-    db::{self, list::{Page, PageRequest}, sources::SourceFilter},
+    db::{
+        self,
+        list::{Page, PageRequest},
+        sources::SourceFilter,
+    },
     domain::{
         partial_date::PartialDate,
         source::{Source, SourceDraft, parse_language},
@@ -52,13 +56,24 @@ impl SourceInput {
         let url = check.optional("url", self.url, |u| text::http_url(&u));
         let publisher = check.optional("publisher", self.publisher, |p| text::name(&p, 200));
         let title = check.optional("title", self.title, |t| text::name(&t, 500));
-        let published = check.optional("published_on", self.published_on, |d| PartialDate::parse(&d));
+        let published = check.optional("published_on", self.published_on, |d| {
+            PartialDate::parse(&d)
+        });
         let language = check.optional("language", self.language, |l| parse_language(&l));
         if url.is_none() && publisher.is_none() && title.is_none() {
-            check.error("url", "a source needs at least one of `url`, `publisher` and `title`");
+            check.error(
+                "url",
+                "a source needs at least one of `url`, `publisher` and `title`",
+            );
         }
         check.finish()?;
-        Ok(SourceDraft { url, publisher, title, published, language })
+        Ok(SourceDraft {
+            url,
+            publisher,
+            title,
+            published,
+            language,
+        })
     }
 }
 
@@ -68,7 +83,8 @@ impl From<&Source> for SourceInput {
             url: s.url.clone(),
             publisher: s.publisher.clone(),
             title: s.title.clone(),
-            published_on: PartialDate::from_stored(s.published_on, s.published_precision).map(|d| d.to_string()),
+            published_on: PartialDate::from_stored(s.published_on, s.published_precision)
+                .map(|d| d.to_string()),
             language: s.language.clone(),
         }
     }
@@ -151,11 +167,16 @@ fn source_id(text: &str) -> ApiResult<Uuid> {
 #[utoipa::path(get, path = "/sources/{id}", tag = "sources",
     params(("id" = Uuid, Path, description = "Id")),
     responses((status = 200, description = "The source", body = Source), ReadErrors))]
-async fn get_source(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Source>> {
+async fn get_source(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Source>> {
     let id = source_id(&id)?;
     let mut conn = state.pool.acquire().await?;
     let source = db::sources::get(&mut conn, id).await?;
-    source.map(Json).ok_or_else(|| ApiError::not_found("source", id))
+    source
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("source", id))
 }
 
 /// Changes a source with a JSON merge patch (RFC 7396).

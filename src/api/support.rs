@@ -33,18 +33,33 @@ impl Check {
     }
 
     /// Parses an optional value; an absent one is fine, a bad one is recorded.
-    pub fn optional<T, V>(&mut self, field: &str, value: Option<V>, parse: impl FnOnce(V) -> Result<T, String>) -> Option<T> {
+    pub fn optional<T, V>(
+        &mut self,
+        field: &str,
+        value: Option<V>,
+        parse: impl FnOnce(V) -> Result<T, String>,
+    ) -> Option<T> {
         value.and_then(|v| self.result(field, parse(v)))
     }
 
     /// Parses a required value.
-    pub fn require<T, V>(&mut self, field: &str, value: Option<V>, parse: impl FnOnce(V) -> Result<T, String>) -> Option<T> {
-        self.required(field, value).and_then(|v| self.result(field, parse(v)))
+    pub fn require<T, V>(
+        &mut self,
+        field: &str,
+        value: Option<V>,
+        parse: impl FnOnce(V) -> Result<T, String>,
+    ) -> Option<T> {
+        self.required(field, value)
+            .and_then(|v| self.result(field, parse(v)))
     }
 
     /// 422 listing every bad field (request bodies).
     pub fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::invalid(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(self.errors))
+        }
     }
 
     /// 400 listing every bad parameter (query strings).
@@ -58,7 +73,10 @@ impl Check {
             .map(|e| format!("`{}` {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Err(ApiError::BadRequest { detail, errors: self.errors })
+        Err(ApiError::BadRequest {
+            detail,
+            errors: self.errors,
+        })
     }
 }
 
@@ -101,7 +119,12 @@ where
 
 /// 201 with `Location` and the record.
 pub fn created<T: Serialize>(location: String, record: T) -> Response {
-    (StatusCode::CREATED, [(header::LOCATION, location)], Json(record)).into_response()
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(record),
+    )
+        .into_response()
 }
 
 #[cfg(test)]
@@ -117,8 +140,11 @@ mod tests {
         let patch = json!({"title": "Hello!", "phoneNumber": "+01-123-456-7890",
             "author": {"familyName": null}, "tags": ["example"]});
         merge_patch(&mut target, &patch);
-        assert_eq!(target, json!({"title": "Hello!", "author": {"givenName": "John"},
-            "tags": ["example"], "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"}));
+        assert_eq!(
+            target,
+            json!({"title": "Hello!", "author": {"givenName": "John"},
+            "tags": ["example"], "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"})
+        );
     }
 
     #[test]
@@ -126,7 +152,10 @@ mod tests {
         let mut check = Check::default();
         assert_eq!(check.required::<u8>("a", None), None);
         assert_eq!(check.result::<u8>("b", Err("bad".into())), None);
-        assert_eq!(check.optional("c", None::<&str>, |_| Ok::<_, String>(1)), None);
+        assert_eq!(
+            check.optional("c", None::<&str>, |_| Ok::<_, String>(1)),
+            None
+        );
         match check.finish() {
             Err(ApiError::Unprocessable { errors, .. }) => assert_eq!(errors.len(), 2),
             other => panic!("expected 422, got {other:?}"),

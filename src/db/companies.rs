@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use super::{
     Sluggable, audit,
-    list::{self, Keyed, KeyKind, Page, PageRequest, Sort},
+    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
     push_key_filter, resolve_for_reference, unique_slug,
 };
 use crate::{
@@ -49,10 +49,17 @@ pub struct CompanyFilter {
     pub parent: Option<Uuid>,
 }
 
-pub async fn list(pool: &PgPool, filter: &CompanyFilter, page: &PageRequest) -> ApiResult<Page<Company>> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &CompanyFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<Company>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(q) = &filter.q {
-            query.push(" AND c.search_text LIKE '% ' || tf_fold(").push_bind(q.clone()).push(") || '%'");
+            query
+                .push(" AND c.search_text LIKE '% ' || tf_fold(")
+                .push_bind(q.clone())
+                .push(") || '%'");
         }
         if let Some(kind) = &filter.kind {
             query.push(" AND c.kind = ").push_bind(kind.clone());
@@ -80,21 +87,54 @@ pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResul
     lock.push(" FOR UPDATE");
     let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
     let id = id.ok_or_else(|| ApiError::not_found("company", key))?;
-    get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("company", key))
+    get(conn, &IdOrSlug::Id(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("company", key))
 }
 
-pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: CompanyDraft) -> ApiResult<Company> {
+pub async fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    draft: CompanyDraft,
+) -> ApiResult<Company> {
     let id = Uuid::now_v7();
     write(conn, id, draft, true).await?;
-    let company = get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("company", id))?;
-    audit::record(conn, actor, audit::Action::Create, "companies", id, None, Some(&company)).await?;
+    let company = get(conn, &IdOrSlug::Id(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("company", id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Create,
+        "companies",
+        id,
+        None,
+        Some(&company),
+    )
+    .await?;
     Ok(company)
 }
 
-pub async fn update(conn: &mut PgConnection, actor: &Actor, before: &Company, draft: CompanyDraft) -> ApiResult<Company> {
+pub async fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Company,
+    draft: CompanyDraft,
+) -> ApiResult<Company> {
     write(conn, before.id, draft, false).await?;
-    let after = get(conn, &IdOrSlug::Id(before.id)).await?.ok_or_else(|| ApiError::not_found("company", before.id))?;
-    audit::record(conn, actor, audit::Action::Update, "companies", before.id, Some(before), Some(&after)).await?;
+    let after = get(conn, &IdOrSlug::Id(before.id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("company", before.id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "companies",
+        before.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -120,16 +160,35 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Company) ->
         .bind(before.id)
         .execute(&mut *conn)
         .await?;
-    audit::record(conn, actor, audit::Action::Delete, "companies", before.id, Some(before), None).await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        "companies",
+        before.id,
+        Some(before),
+        None,
+    )
+    .await?;
     Ok(())
 }
 
-async fn write(conn: &mut PgConnection, id: Uuid, draft: CompanyDraft, insert: bool) -> ApiResult<()> {
+async fn write(
+    conn: &mut PgConnection,
+    id: Uuid,
+    draft: CompanyDraft,
+    insert: bool,
+) -> ApiResult<()> {
     let parent_id = match &draft.parent {
         None => None,
         Some(key) => {
             let parent = resolve_for_reference(conn, Sluggable::Companies, key).await?;
-            let parent = parent.ok_or_else(|| ApiError::invalid(vec![FieldError::new("parent", format!("no company `{key}`"))]))?;
+            let parent = parent.ok_or_else(|| {
+                ApiError::invalid(vec![FieldError::new(
+                    "parent",
+                    format!("no company `{key}`"),
+                )])
+            })?;
             if !insert && creates_cycle(conn, id, parent).await? {
                 return Err(ApiError::invalid(vec![FieldError::new(
                     "parent",
@@ -137,14 +196,24 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: CompanyDraft, insert: b
                 )]));
             }
             if parent == id {
-                return Err(ApiError::invalid(vec![FieldError::new("parent", "must not be the company itself")]));
+                return Err(ApiError::invalid(vec![FieldError::new(
+                    "parent",
+                    "must not be the company itself",
+                )]));
             }
             Some(parent)
         }
     };
     let slug = match draft.slug {
         Some(slug) => slug,
-        None => unique_slug(conn, Sluggable::Companies, crate::domain::slug::Slug::from_name(&draft.name)).await?,
+        None => {
+            unique_slug(
+                conn,
+                Sluggable::Companies,
+                crate::domain::slug::Slug::from_name(&draft.name),
+            )
+            .await?
+        }
     };
     let sql = if insert {
         "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)
@@ -169,15 +238,20 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: CompanyDraft, insert: b
         .await
         .map_err(|err| {
             ApiError::on_constraint(err, |constraint| {
-                (constraint == "companies_slug_key")
-                    .then(|| ApiError::conflict_on("slug", format!("`{slug}` is taken by another company")))
+                (constraint == "companies_slug_key").then(|| {
+                    ApiError::conflict_on("slug", format!("`{slug}` is taken by another company"))
+                })
             })
         })?;
     Ok(())
 }
 
 /// Whether making `parent` the parent of `id` would close a loop (parent is `id` or below it).
-async fn creates_cycle(conn: &mut PgConnection, id: Uuid, parent: Uuid) -> Result<bool, sqlx::Error> {
+async fn creates_cycle(
+    conn: &mut PgConnection,
+    id: Uuid,
+    parent: Uuid,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "WITH RECURSIVE ancestors AS (
              SELECT id, parent_id FROM companies WHERE id = $2

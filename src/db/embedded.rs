@@ -29,7 +29,9 @@ pub struct EmbeddedPostgres {
 
 /// `/proc/self` belongs to the process's effective user, which tells root apart without libc.
 pub fn running_as_root() -> bool {
-    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }
 
 impl EmbeddedPostgres {
@@ -61,12 +63,19 @@ impl EmbeddedPostgres {
 
         if let Some(port) = running_server_port(&cluster_dir) {
             tracing::info!(port, dir = %cluster_dir.display(), "attaching to the embedded Postgres already running");
-            return Ok(Self { cluster_dir, bin_dir, port, password, started_here: false });
+            return Ok(Self {
+                cluster_dir,
+                bin_dir,
+                port,
+                password,
+                started_here: false,
+            });
         }
 
         let port = free_port()?;
         let log_file = data_dir.join("postgres.log");
-        let options = format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
+        let options =
+            format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
         let output = postgres_command(&bin_dir.join("pg_ctl"), as_root)
             .arg("start")
             .arg("-D")
@@ -86,7 +95,13 @@ impl EmbeddedPostgres {
                 log_tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             );
         }
-        let server = Self { cluster_dir, bin_dir, port, password, started_here: true };
+        let server = Self {
+            cluster_dir,
+            bin_dir,
+            port,
+            password,
+            started_here: true,
+        };
         server.watch_owner(&data_dir, remove_when_gone)?;
         Ok(server)
     }
@@ -148,9 +163,19 @@ impl EmbeddedPostgres {
     }
 }
 
-fn init_cluster(bin_dir: &Path, data_dir: &Path, cluster_dir: &Path, password_file: &Path, as_root: bool) -> Result<()> {
+fn init_cluster(
+    bin_dir: &Path,
+    data_dir: &Path,
+    cluster_dir: &Path,
+    password_file: &Path,
+    as_root: bool,
+) -> Result<()> {
     use rand::{Rng, distributions::Alphanumeric};
-    let password: String = rand::thread_rng().sample_iter(&Alphanumeric).take(32).map(char::from).collect();
+    let password: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect();
     write_private(password_file, &password)?;
     // initdb reads the password from a file that the postgres account can read; removed after.
     let pwfile = data_dir.join("initdb.pw");
@@ -162,7 +187,14 @@ fn init_cluster(bin_dir: &Path, data_dir: &Path, cluster_dir: &Path, password_fi
     let output = postgres_command(&bin_dir.join("initdb"), as_root)
         .arg("-D")
         .arg(cluster_dir)
-        .args(["-U", SUPERUSER, "--auth=scram-sha-256", "--encoding=UTF8", "--no-locale", "--no-sync"])
+        .args([
+            "-U",
+            SUPERUSER,
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        ])
         .arg(format!("--pwfile={}", pwfile.display()))
         .stdin(Stdio::null())
         .output()
@@ -246,12 +278,19 @@ fn free_port() -> Result<u16> {
 
 /// `TALENTFLOW_PG_BIN`, else Debian's newest `/usr/lib/postgresql/<v>/bin`, else `initdb` on PATH.
 pub fn find_bin_dir() -> Result<PathBuf> {
-    let has_tools = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|t| dir.join(t).is_file());
+    let has_tools = |dir: &Path| {
+        ["initdb", "pg_ctl", "postgres"]
+            .iter()
+            .all(|t| dir.join(t).is_file())
+    };
     if let Some(dir) = std::env::var_os("TALENTFLOW_PG_BIN").map(PathBuf::from) {
         if has_tools(&dir) {
             return Ok(dir);
         }
-        bail!("TALENTFLOW_PG_BIN={} has no initdb, pg_ctl and postgres", dir.display());
+        bail!(
+            "TALENTFLOW_PG_BIN={} has no initdb, pg_ctl and postgres",
+            dir.display()
+        );
     }
     let mut debian: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .into_iter()

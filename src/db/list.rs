@@ -91,7 +91,10 @@ impl PageRequest {
         };
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_field("limit", format!("must be between 1 and {MAX_LIMIT}")));
+            return Err(ApiError::bad_field(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         let after = match cursor {
             None => None,
@@ -99,7 +102,9 @@ impl PageRequest {
                 let bad = |message: &str| ApiError::bad_field("cursor", message);
                 let cursor = Cursor::decode(text).map_err(|m| bad(&m))?;
                 if cursor.sort != sort.name {
-                    return Err(bad("belongs to another sort order; keep `sort` the same while paging"));
+                    return Err(bad(
+                        "belongs to another sort order; keep `sort` the same while paging",
+                    ));
                 }
                 let key = match sort.kind {
                     KeyKind::Date => cursor.key.parse().map(Key::Date).ok(),
@@ -108,10 +113,18 @@ impl PageRequest {
                         .ok(),
                     KeyKind::Text => Some(Key::Text(cursor.key)),
                 };
-                Some((key.ok_or_else(|| bad("is not a cursor returned by this list"))?, cursor.id))
+                Some((
+                    key.ok_or_else(|| bad("is not a cursor returned by this list"))?,
+                    cursor.id,
+                ))
             }
         };
-        Ok(Self { sort, limit, after, include_total: include_total.unwrap_or(false) })
+        Ok(Self {
+            sort,
+            limit,
+            after,
+            include_total: include_total.unwrap_or(false),
+        })
     }
 }
 
@@ -133,7 +146,11 @@ where
     let mut query = QueryBuilder::new(select);
     filters(&mut query);
     if let Some((key, id)) = &page.after {
-        query.push(" AND (").push(sort.expr).push(", ").push(id_column);
+        query
+            .push(" AND (")
+            .push(sort.expr)
+            .push(", ")
+            .push(id_column);
         query.push(if sort.descending { ") < (" } else { ") > (" });
         match key {
             Key::Date(d) => query.push_bind(*d),
@@ -150,7 +167,12 @@ where
     let next_cursor = if data.len() as i64 > page.limit {
         data.truncate(page.limit as usize);
         data.last().map(|last| {
-            Cursor { sort: sort.name.to_owned(), key: last.sort_key(sort), id: last.id() }.encode()
+            Cursor {
+                sort: sort.name.to_owned(),
+                key: last.sort_key(sort),
+                id: last.id(),
+            }
+            .encode()
         })
     } else {
         None
@@ -163,17 +185,30 @@ where
     } else {
         None
     };
-    Ok(Page { data, next_cursor, total })
+    Ok(Page {
+        data,
+        next_cursor,
+        total,
+    })
 }
 
 /// Standard sorts for records ordered by name or creation.
 pub const fn by_name(expr: &'static str, descending: bool) -> Sort {
-    Sort { name: if descending { "-name" } else { "name" }, expr, kind: KeyKind::Text, descending }
+    Sort {
+        name: if descending { "-name" } else { "name" },
+        expr,
+        kind: KeyKind::Text,
+        descending,
+    }
 }
 
 pub const fn by_created(expr: &'static str, descending: bool) -> Sort {
     Sort {
-        name: if descending { "-created_at" } else { "created_at" },
+        name: if descending {
+            "-created_at"
+        } else {
+            "created_at"
+        },
         expr,
         kind: KeyKind::Timestamp,
         descending,

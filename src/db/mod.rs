@@ -35,14 +35,24 @@ impl Database {
     pub async fn open(args: &DatabaseArgs) -> Result<Self> {
         if let Some(url) = &args.database_url {
             let pool = connect(url, args.db_max_connections).await?;
-            return Ok(Self { pool, embedded: None, created_now: false });
+            return Ok(Self {
+                pool,
+                embedded: None,
+                created_now: false,
+            });
         }
         let dir = args.data_dir_or_default();
         tracing::info!(dir = %dir.display(), "starting the embedded Postgres");
-        let server = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, false)).await??;
-        let created_now = create_database_if_missing(&server.url("postgres"), embedded::DATABASE).await?;
+        let server =
+            tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, false)).await??;
+        let created_now =
+            create_database_if_missing(&server.url("postgres"), embedded::DATABASE).await?;
         let pool = connect(&server.url(embedded::DATABASE), args.db_max_connections).await?;
-        Ok(Self { pool, embedded: Some(server), created_now })
+        Ok(Self {
+            pool,
+            embedded: Some(server),
+            created_now,
+        })
     }
 
     pub async fn close(self) {
@@ -51,7 +61,9 @@ impl Database {
             let stopped = tokio::task::spawn_blocking(move || server.stop()).await;
             match stopped {
                 Ok(Ok(())) => tracing::info!("embedded Postgres stopped"),
-                Ok(Err(err)) => tracing::warn!(error = %err, "embedded Postgres did not stop cleanly"),
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %err, "embedded Postgres did not stop cleanly")
+                }
                 Err(err) => tracing::warn!(error = %err, "embedded Postgres stop task failed"),
             }
         }
@@ -61,7 +73,9 @@ impl Database {
 /// A pool whose waits are bounded: with the database down, requests fail fast with 503
 /// instead of hanging until the request timeout.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
-    let options: PgConnectOptions = url.parse().context("DATABASE_URL is not a PostgreSQL URL")?;
+    let options: PgConnectOptions = url
+        .parse()
+        .context("DATABASE_URL is not a PostgreSQL URL")?;
     let options = options.application_name("talentflow");
     PgPoolOptions::new()
         .max_connections(max_connections)
@@ -79,13 +93,16 @@ pub async fn migrate(pool: &PgPool) -> Result<()> {
 /// Returns whether the database had to be created.
 pub async fn create_database_if_missing(maintenance_url: &str, name: &str) -> Result<bool> {
     let mut conn = PgConnection::connect(maintenance_url).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await?;
     }
     conn.close().await?;
     Ok(!exists)
@@ -101,7 +118,9 @@ pub fn push_key_filter(
     use crate::domain::id_or_slug::IdOrSlug;
     match key {
         IdOrSlug::Id(id) => query.push(format!(" AND {id_column} = ")).push_bind(*id),
-        IdOrSlug::Slug(slug) => query.push(format!(" AND {slug_column} = ")).push_bind(slug.as_str().to_owned()),
+        IdOrSlug::Slug(slug) => query
+            .push(format!(" AND {slug_column} = "))
+            .push_bind(slug.as_str().to_owned()),
     };
 }
 
@@ -128,7 +147,10 @@ pub async fn resolve_for_reference(
     table: Sluggable,
     key: &crate::domain::id_or_slug::IdOrSlug,
 ) -> Result<Option<uuid::Uuid>, sqlx::Error> {
-    let mut query = sqlx::QueryBuilder::new(format!("SELECT id FROM {} WHERE deleted_at IS NULL", table.table()));
+    let mut query = sqlx::QueryBuilder::new(format!(
+        "SELECT id FROM {} WHERE deleted_at IS NULL",
+        table.table()
+    ));
     push_key_filter(&mut query, "id", "slug", key);
     query.push(" FOR KEY SHARE");
     query.build_query_scalar().fetch_optional(conn).await
@@ -140,7 +162,10 @@ pub async fn resolve(
     table: Sluggable,
     key: &crate::domain::id_or_slug::IdOrSlug,
 ) -> Result<Option<uuid::Uuid>, sqlx::Error> {
-    let mut query = sqlx::QueryBuilder::new(format!("SELECT id FROM {} WHERE deleted_at IS NULL", table.table()));
+    let mut query = sqlx::QueryBuilder::new(format!(
+        "SELECT id FROM {} WHERE deleted_at IS NULL",
+        table.table()
+    ));
     push_key_filter(&mut query, "id", "slug", key);
     query.build_query_scalar().fetch_optional(pool).await
 }

@@ -38,8 +38,18 @@ const COUNT: &str = "SELECT count(*) FROM moves m WHERE m.deleted_at IS NULL";
 
 /// Newest first is the default: the order people read transfer news in.
 pub static SORTS: [Sort; 4] = [
-    Sort { name: "-effective_on", expr: "m.effective_on", kind: KeyKind::Date, descending: true },
-    Sort { name: "effective_on", expr: "m.effective_on", kind: KeyKind::Date, descending: false },
+    Sort {
+        name: "-effective_on",
+        expr: "m.effective_on",
+        kind: KeyKind::Date,
+        descending: true,
+    },
+    Sort {
+        name: "effective_on",
+        expr: "m.effective_on",
+        kind: KeyKind::Date,
+        descending: false,
+    },
     list::by_created("m.created_at", true),
     list::by_created("m.created_at", false),
 ];
@@ -77,7 +87,10 @@ pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> Api
         }
         if let Some(company) = filter.company {
             query.push(" AND (m.from_company_id = ").push_bind(company);
-            query.push(" OR m.to_company_id = ").push_bind(company).push(")");
+            query
+                .push(" OR m.to_company_id = ")
+                .push_bind(company)
+                .push(")");
         }
         if let Some(from) = filter.from {
             query.push(" AND m.from_company_id = ").push_bind(from);
@@ -89,7 +102,9 @@ pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> Api
             query.push(" AND m.kind = ").push_bind(kind.clone());
         }
         if let Some(confidence) = &filter.confidence {
-            query.push(" AND m.confidence = ").push_bind(confidence.clone());
+            query
+                .push(" AND m.confidence = ")
+                .push_bind(confidence.clone());
         }
         if let Some(since) = filter.since {
             query.push(" AND m.effective_on >= ").push_bind(since);
@@ -108,12 +123,15 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Move>> {
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Move> {
-    let locked: Option<Uuid> = sqlx::query_scalar("SELECT id FROM moves WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let locked: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM moves WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
     locked.ok_or_else(|| ApiError::not_found("move", id))?;
-    get(conn, id).await?.ok_or_else(|| ApiError::not_found("move", id))
+    get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("move", id))
 }
 
 pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: MoveDraft) -> ApiResult<Move> {
@@ -121,17 +139,49 @@ pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: MoveDraft) ->
 }
 
 /// For records with ids fixed in advance (the demo data), so loading them twice is a no-op.
-pub async fn create_with_id(conn: &mut PgConnection, actor: &Actor, id: Uuid, draft: MoveDraft) -> ApiResult<Move> {
+pub async fn create_with_id(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    draft: MoveDraft,
+) -> ApiResult<Move> {
     write(conn, id, draft, true).await?;
-    let created = get(conn, id).await?.ok_or_else(|| ApiError::not_found("move", id))?;
-    audit::record(conn, actor, audit::Action::Create, "moves", id, None, Some(&created)).await?;
+    let created = get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("move", id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Create,
+        "moves",
+        id,
+        None,
+        Some(&created),
+    )
+    .await?;
     Ok(created)
 }
 
-pub async fn update(conn: &mut PgConnection, actor: &Actor, before: &Move, draft: MoveDraft) -> ApiResult<Move> {
+pub async fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Move,
+    draft: MoveDraft,
+) -> ApiResult<Move> {
     write(conn, before.id, draft, false).await?;
-    let after = get(conn, before.id).await?.ok_or_else(|| ApiError::not_found("move", before.id))?;
-    audit::record(conn, actor, audit::Action::Update, "moves", before.id, Some(before), Some(&after)).await?;
+    let after = get(conn, before.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("move", before.id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "moves",
+        before.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -140,7 +190,16 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Move) -> Ap
         .bind(before.id)
         .execute(&mut *conn)
         .await?;
-    audit::record(conn, actor, audit::Action::Delete, "moves", before.id, Some(before), None).await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        "moves",
+        before.id,
+        Some(before),
+        None,
+    )
+    .await?;
     Ok(())
 }
 
@@ -150,9 +209,14 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool
     let mut errors = Vec::new();
     let researcher = resolve_for_reference(conn, Sluggable::Researchers, &draft.researcher).await?;
     if researcher.is_none() {
-        errors.push(FieldError::new("researcher", format!("no researcher `{}`", draft.researcher)));
+        errors.push(FieldError::new(
+            "researcher",
+            format!("no researcher `{}`", draft.researcher),
+        ));
     }
-    let mut side = async |field: &str, key: &Option<crate::domain::id_or_slug::IdOrSlug>| -> ApiResult<Option<Uuid>> {
+    let mut side = async |field: &str,
+                          key: &Option<crate::domain::id_or_slug::IdOrSlug>|
+           -> ApiResult<Option<Uuid>> {
         let Some(key) = key else { return Ok(None) };
         let found = resolve_for_reference(conn, Sluggable::Companies, key).await?;
         if found.is_none() {
@@ -169,7 +233,10 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool
     let existing = super::sources::existing(conn, &source_ids).await?;
     for (i, citation) in draft.sources.iter().enumerate() {
         if !existing.contains(&citation.source) {
-            errors.push(FieldError::new(format!("sources[{i}].source"), format!("no source `{}`", citation.source)));
+            errors.push(FieldError::new(
+                format!("sources[{i}].source"),
+                format!("no source `{}`", citation.source),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -202,7 +269,10 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool
         .execute(&mut *conn)
         .await?;
 
-    sqlx::query("DELETE FROM move_sources WHERE move_id = $1").bind(id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM move_sources WHERE move_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     for (position, citation) in draft.sources.iter().enumerate() {
         sqlx::query("INSERT INTO move_sources (move_id, source_id, position, quote) VALUES ($1, $2, $3, $4)")
             .bind(id)

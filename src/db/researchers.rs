@@ -64,13 +64,23 @@ pub struct ResearcherFilter {
     pub company: Option<Uuid>,
 }
 
-pub async fn list(pool: &PgPool, filter: &ResearcherFilter, page: &PageRequest) -> ApiResult<Page<Researcher>> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &ResearcherFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<Researcher>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(q) = &filter.q {
-            query.push(" AND r.search_text LIKE '% ' || tf_fold(").push_bind(q.clone()).push(") || '%'");
+            query
+                .push(" AND r.search_text LIKE '% ' || tf_fold(")
+                .push_bind(q.clone())
+                .push(") || '%'");
         }
         if let Some(topic) = &filter.topic {
-            query.push(" AND r.topics @> ARRAY[").push_bind(topic.clone()).push("]");
+            query
+                .push(" AND r.topics @> ARRAY[")
+                .push_bind(topic.clone())
+                .push("]");
         }
         if let Some(company) = filter.company {
             query.push(" AND cur.to_company_id = ").push_bind(company);
@@ -91,33 +101,71 @@ pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResul
     lock.push(" FOR UPDATE");
     let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
     let id = id.ok_or_else(|| ApiError::not_found("researcher", key))?;
-    get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("researcher", key))
+    get(conn, &IdOrSlug::Id(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("researcher", key))
 }
 
-pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: ResearcherDraft) -> ApiResult<Researcher> {
+pub async fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    draft: ResearcherDraft,
+) -> ApiResult<Researcher> {
     let id = Uuid::now_v7();
     write(conn, id, draft, true).await?;
-    let researcher = get(conn, &IdOrSlug::Id(id)).await?.ok_or_else(|| ApiError::not_found("researcher", id))?;
-    audit::record(conn, actor, audit::Action::Create, "researchers", id, None, Some(&researcher)).await?;
+    let researcher = get(conn, &IdOrSlug::Id(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("researcher", id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Create,
+        "researchers",
+        id,
+        None,
+        Some(&researcher),
+    )
+    .await?;
     Ok(researcher)
 }
 
-pub async fn update(conn: &mut PgConnection, actor: &Actor, before: &Researcher, draft: ResearcherDraft) -> ApiResult<Researcher> {
+pub async fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Researcher,
+    draft: ResearcherDraft,
+) -> ApiResult<Researcher> {
     write(conn, before.id, draft, false).await?;
-    let after = get(conn, &IdOrSlug::Id(before.id)).await?.ok_or_else(|| ApiError::not_found("researcher", before.id))?;
-    audit::record(conn, actor, audit::Action::Update, "researchers", before.id, Some(before), Some(&after)).await?;
+    let after = get(conn, &IdOrSlug::Id(before.id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("researcher", before.id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "researchers",
+        before.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
     Ok(after)
 }
 
 /// Soft delete, refused while live moves are about this researcher.
 pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Researcher) -> ApiResult<()> {
-    let moves: i64 = sqlx::query_scalar("SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1")
-        .bind(before.id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let moves: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1",
+    )
+    .bind(before.id)
+    .fetch_one(&mut *conn)
+    .await?;
     if moves > 0 {
         return Err(ApiError::Conflict {
-            detail: format!("researcher `{}` still has {moves} move(s); delete those first", before.slug),
+            detail: format!(
+                "researcher `{}` still has {moves} move(s); delete those first",
+                before.slug
+            ),
             errors: vec![],
         });
     }
@@ -125,11 +173,25 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Researcher)
         .bind(before.id)
         .execute(&mut *conn)
         .await?;
-    audit::record(conn, actor, audit::Action::Delete, "researchers", before.id, Some(before), None).await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        "researchers",
+        before.id,
+        Some(before),
+        None,
+    )
+    .await?;
     Ok(())
 }
 
-async fn write(conn: &mut PgConnection, id: Uuid, draft: ResearcherDraft, insert: bool) -> ApiResult<()> {
+async fn write(
+    conn: &mut PgConnection,
+    id: Uuid,
+    draft: ResearcherDraft,
+    insert: bool,
+) -> ApiResult<()> {
     let slug = match draft.slug {
         Some(slug) => slug,
         None => unique_slug(conn, Sluggable::Researchers, Slug::from_name(&draft.name)).await?,
@@ -155,9 +217,18 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: ResearcherDraft, insert
         .await
         .map_err(|err| {
             ApiError::on_constraint(err, |constraint| match constraint {
-                "researchers_slug_key" => Some(ApiError::conflict_on("slug", format!("`{slug}` is taken by another researcher"))),
-                "researchers_orcid_key" => Some(ApiError::conflict_on("orcid", "belongs to another researcher")),
-                "researchers_openalex_key" => Some(ApiError::conflict_on("openalex_id", "belongs to another researcher")),
+                "researchers_slug_key" => Some(ApiError::conflict_on(
+                    "slug",
+                    format!("`{slug}` is taken by another researcher"),
+                )),
+                "researchers_orcid_key" => Some(ApiError::conflict_on(
+                    "orcid",
+                    "belongs to another researcher",
+                )),
+                "researchers_openalex_key" => Some(ApiError::conflict_on(
+                    "openalex_id",
+                    "belongs to another researcher",
+                )),
                 _ => None,
             })
         })?;

@@ -14,12 +14,16 @@ use crate::{
     error::{ApiError, ApiResult},
 };
 
-const SELECT: &str = "SELECT s.id, s.url, s.publisher, s.title, s.published_on, s.published_precision, s.language,
+const SELECT: &str =
+    "SELECT s.id, s.url, s.publisher, s.title, s.published_on, s.published_precision, s.language,
     s.version, s.created_at, s.updated_at
     FROM sources s WHERE s.deleted_at IS NULL";
 const COUNT: &str = "SELECT count(*) FROM sources s WHERE s.deleted_at IS NULL";
 
-pub static SORTS: [Sort; 2] = [list::by_created("s.created_at", true), list::by_created("s.created_at", false)];
+pub static SORTS: [Sort; 2] = [
+    list::by_created("s.created_at", true),
+    list::by_created("s.created_at", false),
+];
 
 impl Keyed for Source {
     fn id(&self) -> Uuid {
@@ -38,13 +42,23 @@ pub struct SourceFilter {
     pub until: Option<NaiveDate>,
 }
 
-pub async fn list(pool: &PgPool, filter: &SourceFilter, page: &PageRequest) -> ApiResult<Page<Source>> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &SourceFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<Source>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(q) = &filter.q {
-            query.push(" AND s.search_text LIKE '% ' || tf_fold(").push_bind(q.clone()).push(") || '%'");
+            query
+                .push(" AND s.search_text LIKE '% ' || tf_fold(")
+                .push_bind(q.clone())
+                .push(") || '%'");
         }
         if let Some(publisher) = &filter.publisher {
-            query.push(" AND lower(s.publisher) = lower(").push_bind(publisher.clone()).push(")");
+            query
+                .push(" AND lower(s.publisher) = lower(")
+                .push_bind(publisher.clone())
+                .push(")");
         }
         if let Some(since) = filter.since {
             query.push(" AND s.published_on >= ").push_bind(since);
@@ -63,30 +77,70 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Source>>
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Source> {
-    let locked: Option<Uuid> = sqlx::query_scalar("SELECT id FROM sources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let locked: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM sources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     locked.ok_or_else(|| ApiError::not_found("source", id))?;
-    get(conn, id).await?.ok_or_else(|| ApiError::not_found("source", id))
+    get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("source", id))
 }
 
-pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: SourceDraft) -> ApiResult<Source> {
+pub async fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    draft: SourceDraft,
+) -> ApiResult<Source> {
     create_with_id(conn, actor, Uuid::now_v7(), draft).await
 }
 
 /// For records with ids fixed in advance (the demo data), so loading them twice is a no-op.
-pub async fn create_with_id(conn: &mut PgConnection, actor: &Actor, id: Uuid, draft: SourceDraft) -> ApiResult<Source> {
+pub async fn create_with_id(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    draft: SourceDraft,
+) -> ApiResult<Source> {
     write(conn, id, draft, true).await?;
-    let source = get(conn, id).await?.ok_or_else(|| ApiError::not_found("source", id))?;
-    audit::record(conn, actor, audit::Action::Create, "sources", id, None, Some(&source)).await?;
+    let source = get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("source", id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Create,
+        "sources",
+        id,
+        None,
+        Some(&source),
+    )
+    .await?;
     Ok(source)
 }
 
-pub async fn update(conn: &mut PgConnection, actor: &Actor, before: &Source, draft: SourceDraft) -> ApiResult<Source> {
+pub async fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Source,
+    draft: SourceDraft,
+) -> ApiResult<Source> {
     write(conn, before.id, draft, false).await?;
-    let after = get(conn, before.id).await?.ok_or_else(|| ApiError::not_found("source", before.id))?;
-    audit::record(conn, actor, audit::Action::Update, "sources", before.id, Some(before), Some(&after)).await?;
+    let after = get(conn, before.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("source", before.id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "sources",
+        before.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -101,7 +155,10 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Source) -> 
     .await?;
     if citing > 0 {
         return Err(ApiError::Conflict {
-            detail: format!("source `{}` is still cited by {citing} move(s); change those first", before.id),
+            detail: format!(
+                "source `{}` is still cited by {citing} move(s); change those first",
+                before.id
+            ),
             errors: vec![],
         });
     }
@@ -109,11 +166,25 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Source) -> 
         .bind(before.id)
         .execute(&mut *conn)
         .await?;
-    audit::record(conn, actor, audit::Action::Delete, "sources", before.id, Some(before), None).await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        "sources",
+        before.id,
+        Some(before),
+        None,
+    )
+    .await?;
     Ok(())
 }
 
-async fn write(conn: &mut PgConnection, id: Uuid, draft: SourceDraft, insert: bool) -> ApiResult<()> {
+async fn write(
+    conn: &mut PgConnection,
+    id: Uuid,
+    draft: SourceDraft,
+    insert: bool,
+) -> ApiResult<()> {
     let sql = if insert {
         "INSERT INTO sources (id, url, publisher, title, published_on, published_precision, language)
          VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -134,7 +205,8 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: SourceDraft, insert: bo
         .await
         .map_err(|err| {
             ApiError::on_constraint(err, |constraint| {
-                (constraint == "sources_url_key").then(|| ApiError::conflict_on("url", "another source has this URL"))
+                (constraint == "sources_url_key")
+                    .then(|| ApiError::conflict_on("url", "another source has this URL"))
             })
         })?;
     Ok(())
@@ -142,8 +214,10 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: SourceDraft, insert: bo
 
 /// Which of these ids are live sources (for citations).
 pub async fn existing(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM sources WHERE id = ANY($1) AND deleted_at IS NULL FOR KEY SHARE")
-        .bind(ids)
-        .fetch_all(conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT id FROM sources WHERE id = ANY($1) AND deleted_at IS NULL FOR KEY SHARE",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await
 }

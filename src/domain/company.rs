@@ -3,7 +3,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{id_or_slug::IdOrSlug, partial_date::PartialDate, partial_date::Precision, refs::CompanyRef, slug::Slug};
+use super::{
+    id_or_slug::IdOrSlug, partial_date::PartialDate, partial_date::Precision, refs::CompanyRef,
+    slug::Slug,
+};
 
 super::text_enum! {
     CompanyKind {
@@ -69,7 +72,9 @@ pub fn parse_country(text: &str) -> Result<String, String> {
     if code.len() == 2 && COUNTRY_CODES.split(' ').any(|known| known == code) {
         Ok(code)
     } else {
-        Err(format!("`{text}` is not an ISO 3166-1 alpha-2 country code"))
+        Err(format!(
+            "`{text}` is not an ISO 3166-1 alpha-2 country code"
+        ))
     }
 }
 

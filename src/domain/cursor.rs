@@ -37,7 +37,11 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_tampering() {
-        let cursor = Cursor { sort: "-effective_on".into(), key: "2024-03-01".into(), id: Uuid::now_v7() };
+        let cursor = Cursor {
+            sort: "-effective_on".into(),
+            key: "2024-03-01".into(),
+            id: Uuid::now_v7(),
+        };
         let text = cursor.encode();
         assert_eq!(Cursor::decode(&text).unwrap(), cursor);
         assert!(Cursor::decode("not a cursor").is_err());

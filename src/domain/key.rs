@@ -13,7 +13,10 @@ super::text_enum! {
 
 impl Role {
     pub fn allows(self, needed: Role) -> bool {
-        matches!((self, needed), (Role::Admin, _) | (Role::Editor, Role::Editor))
+        matches!(
+            (self, needed),
+            (Role::Admin, _) | (Role::Editor, Role::Editor)
+        )
     }
 }
 
@@ -27,7 +30,11 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(name: &str) -> Self {
-        Self { key_id: None, name: name.to_owned(), role: Role::Admin }
+        Self {
+            key_id: None,
+            name: name.to_owned(),
+            role: Role::Admin,
+        }
     }
 }
 
@@ -51,7 +58,11 @@ pub fn hash_secret(secret: &str) -> Vec<u8> {
 
 pub fn new_secret() -> String {
     use rand::{Rng, distributions::Alphanumeric};
-    let random: String = rand::thread_rng().sample_iter(&Alphanumeric).take(32).map(char::from).collect();
+    let random: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect();
     format!("tf_{random}")
 }
 

@@ -54,7 +54,10 @@ impl PartialDate {
 
     /// Rebuilds a stored value (a date column and its precision column).
     pub fn from_stored(start: Option<NaiveDate>, precision: Option<Precision>) -> Option<Self> {
-        Some(Self { start: start?, precision: precision? })
+        Some(Self {
+            start: start?,
+            precision: precision?,
+        })
     }
 
     /// The last day of the period: `2024-03` ends on 2024-03-31, `2024` on 2024-12-31.
@@ -91,34 +94,72 @@ mod tests {
     fn parses_the_three_precisions_to_the_first_day_of_the_period() {
         assert_eq!(
             PartialDate::parse("2024-03-21").unwrap(),
-            PartialDate { start: date(2024, 3, 21), precision: Precision::Day }
+            PartialDate {
+                start: date(2024, 3, 21),
+                precision: Precision::Day
+            }
         );
         assert_eq!(
             PartialDate::parse("2024-03").unwrap(),
-            PartialDate { start: date(2024, 3, 1), precision: Precision::Month }
+            PartialDate {
+                start: date(2024, 3, 1),
+                precision: Precision::Month
+            }
         );
         assert_eq!(
             PartialDate::parse("2024").unwrap(),
-            PartialDate { start: date(2024, 1, 1), precision: Precision::Year }
+            PartialDate {
+                start: date(2024, 1, 1),
+                precision: Precision::Year
+            }
         );
     }
 
     #[test]
     fn end_is_the_last_day_of_the_period() {
-        assert_eq!(PartialDate::parse("2024-02").unwrap().end(), date(2024, 2, 29));
-        assert_eq!(PartialDate::parse("2023-12").unwrap().end(), date(2023, 12, 31));
-        assert_eq!(PartialDate::parse("2024").unwrap().end(), date(2024, 12, 31));
-        assert_eq!(PartialDate::parse("2024-03-21").unwrap().end(), date(2024, 3, 21));
+        assert_eq!(
+            PartialDate::parse("2024-02").unwrap().end(),
+            date(2024, 2, 29)
+        );
+        assert_eq!(
+            PartialDate::parse("2023-12").unwrap().end(),
+            date(2023, 12, 31)
+        );
+        assert_eq!(
+            PartialDate::parse("2024").unwrap().end(),
+            date(2024, 12, 31)
+        );
+        assert_eq!(
+            PartialDate::parse("2024-03-21").unwrap().end(),
+            date(2024, 3, 21)
+        );
     }
 
     #[test]
     fn rejects_malformed_and_impossible_dates() {
         for bad in [
-            "", "24", "2024-3", "2024-03-1", "2024/03", "2024-13", "2024-00", "2023-02-29",
-            "2024-04-31", "20240", "abcd", "2024-03-21T00:00:00Z", "1799", "2201", "+2024", " 2024",
+            "",
+            "24",
+            "2024-3",
+            "2024-03-1",
+            "2024/03",
+            "2024-13",
+            "2024-00",
+            "2023-02-29",
+            "2024-04-31",
+            "20240",
+            "abcd",
+            "2024-03-21T00:00:00Z",
+            "1799",
+            "2201",
+            "+2024",
+            " 2024",
             "2024-03-21-01",
         ] {
-            assert!(PartialDate::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                PartialDate::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

@@ -75,7 +75,9 @@ pub fn parse_openalex_id(text: &str) -> Result<String, String> {
     let bare = text.trim().trim_start_matches("https://openalex.org/");
     let digits = bare.strip_prefix('A').unwrap_or("");
     if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("`{text}` is not an OpenAlex author id (A followed by digits)"));
+        return Err(format!(
+            "`{text}` is not an OpenAlex author id (A followed by digits)"
+        ));
     }
     Ok(bare.to_owned())
 }
@@ -86,9 +88,18 @@ mod tests {
 
     #[test]
     fn orcid_check_digit_is_verified() {
-        assert_eq!(parse_orcid("0000-0002-1825-0097").unwrap(), "0000-0002-1825-0097");
-        assert_eq!(parse_orcid("https://orcid.org/0000-0001-5109-3700").unwrap(), "0000-0001-5109-3700");
-        assert_eq!(parse_orcid("0000-0002-1694-233X").unwrap(), "0000-0002-1694-233X");
+        assert_eq!(
+            parse_orcid("0000-0002-1825-0097").unwrap(),
+            "0000-0002-1825-0097"
+        );
+        assert_eq!(
+            parse_orcid("https://orcid.org/0000-0001-5109-3700").unwrap(),
+            "0000-0001-5109-3700"
+        );
+        assert_eq!(
+            parse_orcid("0000-0002-1694-233X").unwrap(),
+            "0000-0002-1694-233X"
+        );
         assert!(parse_orcid("0000-0002-1825-0098").is_err());
         assert!(parse_orcid("0000-0002-1825").is_err());
         assert!(parse_orcid("abcd-0002-1825-0097").is_err());
@@ -97,7 +108,10 @@ mod tests {
     #[test]
     fn openalex_ids_are_a_followed_by_digits() {
         assert_eq!(parse_openalex_id("A5023888391").unwrap(), "A5023888391");
-        assert_eq!(parse_openalex_id("https://openalex.org/A123").unwrap(), "A123");
+        assert_eq!(
+            parse_openalex_id("https://openalex.org/A123").unwrap(),
+            "A123"
+        );
         assert!(parse_openalex_id("W123").is_err());
         assert!(parse_openalex_id("A").is_err());
     }

@@ -14,9 +14,12 @@ impl Slug {
         if text.is_empty() || text.len() > MAX_LEN {
             return Err(format!("a slug has 1 to {MAX_LEN} characters"));
         }
-        let well_formed = text
-            .split('-')
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        let well_formed = text.split('-').all(|word| {
+            !word.is_empty()
+                && word
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
         if !well_formed {
             return Err(format!(
                 "`{text}` is not a slug: use lowercase letters, digits and single hyphens between words"
@@ -34,7 +37,10 @@ impl Slug {
         const TARGET_LEN: usize = 80;
         let ascii = deunicode::deunicode(name).to_ascii_lowercase();
         let mut slug = String::new();
-        for word in ascii.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+        for word in ascii
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
             if !slug.is_empty() && slug.len() + 1 + word.len() > TARGET_LEN {
                 break;
             }
@@ -83,8 +89,16 @@ mod tests {
     fn rejects_anything_else() {
         let too_long = "a".repeat(MAX_LEN + 1);
         for bad in [
-            "", "Meta", "google_deepmind", "-meta", "meta-", "google--deepmind", "méta", "a b",
-            "0190f3c2-6b1e-7c4e-8a5b-1234567890ab", too_long.as_str(),
+            "",
+            "Meta",
+            "google_deepmind",
+            "-meta",
+            "meta-",
+            "google--deepmind",
+            "méta",
+            "a b",
+            "0190f3c2-6b1e-7c4e-8a5b-1234567890ab",
+            too_long.as_str(),
         ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be rejected");
         }
@@ -92,9 +106,15 @@ mod tests {
 
     #[test]
     fn from_name_transliterates_and_joins_words() {
-        assert_eq!(Slug::from_name("Google DeepMind").as_str(), "google-deepmind");
+        assert_eq!(
+            Slug::from_name("Google DeepMind").as_str(),
+            "google-deepmind"
+        );
         assert_eq!(Slug::from_name("Karén Simonyan").as_str(), "karen-simonyan");
-        assert_eq!(Slug::from_name("  Mistral AI (Paris) ").as_str(), "mistral-ai-paris");
+        assert_eq!(
+            Slug::from_name("  Mistral AI (Paris) ").as_str(),
+            "mistral-ai-paris"
+        );
         assert_eq!(Slug::from_name("Llama 2").as_str(), "llama-2");
         assert_eq!(Slug::from_name("!!!").as_str(), "record");
     }
@@ -108,7 +128,10 @@ mod tests {
 
     #[test]
     fn with_suffix_stays_a_valid_slug() {
-        assert_eq!(Slug::from_name("Wei Li").with_suffix(2).as_str(), "wei-li-2");
+        assert_eq!(
+            Slug::from_name("Wei Li").with_suffix(2).as_str(),
+            "wei-li-2"
+        );
         let long = Slug::parse(&"a".repeat(MAX_LEN)).unwrap();
         let suffixed = long.with_suffix(12);
         assert!(Slug::parse(suffixed.as_str()).is_ok());

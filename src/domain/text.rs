@@ -20,7 +20,10 @@ pub fn prose(text: &str, max_chars: usize) -> Result<String, String> {
     if text.chars().count() > max_chars {
         return Err(format!("must have at most {max_chars} characters"));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err("must not contain control characters other than newlines and tabs".to_owned());
     }
     Ok(text.to_owned())
@@ -39,7 +42,11 @@ pub fn http_url(text: &str) -> Result<String, String> {
 }
 
 /// A list of names (aliases, topics): each checked like a name, duplicates dropped, order kept.
-pub fn name_list(items: &[String], max_items: usize, max_chars: usize) -> Result<Vec<String>, String> {
+pub fn name_list(
+    items: &[String],
+    max_items: usize,
+    max_chars: usize,
+) -> Result<Vec<String>, String> {
     if items.len() > max_items {
         return Err(format!("must have at most {max_items} entries"));
     }
@@ -68,7 +75,10 @@ mod tests {
 
     #[test]
     fn http_url_requires_http_scheme_and_host() {
-        assert_eq!(http_url("https://ai.meta.com").unwrap(), "https://ai.meta.com/");
+        assert_eq!(
+            http_url("https://ai.meta.com").unwrap(),
+            "https://ai.meta.com/"
+        );
         assert!(http_url("ftp://example.org").is_err());
         assert!(http_url("javascript:alert(1)").is_err());
         assert!(http_url("not a url").is_err());

@@ -1,0 +1,200 @@
+//! The real binary: `talentflow serve` with no DATABASE_URL runs its own Postgres, loads the demo
+//! data once, and stops cleanly on SIGTERM. Also the commands scripts rely on.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_talentflow");
+
+fn temp_dir(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "talentflow-{name}-{}",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(data_dir: &Path, port: u16) -> Child {
+    Command::new(BINARY)
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env("TALENTFLOW_DATA_DIR", data_dir)
+        .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
+        .env("TALENTFLOW_LOG", "warn")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("talentflow starts")
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Ok(response) = client.get(format!("{base}/readyz")).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("talentflow exited early with {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "talentflow was not ready in time"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "talentflow did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn serve_without_database_url_runs_embedded_postgres_with_demo_data_once() {
+    let data_dir = temp_dir("embedded");
+    let client = reqwest::Client::new();
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(&data_dir, port);
+    wait_ready(&client, &base, &mut server).await;
+
+    let found = get_json(&client, &format!("{base}/v1/researchers?q=balko")).await;
+    assert_eq!(found["data"][0]["name"], "Michal Valko");
+    let into_meta = get_json(
+        &client,
+        &format!("{base}/v1/companies/meta/moves?direction=in"),
+    )
+    .await;
+    assert_eq!(
+        into_meta["data"][0]["sources"][0]["source"]["publisher"],
+        "The Information"
+    );
+    let docs = client.get(format!("{base}/docs/")).send().await.unwrap();
+    assert!(docs.status().is_success());
+
+    let status = terminate(&mut server);
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !data_dir.join("postgres/postmaster.pid").exists(),
+        "the embedded Postgres is stopped with the service"
+    );
+
+    // A second start keeps the data and does not load the demo data again.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = start(&data_dir, port);
+    wait_ready(&client, &base, &mut server).await;
+    let all = get_json(
+        &client,
+        &format!("{base}/v1/researchers?include_total=true"),
+    )
+    .await;
+    assert_eq!(all["total"], 3);
+    assert!(terminate(&mut server).success());
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+#[tokio::test]
+async fn seed_is_idempotent_and_keys_create_prints_only_the_secret() {
+    let (pool, url) = crate::helpers::fresh_database().await;
+    let run = |args: &[&str]| {
+        Command::new(BINARY)
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("TALENTFLOW_LOG", "info")
+            .output()
+            .expect("talentflow runs")
+    };
+    let audit_rows = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+
+    assert!(run(&["seed"]).status.success());
+    let after_first = audit_rows().await;
+    assert!(after_first >= 15);
+    let second = run(&["seed"]);
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert_eq!(
+        audit_rows().await,
+        after_first,
+        "a second seed changes nothing"
+    );
+
+    let created = run(&["keys", "create", "--name", "ci", "--role", "admin"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let stdout = String::from_utf8(created.stdout).unwrap();
+    let secret = stdout.trim_end_matches('\n');
+    assert!(
+        secret.starts_with("tf_") && !secret.contains(char::is_whitespace),
+        "stdout was {stdout:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&created.stderr).contains(secret),
+        "the secret is not logged"
+    );
+
+    let bad_role = run(&["keys", "create", "--name", "x", "--role", "owner"]);
+    assert!(!bad_role.status.success());
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["seed", "--help"],
+        &["keys", "create", "--help"],
+        &["openapi", "--help"],
+    ] {
+        let output = Command::new(BINARY).args(command).output().unwrap();
+        assert!(output.status.success(), "{command:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("Usage"),
+            "{command:?}"
+        );
+    }
+}

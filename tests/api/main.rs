@@ -1,0 +1,13 @@
+//! Integration tests over HTTP against a real Postgres.
+
+mod helpers;
+
+mod auth;
+mod companies;
+mod embedded;
+mod errors;
+mod moves;
+mod openapi;
+mod pagination;
+mod researchers;
+mod sources;
