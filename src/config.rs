@@ -115,7 +115,10 @@ impl Config {
             self.bind,
             database,
             self.read_auth,
-            self.cors_origins,
+            self.cors_origins
+                .iter()
+                .filter(|o| !o.trim().is_empty())
+                .collect::<Vec<_>>(),
             self.request_timeout_secs,
             self.shutdown_grace_secs,
             self.body_limit,

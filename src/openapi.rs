@@ -66,7 +66,68 @@ pub fn finish(spec: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc.merge(spec);
-    doc
+    with_patch_schemas(doc)
+}
+
+/// A PATCH body is a JSON merge patch of the create body: every field is optional there. Rather
+/// than keep a second struct per resource in step by hand, each `XInput` schema gets an `XPatch`
+/// twin without `required`, and PATCH operations refer to the twin.
+fn with_patch_schemas(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use serde_json::Value;
+    let Ok(mut json) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    let mut patched_inputs = Vec::new();
+    if let Some(paths) = json["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            let Some(content) = item.pointer_mut("/patch/requestBody/content") else {
+                continue;
+            };
+            for media in content
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|c| c.values_mut())
+            {
+                let Some(reference) = media.pointer_mut("/schema/$ref") else {
+                    continue;
+                };
+                let Some(input) = reference
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .map(str::to_owned)
+                else {
+                    continue;
+                };
+                let Some(resource) = input.strip_suffix("Input") else {
+                    continue;
+                };
+                let patch = format!("{resource}Patch");
+                *reference = Value::String(format!("#/components/schemas/{patch}"));
+                patched_inputs.push((input, patch));
+            }
+        }
+    }
+    if let Some(schemas) = json
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (input, patch) in patched_inputs {
+            let Some(mut schema) = schemas.get(&input).cloned() else {
+                continue;
+            };
+            if let Some(object) = schema.as_object_mut() {
+                object.remove("required");
+                object.insert(
+                    "description".to_owned(),
+                    Value::String(format!(
+                        "A JSON merge patch (RFC 7396) of {input}: any subset of its fields; `null` clears an optional field."
+                    )),
+                );
+            }
+            schemas.insert(patch, schema);
+        }
+    }
+    serde_json::from_value(json).unwrap_or(doc)
 }
 
 /// Swagger UI at `/docs` from files built into the binary (no CDN), and `/openapi.json`.
@@ -127,7 +188,7 @@ pub enum ReadErrors {
 }
 
 #[derive(IntoResponses)]
-pub enum WriteErrors {
+pub enum CreateErrors {
     #[response(
         status = 400,
         description = "Malformed JSON, a field of the wrong type, or an unknown field",
@@ -176,6 +237,86 @@ pub enum WriteErrors {
         content_type = "application/problem+json"
     )]
     Unprocessable(Problem),
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
+    Unavailable(Problem),
+}
+
+#[derive(IntoResponses)]
+pub enum UpdateErrors {
+    #[response(
+        status = 400,
+        description = "Malformed JSON, a field of the wrong type, or an unknown field",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    #[response(
+        status = 401,
+        description = "No API key, or a bad or revoked one",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 403,
+        description = "The key's role may not do this",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    #[response(
+        status = 404,
+        description = "No live record with this id or slug",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    #[response(
+        status = 409,
+        description = "A unique field (slug, url, orcid) is taken",
+        content_type = "application/problem+json"
+    )]
+    Conflict(Problem),
+    #[response(
+        status = 413,
+        description = "The body is larger than the server accepts",
+        content_type = "application/problem+json"
+    )]
+    PayloadTooLarge(Problem),
+    #[response(
+        status = 415,
+        description = "The body is not JSON",
+        content_type = "application/problem+json"
+    )]
+    UnsupportedMediaType(Problem),
+    #[response(
+        status = 422,
+        description = "Well-formed but invalid: each bad field is listed in `errors`",
+        content_type = "application/problem+json"
+    )]
+    Unprocessable(Problem),
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
+    Unavailable(Problem),
+}
+
+#[derive(IntoResponses)]
+pub enum AdminReadErrors {
+    #[response(
+        status = 401,
+        description = "No API key, or a bad or revoked one",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 403,
+        description = "The key's role may not do this",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
     #[response(
         status = 503,
         description = "The database is unavailable",

@@ -26,7 +26,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{ApiJson, ApiQuery, Editor},
-    openapi::{DeleteErrors, ListErrors, ReadErrors, WriteErrors},
+    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,12 +40,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyInput {
-    #[schema(required = true, example = "Google DeepMind")]
+    #[schema(required = true, value_type = String, example = "Google DeepMind")]
     pub name: Option<String>,
     /// Generated from the name when absent.
     #[schema(example = "google-deepmind")]
     pub slug: Option<String>,
-    #[schema(required = true, value_type = Option<CompanyKind>)]
+    #[schema(required = true, value_type = CompanyKind)]
     pub kind: Option<String>,
     /// Id or slug of the parent company.
     #[schema(example = "google")]
@@ -165,7 +165,7 @@ async fn list_companies(
 #[utoipa::path(post, path = "/companies", tag = "companies", request_body = CompanyInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Company,
-        headers(("Location" = String, description = "URL of the new company"))), WriteErrors))]
+        headers(("Location" = String, description = "URL of the new company"))), CreateErrors))]
 async fn create_company(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -199,7 +199,7 @@ async fn get_company(
     params(("id" = String, Path, description = "Id or slug")),
     request_body(content = CompanyInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed company", body = Company), WriteErrors))]
+    responses((status = 200, description = "The changed company", body = Company), UpdateErrors))]
 async fn update_company(
     State(state): State<AppState>,
     Editor(actor): Editor,

@@ -21,7 +21,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{Admin, ApiJson},
-    openapi::{DeleteErrors, WriteErrors},
+    openapi::{AdminReadErrors, CreateErrors, DeleteErrors},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,9 +33,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyInput {
-    #[schema(required = true, example = "news pipeline")]
+    #[schema(required = true, value_type = String, example = "news pipeline")]
     pub name: Option<String>,
-    #[schema(required = true, value_type = Option<Role>)]
+    #[schema(required = true, value_type = Role)]
     pub role: Option<String>,
 }
 
@@ -54,7 +54,7 @@ pub struct KeyList {
 
 /// Lists API keys (never their secrets).
 #[utoipa::path(get, path = "/admin/keys", tag = "keys", security(("api_key" = [])),
-    responses((status = 200, description = "All keys", body = KeyList), WriteErrors))]
+    responses((status = 200, description = "All keys", body = KeyList), AdminReadErrors))]
 async fn list_keys(
     State(state): State<AppState>,
     Admin(_admin): Admin,
@@ -67,7 +67,7 @@ async fn list_keys(
 /// Creates an API key and returns its secret once.
 #[utoipa::path(post, path = "/admin/keys", tag = "keys", request_body = KeyInput, security(("api_key" = [])),
     responses((status = 201, description = "Created; the secret is in the body",
-        body = CreatedKey, headers(("Location" = String, description = "URL of the new key"))), WriteErrors))]
+        body = CreatedKey, headers(("Location" = String, description = "URL of the new key"))), CreateErrors))]
 async fn create_key(
     State(state): State<AppState>,
     Admin(actor): Admin,

@@ -25,7 +25,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{ApiJson, ApiQuery, Editor},
-    openapi::{DeleteErrors, ListErrors, ReadErrors, WriteErrors},
+    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CitationInput {
-    #[schema(required = true)]
+    #[schema(required = true, value_type = Uuid)]
     pub source: Option<Uuid>,
     pub quote: Option<String>,
 }
@@ -48,7 +48,7 @@ pub struct CitationInput {
 #[serde(deny_unknown_fields)]
 pub struct MoveInput {
     /// Id or slug of the researcher.
-    #[schema(required = true, example = "michal-valko")]
+    #[schema(required = true, value_type = String, example = "michal-valko")]
     pub researcher: Option<String>,
     /// Id or slug of the company left; null when unknown or not applicable.
     #[schema(example = "google-deepmind")]
@@ -56,13 +56,13 @@ pub struct MoveInput {
     /// Id or slug of the company joined; null for a departure.
     #[schema(example = "meta")]
     pub to: Option<String>,
-    #[schema(required = true, value_type = Option<MoveKind>)]
+    #[schema(required = true, value_type = MoveKind)]
     pub kind: Option<String>,
     /// The role at the destination.
     #[schema(example = "Chief Engineer, Llama")]
     pub title: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(required = true, example = "2024-03")]
+    #[schema(required = true, value_type = String, example = "2024-03")]
     pub effective_on: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     pub announced_on: Option<String>,
@@ -125,16 +125,6 @@ impl MoveInput {
                 }
                 _ => {}
             }
-        }
-        if let (Some(effective), Some(announced)) = (effective, announced)
-            && announced.end() < effective.start
-            && kind == Some(MoveKind::Departure)
-        {
-            // Announcements usually come before or after the move; only this combination is impossible to mean.
-            check.error(
-                "announced_on",
-                "a departure cannot be announced before it is effective",
-            );
         }
         check.finish()?;
         Ok(MoveDraft {
@@ -269,7 +259,7 @@ async fn list_moves(
 #[utoipa::path(post, path = "/moves", tag = "moves", request_body = MoveInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Move,
-        headers(("Location" = String, description = "URL of the new move"))), WriteErrors))]
+        headers(("Location" = String, description = "URL of the new move"))), CreateErrors))]
 async fn create_move(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -307,7 +297,7 @@ async fn get_move(State(state): State<AppState>, Path(id): Path<String>) -> ApiR
     params(("id" = Uuid, Path, description = "Id")),
     request_body(content = MoveInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed move", body = Move), WriteErrors))]
+    responses((status = 200, description = "The changed move", body = Move), UpdateErrors))]
 async fn update_move(
     State(state): State<AppState>,
     Editor(actor): Editor,

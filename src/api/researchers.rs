@@ -24,7 +24,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{ApiJson, ApiQuery, Editor},
-    openapi::{DeleteErrors, ListErrors, ReadErrors, WriteErrors},
+    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResearcherInput {
-    #[schema(required = true, example = "Michal Valko")]
+    #[schema(required = true, value_type = String, example = "Michal Valko")]
     pub name: Option<String>,
     /// Generated from the name when absent (`michal-valko`, then `michal-valko-2`, …).
     pub slug: Option<String>,
@@ -150,7 +150,7 @@ async fn list_researchers(
 #[utoipa::path(post, path = "/researchers", tag = "researchers", request_body = ResearcherInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Researcher,
-        headers(("Location" = String, description = "URL of the new researcher"))), WriteErrors))]
+        headers(("Location" = String, description = "URL of the new researcher"))), CreateErrors))]
 async fn create_researcher(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -187,7 +187,7 @@ async fn get_researcher(
     params(("id" = String, Path, description = "Id or slug")),
     request_body(content = ResearcherInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed researcher", body = Researcher), WriteErrors))]
+    responses((status = 200, description = "The changed researcher", body = Researcher), UpdateErrors))]
 async fn update_researcher(
     State(state): State<AppState>,
     Editor(actor): Editor,

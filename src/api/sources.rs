@@ -24,7 +24,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{ApiJson, ApiQuery, Editor},
-    openapi::{DeleteErrors, ListErrors, ReadErrors, WriteErrors},
+    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -146,7 +146,7 @@ async fn list_sources(
 #[utoipa::path(post, path = "/sources", tag = "sources", request_body = SourceInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Source,
-        headers(("Location" = String, description = "URL of the new source"))), WriteErrors))]
+        headers(("Location" = String, description = "URL of the new source"))), CreateErrors))]
 async fn create_source(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -184,7 +184,7 @@ async fn get_source(
     params(("id" = Uuid, Path, description = "Id")),
     request_body(content = SourceInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed source", body = Source), WriteErrors))]
+    responses((status = 200, description = "The changed source", body = Source), UpdateErrors))]
 async fn update_source(
     State(state): State<AppState>,
     Editor(actor): Editor,

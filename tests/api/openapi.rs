@@ -101,3 +101,22 @@ async fn docs_are_served_without_the_internet() {
         "the Swagger UI bundle is built into the binary"
     );
 }
+
+/// A merge patch may carry any subset of the fields, so no PATCH body schema requires one.
+#[test]
+fn patch_bodies_require_no_fields() {
+    let spec: Value = serde_json::from_str(&talentflow::openapi::spec_json()).unwrap();
+    let mut patches = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(patch) = item.get("patch") else { continue };
+        let reference = patch["requestBody"]["content"]["application/merge-patch+json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("PATCH {path} has no merge-patch body"));
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let schema = &spec["components"]["schemas"][name];
+        assert!(schema["properties"].is_object(), "{name} has no properties");
+        assert!(schema.get("required").is_none(), "PATCH {path} body {name} requires fields");
+        patches += 1;
+    }
+    assert_eq!(patches, 4);
+}
