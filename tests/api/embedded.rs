@@ -198,3 +198,70 @@ fn every_command_has_help() {
         );
     }
 }
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_connections() {
+    let (pool, url) = crate::helpers::fresh_database().await;
+    talentflow::seed::load(&pool).await.unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Command::new(BINARY)
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
+        .env("TALENTFLOW_LOG", "warn")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base, &mut server).await;
+
+    // Hold a lock the list query needs, so the request is in flight when SIGTERM arrives.
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE companies IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        let base = base.clone();
+        async move { client.get(format!("{base}/v1/companies")).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "the server waits for the request in flight"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "new connections are refused during shutdown"
+    );
+    blocker.rollback().await.unwrap();
+
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 7);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not exit after its last request"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+}

@@ -108,14 +108,20 @@ fn patch_bodies_require_no_fields() {
     let spec: Value = serde_json::from_str(&talentflow::openapi::spec_json()).unwrap();
     let mut patches = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
-        let Some(patch) = item.get("patch") else { continue };
-        let reference = patch["requestBody"]["content"]["application/merge-patch+json"]["schema"]["$ref"]
-            .as_str()
-            .unwrap_or_else(|| panic!("PATCH {path} has no merge-patch body"));
+        let Some(patch) = item.get("patch") else {
+            continue;
+        };
+        let reference =
+            patch["requestBody"]["content"]["application/merge-patch+json"]["schema"]["$ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("PATCH {path} has no merge-patch body"));
         let name = reference.trim_start_matches("#/components/schemas/");
         let schema = &spec["components"]["schemas"][name];
         assert!(schema["properties"].is_object(), "{name} has no properties");
-        assert!(schema.get("required").is_none(), "PATCH {path} body {name} requires fields");
+        assert!(
+            schema.get("required").is_none(),
+            "PATCH {path} body {name} requires fields"
+        );
         patches += 1;
     }
     assert_eq!(patches, 4);
