@@ -63,6 +63,8 @@ pub enum ApiError {
         errors: Vec<FieldError>,
     },
     #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -123,6 +125,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -150,6 +153,7 @@ impl ApiError {
             Self::Forbidden(d) => ("forbidden", d.clone(), vec![]),
             Self::NotFound(d) => ("not-found", d.clone(), vec![]),
             Self::Conflict { detail, errors } => ("conflict", detail.clone(), errors.clone()),
+            Self::PreconditionFailed(d) => ("precondition-failed", d.clone(), vec![]),
             Self::PayloadTooLarge(d) => ("payload-too-large", d.clone(), vec![]),
             Self::UnsupportedMediaType(d) => ("unsupported-media-type", d.clone(), vec![]),
             Self::Unprocessable { detail, errors } => ("validation", detail.clone(), errors.clone()),

@@ -163,3 +163,62 @@ impl FromRequestParts<AppState> for Admin {
         authorize(parts, state, Role::Admin).await.map(Admin)
     }
 }
+
+/// `If-Match` and `If-None-Match`: lists of entity tags, or `*`.
+#[derive(Debug, Default)]
+pub struct Preconditions {
+    if_match: Option<Vec<String>>,
+    if_none_match: Option<Vec<String>>,
+}
+
+fn entity_tags(parts: &Parts, name: header::HeaderName) -> Option<Vec<String>> {
+    let values: Vec<String> = parts
+        .headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().to_owned())
+        .filter(|tag| !tag.is_empty())
+        .collect();
+    (!values.is_empty()).then_some(values)
+}
+
+/// Weak comparison for `If-None-Match` (RFC 9110 13.1.2): `W/"x"` matches `"x"`.
+fn same_tag(given: &str, current: &str) -> bool {
+    given == "*" || given.trim_start_matches("W/") == current.trim_start_matches("W/")
+}
+
+impl Preconditions {
+    /// `If-None-Match` names the current tag: the client's copy is fresh.
+    pub fn none_match(&self, current: &str) -> bool {
+        self.if_none_match
+            .as_ref()
+            .is_some_and(|tags| tags.iter().any(|t| same_tag(t, current)))
+    }
+
+    /// A write with `If-Match` proceeds only while the record still has one of the tags given
+    /// (strong comparison: a weak tag never matches).
+    pub fn check_if_match(&self, current: &str) -> ApiResult<()> {
+        let Some(tags) = &self.if_match else {
+            return Ok(());
+        };
+        if tags.iter().any(|t| t == "*" || t == current) {
+            return Ok(());
+        }
+        Err(ApiError::PreconditionFailed(format!(
+            "the record has changed since you read it (its ETag is now {current}); read it again and retry"
+        )))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        Ok(Self {
+            if_match: entity_tags(parts, header::IF_MATCH),
+            if_none_match: entity_tags(parts, header::IF_NONE_MATCH),
+        })
+    }
+}

@@ -2,7 +2,7 @@
 
 use axum::Router;
 use utoipa::{
-    IntoResponses, Modify, OpenApi,
+    IntoParams, IntoResponses, Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 use utoipa_swagger_ui::SwaggerUi;
@@ -26,6 +26,7 @@ use crate::{app::AppState, error::Problem};
         (name = "researchers", description = "Researchers, with aliases and their current company"),
         (name = "moves", description = "Who went from where to where, when, per which source"),
         (name = "sources", description = "Press reports, papers and announcements cited by facts"),
+        (name = "history", description = "The audit trail of each record"),
         (name = "keys", description = "API keys (admin role)"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -296,6 +297,12 @@ pub enum UpdateErrors {
     )]
     Unprocessable(Problem),
     #[response(
+        status = 412,
+        description = "`If-Match` names a version the record no longer has; nothing changed",
+        content_type = "application/problem+json"
+    )]
+    PreconditionFailed(Problem),
+    #[response(
         status = 503,
         description = "The database is unavailable",
         content_type = "application/problem+json"
@@ -351,6 +358,59 @@ pub enum DeleteErrors {
         content_type = "application/problem+json"
     )]
     Conflict(Problem),
+    #[response(
+        status = 412,
+        description = "`If-Match` names a version the record no longer has; nothing changed",
+        content_type = "application/problem+json"
+    )]
+    PreconditionFailed(Problem),
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
+    Unavailable(Problem),
+}
+
+/// `If-None-Match` on reads of one record.
+#[derive(serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfNoneMatch {
+    /// An `ETag` from an earlier read: answered with 304 and no body while it is still current.
+    #[serde(rename = "If-None-Match")]
+    pub if_none_match: Option<String>,
+}
+
+/// `If-Match` on writes to one record.
+#[derive(serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The `ETag` read before the change: the write happens only if the record still has it,
+    /// otherwise 412 and nothing changes. `*` matches any current record.
+    #[serde(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
+#[derive(IntoResponses)]
+pub enum RevokeErrors {
+    #[response(
+        status = 401,
+        description = "No API key, or a bad or revoked one",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 403,
+        description = "The key's role may not do this",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    #[response(
+        status = 404,
+        description = "No live key with this id",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
     #[response(
         status = 503,
         description = "The database is unavailable",

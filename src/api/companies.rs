@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::{Check, checked, created, patched};
+use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
 use crate::{
     app::AppState,
     db::{
@@ -25,8 +25,10 @@ use crate::{
         text,
     },
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor},
-    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -165,7 +167,7 @@ async fn list_companies(
 #[utoipa::path(post, path = "/companies", tag = "companies", request_body = CompanyInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Company,
-        headers(("Location" = String, description = "URL of the new company"))), CreateErrors))]
+        headers(("Location" = String, description = "URL of the new company"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
 async fn create_company(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -175,59 +177,66 @@ async fn create_company(
     let mut tx = state.pool.begin().await?;
     let company = db::companies::create(&mut tx, &actor, draft).await?;
     tx.commit().await?;
-    Ok(created(format!("/v1/companies/{}", company.id), company))
+    created(format!("/v1/companies/{}", company.id), &company)
 }
 
 /// One company, by id or slug.
 #[utoipa::path(get, path = "/companies/{id}", tag = "companies",
-    params(("id" = String, Path, description = "Id or slug")),
-    responses((status = 200, description = "The company", body = Company), ReadErrors))]
+    params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
+    responses((status = 200, description = "The company", body = Company,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
 async fn get_company(
     State(state): State<AppState>,
     Path(key): Path<String>,
-) -> ApiResult<Json<Company>> {
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
     let key = super::path_key("company", &key)?;
     let mut conn = state.pool.acquire().await?;
     let company = db::companies::get(&mut conn, &key).await?;
-    company
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("company", &key))
+    let record = company.ok_or_else(|| ApiError::not_found("company", &key))?;
+    conditional_get(&record, &preconditions)
 }
 
 /// Changes a company with a JSON merge patch (RFC 7396): fields present are set, `null` clears.
 #[utoipa::path(patch, path = "/companies/{id}", tag = "companies",
-    params(("id" = String, Path, description = "Id or slug")),
+    params(("id" = String, Path, description = "Id or slug"), IfMatch),
     request_body(content = CompanyInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed company", body = Company), UpdateErrors))]
+    responses((status = 200, description = "The changed company", body = Company,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
 async fn update_company(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(key): Path<String>,
+    preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Json<Company>> {
+) -> ApiResult<Response> {
     let key = super::path_key("company", &key)?;
     let mut tx = state.pool.begin().await?;
     let before = db::companies::get_for_update(&mut tx, &key).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let draft = patched(&CompanyInput::from(&before), &patch)?.validate()?;
     let after = db::companies::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
-    Ok(Json(after))
+    tagged(StatusCode::OK, &after)
 }
 
 /// Deletes a company (softly: it leaves lists, its history stays).
 #[utoipa::path(delete, path = "/companies/{id}", tag = "companies",
-    params(("id" = String, Path, description = "Id or slug")),
+    params(("id" = String, Path, description = "Id or slug"), IfMatch),
     security(("api_key" = [])),
     responses((status = 204, description = "Deleted"), DeleteErrors))]
 async fn delete_company(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(key): Path<String>,
+    preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
     let key = super::path_key("company", &key)?;
     let mut tx = state.pool.begin().await?;
     let before = db::companies::get_for_update(&mut tx, &key).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     db::companies::delete(&mut tx, &actor, &before).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -21,7 +21,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{Admin, ApiJson},
-    openapi::{AdminReadErrors, CreateErrors, DeleteErrors},
+    openapi::{AdminReadErrors, CreateErrors, RevokeErrors},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,16 +90,16 @@ async fn create_key(
     )
     .await?;
     tx.commit().await?;
-    Ok(created(
+    created(
         format!("/v1/admin/keys/{}", key.id),
-        CreatedKey { key, secret },
-    ))
+        &CreatedKey { key, secret },
+    )
 }
 
 /// Revokes an API key; requests with it are refused from now on.
 #[utoipa::path(delete, path = "/admin/keys/{id}", tag = "keys", params(("id" = Uuid, Path, description = "Key id")),
     security(("api_key" = [])),
-    responses((status = 204, description = "Revoked"), DeleteErrors))]
+    responses((status = 204, description = "Revoked"), RevokeErrors))]
 async fn revoke_key(
     State(state): State<AppState>,
     Admin(actor): Admin,

@@ -2,6 +2,7 @@
 
 pub mod companies;
 pub mod health;
+pub mod history;
 pub mod keys;
 pub mod moves;
 pub mod researchers;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(keys::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1)
+        .merge(history::router())
         .merge(health::router())
 }
 

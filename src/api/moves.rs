@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::{Check, checked, created, patched};
+use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
 use crate::{
     app::AppState,
     db::{
@@ -24,8 +24,10 @@ use crate::{
         text,
     },
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor},
-    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -259,7 +261,7 @@ async fn list_moves(
 #[utoipa::path(post, path = "/moves", tag = "moves", request_body = MoveInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Move,
-        headers(("Location" = String, description = "URL of the new move"))), CreateErrors))]
+        headers(("Location" = String, description = "URL of the new move"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
 async fn create_move(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -269,10 +271,7 @@ async fn create_move(
     let mut tx = state.pool.begin().await?;
     let created_move = db::moves::create(&mut tx, &actor, draft).await?;
     tx.commit().await?;
-    Ok(created(
-        format!("/v1/moves/{}", created_move.id),
-        created_move,
-    ))
+    created(format!("/v1/moves/{}", created_move.id), &created_move)
 }
 
 fn move_id(text: &str) -> ApiResult<Uuid> {
@@ -281,51 +280,61 @@ fn move_id(text: &str) -> ApiResult<Uuid> {
 
 /// One move, with its researcher, companies and sources embedded.
 #[utoipa::path(get, path = "/moves/{id}", tag = "moves",
-    params(("id" = Uuid, Path, description = "Id")),
-    responses((status = 200, description = "The move", body = Move), ReadErrors))]
-async fn get_move(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Move>> {
+    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
+    responses((status = 200, description = "The move", body = Move,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
+async fn get_move(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
     let id = move_id(&id)?;
     let mut conn = state.pool.acquire().await?;
     let found = db::moves::get(&mut conn, id).await?;
-    found
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("move", id))
+    let record = found.ok_or_else(|| ApiError::not_found("move", id))?;
+    conditional_get(&record, &preconditions)
 }
 
 /// Changes a move with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.
 #[utoipa::path(patch, path = "/moves/{id}", tag = "moves",
-    params(("id" = Uuid, Path, description = "Id")),
+    params(("id" = Uuid, Path, description = "Id"), IfMatch),
     request_body(content = MoveInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed move", body = Move), UpdateErrors))]
+    responses((status = 200, description = "The changed move", body = Move,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
 async fn update_move(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(id): Path<String>,
+    preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Json<Move>> {
+) -> ApiResult<Response> {
     let id = move_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::moves::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let draft = patched(&MoveInput::from(&before), &patch)?.validate()?;
     let after = db::moves::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
-    Ok(Json(after))
+    tagged(StatusCode::OK, &after)
 }
 
 /// Deletes a move (softly: it leaves lists, its history stays).
 #[utoipa::path(delete, path = "/moves/{id}", tag = "moves",
-    params(("id" = Uuid, Path, description = "Id")),
+    params(("id" = Uuid, Path, description = "Id"), IfMatch),
     security(("api_key" = [])),
     responses((status = 204, description = "Deleted"), DeleteErrors))]
 async fn delete_move(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(id): Path<String>,
+    preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
     let id = move_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::moves::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     db::moves::delete(&mut tx, &actor, &before).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::{Check, checked, created, patched};
+use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
 use crate::{
     app::AppState,
     db::{
@@ -23,8 +23,10 @@ use crate::{
         text,
     },
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor},
-    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -150,7 +152,7 @@ async fn list_researchers(
 #[utoipa::path(post, path = "/researchers", tag = "researchers", request_body = ResearcherInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Researcher,
-        headers(("Location" = String, description = "URL of the new researcher"))), CreateErrors))]
+        headers(("Location" = String, description = "URL of the new researcher"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
 async fn create_researcher(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -160,62 +162,66 @@ async fn create_researcher(
     let mut tx = state.pool.begin().await?;
     let researcher = db::researchers::create(&mut tx, &actor, draft).await?;
     tx.commit().await?;
-    Ok(created(
-        format!("/v1/researchers/{}", researcher.id),
-        researcher,
-    ))
+    created(format!("/v1/researchers/{}", researcher.id), &researcher)
 }
 
 /// One researcher, by id or slug, with the current company.
 #[utoipa::path(get, path = "/researchers/{id}", tag = "researchers",
-    params(("id" = String, Path, description = "Id or slug")),
-    responses((status = 200, description = "The researcher", body = Researcher), ReadErrors))]
+    params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
+    responses((status = 200, description = "The researcher", body = Researcher,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
 async fn get_researcher(
     State(state): State<AppState>,
     Path(key): Path<String>,
-) -> ApiResult<Json<Researcher>> {
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
     let key = super::path_key("researcher", &key)?;
     let mut conn = state.pool.acquire().await?;
     let researcher = db::researchers::get(&mut conn, &key).await?;
-    researcher
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("researcher", &key))
+    let record = researcher.ok_or_else(|| ApiError::not_found("researcher", &key))?;
+    conditional_get(&record, &preconditions)
 }
 
 /// Changes a researcher with a JSON merge patch (RFC 7396).
 #[utoipa::path(patch, path = "/researchers/{id}", tag = "researchers",
-    params(("id" = String, Path, description = "Id or slug")),
+    params(("id" = String, Path, description = "Id or slug"), IfMatch),
     request_body(content = ResearcherInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed researcher", body = Researcher), UpdateErrors))]
+    responses((status = 200, description = "The changed researcher", body = Researcher,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
 async fn update_researcher(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(key): Path<String>,
+    preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Json<Researcher>> {
+) -> ApiResult<Response> {
     let key = super::path_key("researcher", &key)?;
     let mut tx = state.pool.begin().await?;
     let before = db::researchers::get_for_update(&mut tx, &key).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let draft = patched(&ResearcherInput::from(&before), &patch)?.validate()?;
     let after = db::researchers::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
-    Ok(Json(after))
+    tagged(StatusCode::OK, &after)
 }
 
 /// Deletes a researcher (softly); refused while the researcher has moves.
 #[utoipa::path(delete, path = "/researchers/{id}", tag = "researchers",
-    params(("id" = String, Path, description = "Id or slug")),
+    params(("id" = String, Path, description = "Id or slug"), IfMatch),
     security(("api_key" = [])),
     responses((status = 204, description = "Deleted"), DeleteErrors))]
 async fn delete_researcher(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(key): Path<String>,
+    preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
     let key = super::path_key("researcher", &key)?;
     let mut tx = state.pool.begin().await?;
     let before = db::researchers::get_for_update(&mut tx, &key).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     db::researchers::delete(&mut tx, &actor, &before).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

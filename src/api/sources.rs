@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::{Check, created, patched};
+use super::support::{Check, conditional_get, created, current_etag, patched, tagged};
 use crate::{
     app::AppState,
     db::{
@@ -23,8 +23,10 @@ use crate::{
         text,
     },
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor},
-    openapi::{CreateErrors, DeleteErrors, ListErrors, ReadErrors, UpdateErrors},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -146,7 +148,7 @@ async fn list_sources(
 #[utoipa::path(post, path = "/sources", tag = "sources", request_body = SourceInput,
     security(("api_key" = [])),
     responses((status = 201, description = "Created", body = Source,
-        headers(("Location" = String, description = "URL of the new source"))), CreateErrors))]
+        headers(("Location" = String, description = "URL of the new source"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
 async fn create_source(
     State(state): State<AppState>,
     Editor(actor): Editor,
@@ -156,7 +158,7 @@ async fn create_source(
     let mut tx = state.pool.begin().await?;
     let source = db::sources::create(&mut tx, &actor, draft).await?;
     tx.commit().await?;
-    Ok(created(format!("/v1/sources/{}", source.id), source))
+    created(format!("/v1/sources/{}", source.id), &source)
 }
 
 fn source_id(text: &str) -> ApiResult<Uuid> {
@@ -165,54 +167,61 @@ fn source_id(text: &str) -> ApiResult<Uuid> {
 
 /// One source.
 #[utoipa::path(get, path = "/sources/{id}", tag = "sources",
-    params(("id" = Uuid, Path, description = "Id")),
-    responses((status = 200, description = "The source", body = Source), ReadErrors))]
+    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
+    responses((status = 200, description = "The source", body = Source,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
 async fn get_source(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Source>> {
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
     let id = source_id(&id)?;
     let mut conn = state.pool.acquire().await?;
     let source = db::sources::get(&mut conn, id).await?;
-    source
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("source", id))
+    let record = source.ok_or_else(|| ApiError::not_found("source", id))?;
+    conditional_get(&record, &preconditions)
 }
 
 /// Changes a source with a JSON merge patch (RFC 7396).
 #[utoipa::path(patch, path = "/sources/{id}", tag = "sources",
-    params(("id" = Uuid, Path, description = "Id")),
+    params(("id" = Uuid, Path, description = "Id"), IfMatch),
     request_body(content = SourceInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
-    responses((status = 200, description = "The changed source", body = Source), UpdateErrors))]
+    responses((status = 200, description = "The changed source", body = Source,
+        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
 async fn update_source(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(id): Path<String>,
+    preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Json<Source>> {
+) -> ApiResult<Response> {
     let id = source_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::sources::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let draft = patched(&SourceInput::from(&before), &patch)?.validate()?;
     let after = db::sources::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
-    Ok(Json(after))
+    tagged(StatusCode::OK, &after)
 }
 
 /// Deletes a source (softly); refused while moves cite it.
 #[utoipa::path(delete, path = "/sources/{id}", tag = "sources",
-    params(("id" = Uuid, Path, description = "Id")),
+    params(("id" = Uuid, Path, description = "Id"), IfMatch),
     security(("api_key" = [])),
     responses((status = 204, description = "Deleted"), DeleteErrors))]
 async fn delete_source(
     State(state): State<AppState>,
     Editor(actor): Editor,
     Path(id): Path<String>,
+    preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
     let id = source_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::sources::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     db::sources::delete(&mut tx, &actor, &before).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,14 +1,16 @@
 //! Small pieces every resource uses: collecting field errors, merge patches, 201 responses.
 
 use axum::{
-    Json,
-    http::{StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::{
+    error::{ApiError, ApiResult, FieldError},
+    extract::Preconditions,
+};
 
 /// Collects every bad field of a request so the client hears about all of them at once.
 #[derive(Debug, Default)]
@@ -117,14 +119,62 @@ where
     crate::extract::parse_json(&bytes)
 }
 
-/// 201 with `Location` and the record.
-pub fn created<T: Serialize>(location: String, record: T) -> Response {
-    (
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(record),
-    )
-        .into_response()
+/// 201 with `Location`, `ETag` and the record.
+pub fn created<T: Serialize>(location: String, record: &T) -> ApiResult<Response> {
+    let mut response = tagged(StatusCode::CREATED, record)?;
+    let location = HeaderValue::from_str(&location).map_err(anyhow::Error::from)?;
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+/// A record as JSON with its `ETag`, a digest of exactly these bytes, so that a 304 is only
+/// ever given for the representation the client already has (a renamed parent changes it too).
+pub fn tagged<T: Serialize>(status: StatusCode, record: &T) -> ApiResult<Response> {
+    let body = serde_json::to_vec(record).map_err(anyhow::Error::from)?;
+    let etag = etag_of(&body);
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    response.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(anyhow::Error::from)?,
+    );
+    Ok(response)
+}
+
+/// The current `ETag` of a record, for `If-Match` checks before a write.
+pub fn current_etag<T: Serialize>(record: &T) -> ApiResult<String> {
+    Ok(etag_of(
+        &serde_json::to_vec(record).map_err(anyhow::Error::from)?,
+    ))
+}
+
+fn etag_of(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// GET one record: 304 when `If-None-Match` already names its representation.
+pub fn conditional_get<T: Serialize>(
+    record: &T,
+    preconditions: &Preconditions,
+) -> ApiResult<Response> {
+    let response = tagged(StatusCode::OK, record)?;
+    let etag = response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if preconditions.none_match(etag) {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        if let Some(value) = response.headers().get(header::ETAG) {
+            not_modified
+                .headers_mut()
+                .insert(header::ETAG, value.clone());
+        }
+        return Ok(not_modified);
+    }
+    Ok(response)
 }
 
 #[cfg(test)]

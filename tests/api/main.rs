@@ -4,8 +4,10 @@ mod helpers;
 
 mod auth;
 mod companies;
+mod concurrency;
 mod embedded;
 mod errors;
+mod history;
 mod moves;
 mod openapi;
 mod pagination;
