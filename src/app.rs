@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::unknown_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::idempotency::idempotent_posts,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             require_read_key,
         ))
         .with_state(state);
@@ -111,7 +115,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::CONTENT_TYPE,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
-            HeaderName::from_static("idempotency-key"),
+            crate::idempotency::IDEMPOTENCY_KEY,
         ])
         .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID])
         .max_age(Duration::from_secs(600))
@@ -144,6 +148,7 @@ async fn require_read_key(State(state): State<AppState>, request: Request, next:
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let config = state.config.clone();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
     tracing::info!(address = %listener.local_addr()?, "listening; docs at /docs");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
@@ -152,9 +157,13 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     });
     let mut server = tokio::spawn(async move { server.await });
     tokio::select! {
-        result = &mut server => return Ok(result??),
+        result = &mut server => {
+            housekeeping.abort();
+            return Ok(result??);
+        }
         () = shutdown_signal() => {}
     }
+    housekeeping.abort();
     tracing::info!(
         grace_secs = config.shutdown_grace_secs,
         "shutting down: finishing in-flight requests"
@@ -170,6 +179,19 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Periodic chores: forgetting idempotency keys past their retention.
+async fn housekeeping(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(15 * 60));
+    loop {
+        every.tick().await;
+        match crate::db::idempotency::prune(&state.pool).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "expired idempotency keys pruned"),
+            Err(err) => tracing::warn!(error = %err, "pruning idempotency keys failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

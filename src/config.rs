@@ -69,6 +69,10 @@ pub struct Config {
     #[arg(long, env = "TALENTFLOW_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
 
+    /// Largest body of `POST /v1/import`, in bytes (it is streamed, not held in memory).
+    #[arg(long, env = "TALENTFLOW_IMPORT_LIMIT", default_value_t = 1024 * 1024 * 1024)]
+    pub import_body_limit: usize,
+
     /// Skip loading the demo data on the embedded database's first start.
     #[arg(long, env = "TALENTFLOW_NO_DEMO")]
     pub no_demo: bool,

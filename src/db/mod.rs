@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod companies;
 pub mod embedded;
+pub mod idempotency;
 pub mod keys;
 pub mod list;
 pub mod moves;

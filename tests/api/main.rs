@@ -8,6 +8,7 @@ mod concurrency;
 mod embedded;
 mod errors;
 mod history;
+mod idempotency;
 mod moves;
 mod openapi;
 mod pagination;
