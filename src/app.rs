@@ -24,12 +24,25 @@ use tower_http::{
 use crate::{
     config::{Config, ReadAuth},
     error::{self, ApiError},
+    rate_limit::RateLimits,
 };
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
+    pub rate_limits: Option<Arc<RateLimits>>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        let rate_limits = RateLimits::new(config.rate_limit, config.rate_burst).map(Arc::new);
+        Self {
+            pool,
+            config: Arc::new(config),
+            rate_limits,
+        }
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -50,6 +63,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             require_read_key,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::rate_limit::limit,
         ))
         .with_state(state);
 
@@ -151,7 +168,8 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     tracing::info!(address = %listener.local_addr()?, "listening; docs at /docs");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         let mut stop_rx = stop_rx;
         let _ = stop_rx.wait_for(|stop| *stop).await;
     });
@@ -181,11 +199,17 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Periodic chores: forgetting idempotency keys past their retention.
+/// Periodic chores: forgetting idle rate-limit buckets and idempotency keys past retention.
 async fn housekeeping(state: AppState) {
-    let mut every = tokio::time::interval(Duration::from_secs(15 * 60));
-    loop {
-        every.tick().await;
+    let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+    for minute in 0u64.. {
+        every_minute.tick().await;
+        if let Some(limits) = &state.rate_limits {
+            limits.forget_idle();
+        }
+        if minute % 15 != 0 {
+            continue;
+        }
         match crate::db::idempotency::prune(&state.pool).await {
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "expired idempotency keys pruned"),

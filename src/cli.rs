@@ -1,7 +1,5 @@
 //! The command line: serve, migrate, seed, keys, openapi.
 
-use std::sync::Arc;
-
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
@@ -136,10 +134,7 @@ async fn serve(config: Config) -> Result<()> {
             }
         }
     }
-    let state = AppState {
-        pool: database.pool.clone(),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(database.pool.clone(), config);
     let result = app::serve(state).await;
     database.close().await;
     result

@@ -73,6 +73,15 @@ pub struct Config {
     #[arg(long, env = "TALENTFLOW_IMPORT_LIMIT", default_value_t = 1024 * 1024 * 1024)]
     pub import_body_limit: usize,
 
+    /// Sustained requests per second allowed per API key (or per client address without one);
+    /// 0 turns rate limiting off.
+    #[arg(long, env = "TALENTFLOW_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+
+    /// Requests allowed in a burst above the sustained rate (at least the rate itself).
+    #[arg(long, env = "TALENTFLOW_RATE_BURST", default_value_t = 200)]
+    pub rate_burst: u32,
+
     /// Skip loading the demo data on the embedded database's first start.
     #[arg(long, env = "TALENTFLOW_NO_DEMO")]
     pub no_demo: bool,
@@ -94,7 +103,7 @@ impl Config {
         Duration::from_secs(self.shutdown_grace_secs)
     }
 
-    /// A config for tests and tools: defaults everywhere, no database URL.
+    /// A config for tests and tools: defaults everywhere but rate limits (off), no database URL.
     pub fn for_tests() -> Self {
         use clap::Parser;
         #[derive(Parser)]
@@ -102,7 +111,9 @@ impl Config {
             #[command(flatten)]
             config: Config,
         }
-        Wrapper::parse_from(["talentflow"]).config
+        let mut config = Wrapper::parse_from(["talentflow"]).config;
+        config.rate_limit = 0;
+        config
     }
 
     /// What is printed at start: everything but the database URL's password.

@@ -73,6 +73,8 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    #[error("too many requests; retry in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("{0}")]
     ServiceUnavailable(String),
     /// Anything the client cannot fix. Logged in full, answered with a generic message.
@@ -129,6 +131,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -157,6 +160,11 @@ impl ApiError {
             Self::PayloadTooLarge(d) => ("payload-too-large", d.clone(), vec![]),
             Self::UnsupportedMediaType(d) => ("unsupported-media-type", d.clone(), vec![]),
             Self::Unprocessable { detail, errors } => ("validation", detail.clone(), errors.clone()),
+            Self::TooManyRequests { retry_after } => (
+                "rate-limited",
+                format!("too many requests; retry in {retry_after} s (see Retry-After)"),
+                vec![],
+            ),
             Self::ServiceUnavailable(d) => ("unavailable", d.clone(), vec![]),
             Self::Internal(_) => (
                 "internal",

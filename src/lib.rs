@@ -11,5 +11,6 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
+pub mod rate_limit;
 pub mod seed;
 pub mod telemetry;

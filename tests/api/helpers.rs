@@ -2,7 +2,7 @@
 //! server `talentflow serve` uses), a migrated template database, and a fresh copy of it for
 //! every test. Requests go through the real router with `tower::ServiceExt::oneshot`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use axum::{
     Router,
@@ -147,10 +147,7 @@ impl TestApp {
             .await
             .unwrap();
         drop(conn);
-        let router = app::router(AppState {
-            pool: pool.clone(),
-            config: Arc::new(config),
-        });
+        let router = app::router(AppState::new(pool.clone(), config));
         Self {
             pool,
             router,

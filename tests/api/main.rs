@@ -12,5 +12,6 @@ mod idempotency;
 mod moves;
 mod openapi;
 mod pagination;
+mod rate_limits;
 mod researchers;
 mod sources;
