@@ -1,7 +1,6 @@
 use axum::{
-    Json,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
@@ -132,8 +131,9 @@ pub struct CompanyListParams {
     responses((status = 200, description = "One page of companies", body = Page<Company>), ListErrors))]
 async fn list_companies(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<CompanyListParams>,
-) -> ApiResult<Json<Page<Company>>> {
+) -> ApiResult<Response> {
     let page = PageRequest::new(
         &db::companies::SORTS,
         params.sort.as_deref(),
@@ -158,9 +158,12 @@ async fn list_companies(
         country,
         parent,
     };
-    Ok(Json(
-        db::companies::list(&state.pool, &filter, &page).await?,
-    ))
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::companies::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::companies::list(&pool, &filter, &page).await }
+    })
+    .await
 }
 
 /// Creates a company.
@@ -276,7 +279,8 @@ async fn company_moves(
     State(state): State<AppState>,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<CompanyMovesParams>,
-) -> ApiResult<Json<Page<Move>>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let key = super::path_key("company", &key)?;
     let page = PageRequest::new(
         &db::moves::SORTS,
@@ -294,5 +298,10 @@ async fn company_moves(
         Direction::Out => filter.from = Some(company),
         Direction::Any => filter.company = Some(company),
     }
-    Ok(Json(db::moves::list(&state.pool, &filter, &page).await?))
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::moves::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::moves::list(&pool, &filter, &page).await }
+    })
+    .await
 }

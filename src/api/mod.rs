@@ -1,6 +1,7 @@
 //! The HTTP API: each resource owns its routes and types; this module only nests them.
 
 pub mod companies;
+pub mod csv;
 pub mod health;
 pub mod history;
 pub mod keys;

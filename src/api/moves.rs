@@ -1,7 +1,6 @@
 use axum::{
-    Json,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
@@ -209,8 +208,9 @@ pub struct MoveListParams {
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors))]
 async fn list_moves(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<MoveListParams>,
-) -> ApiResult<Json<Page<Move>>> {
+) -> ApiResult<Response> {
     let page = PageRequest::new(
         &db::moves::SORTS,
         params.sort.as_deref(),
@@ -254,7 +254,12 @@ async fn list_moves(
             *slot = Some(super::resolve_filter(&state, Sluggable::Companies, field, &key).await?);
         }
     }
-    Ok(Json(db::moves::list(&state.pool, &filter, &page).await?))
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::moves::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::moves::list(&pool, &filter, &page).await }
+    })
+    .await
 }
 
 /// Records a move.

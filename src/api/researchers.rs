@@ -1,7 +1,6 @@
 use axum::{
-    Json,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
@@ -120,8 +119,9 @@ pub struct ResearcherListParams {
     responses((status = 200, description = "One page of researchers", body = Page<Researcher>), ListErrors))]
 async fn list_researchers(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<ResearcherListParams>,
-) -> ApiResult<Json<Page<Researcher>>> {
+) -> ApiResult<Response> {
     let page = PageRequest::new(
         &db::researchers::SORTS,
         params.sort.as_deref(),
@@ -143,9 +143,12 @@ async fn list_researchers(
         topic: params.topic,
         company,
     };
-    Ok(Json(
-        db::researchers::list(&state.pool, &filter, &page).await?,
-    ))
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::researchers::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::researchers::list(&pool, &filter, &page).await }
+    })
+    .await
 }
 
 /// Creates a researcher.

@@ -1,7 +1,6 @@
 use axum::{
-    Json,
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
@@ -117,8 +116,9 @@ pub struct SourceListParams {
     responses((status = 200, description = "One page of sources", body = Page<Source>), ListErrors))]
 async fn list_sources(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<SourceListParams>,
-) -> ApiResult<Json<Page<Source>>> {
+) -> ApiResult<Response> {
     let page = PageRequest::new(
         &db::sources::SORTS,
         params.sort.as_deref(),
@@ -141,7 +141,12 @@ async fn list_sources(
         since: since.map(|d| d.start),
         until: until.map(|d| d.end()),
     };
-    Ok(Json(db::sources::list(&state.pool, &filter, &page).await?))
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::sources::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::sources::list(&pool, &filter, &page).await }
+    })
+    .await
 }
 
 /// Creates a source.

@@ -41,7 +41,7 @@ impl Keyed for Company {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CompanyFilter {
     pub q: Option<String>,
     pub kind: Option<String>,

@@ -128,6 +128,17 @@ impl PageRequest {
     }
 }
 
+impl PageRequest {
+    /// The same position and order in pages as large as allowed, without a total (CSV export).
+    pub fn for_export(self) -> Self {
+        Self {
+            limit: MAX_LIMIT,
+            include_total: false,
+            ..self
+        }
+    }
+}
+
 /// Runs `select` (which ends in a WHERE clause) plus the filters pushed by `filters`, one page
 /// of it, and the total when asked. `id_column` is the id of the listed table in `select`.
 pub async fn fetch_page<T>(

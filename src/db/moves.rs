@@ -66,7 +66,7 @@ impl Keyed for Move {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MoveFilter {
     pub researcher: Option<Uuid>,
     /// Either side.

@@ -56,7 +56,7 @@ impl Keyed for Researcher {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ResearcherFilter {
     pub q: Option<String>,
     pub topic: Option<String>,

@@ -34,7 +34,7 @@ impl Keyed for Source {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SourceFilter {
     pub q: Option<String>,
     pub publisher: Option<String>,

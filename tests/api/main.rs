@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod companies;
 mod concurrency;
+mod csv;
 mod embedded;
 mod errors;
 mod history;

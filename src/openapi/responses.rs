@@ -1,142 +1,9 @@
-//! The OpenAPI document (generated from the handlers' annotations) and the docs page.
+//! Error responses and header parameters shared by the operations, so each documents every
+//! status it can answer.
 
-use axum::Router;
-use utoipa::{
-    IntoParams, IntoResponses, Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa::{IntoParams, IntoResponses};
 
-use crate::{app::AppState, error::Problem};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "talentflow",
-        description = "Records and analyses how AI researchers move between companies and labs: \
-            researchers, companies, moves and their sources.\n\n\
-            Errors are RFC 9457 `application/problem+json`. Writes need `Authorization: Bearer <api key>` \
-            (roles `editor` and `admin`); reads are public unless the server is configured otherwise.\n\n\
-            Lists use keyset pagination: pass `next_cursor` back as `cursor` with the same filters and sort.",
-        license(name = "MIT", identifier = "MIT")
-    ),
-    modifiers(&BearerKey),
-    tags(
-        (name = "companies", description = "Companies and labs, with their parent companies"),
-        (name = "researchers", description = "Researchers, with aliases and their current company"),
-        (name = "moves", description = "Who went from where to where, when, per which source"),
-        (name = "sources", description = "Press reports, papers and announcements cited by facts"),
-        (name = "history", description = "The audit trail of each record"),
-        (name = "keys", description = "API keys (admin role)"),
-        (name = "operations", description = "Health and readiness"),
-    )
-)]
-pub struct ApiDoc;
-
-struct BearerKey;
-
-impl Modify for BearerKey {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key made by `talentflow keys create`"))
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The document the server serves and `talentflow openapi` prints.
-pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, spec) = crate::api::router().split_for_parts();
-    finish(spec)
-}
-
-/// Pretty JSON with a trailing newline, as committed in `openapi/openapi.json`.
-pub fn spec_json() -> String {
-    let mut json = spec().to_pretty_json().unwrap_or_default();
-    json.push('\n');
-    json
-}
-
-pub fn finish(spec: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    doc.merge(spec);
-    with_patch_schemas(doc)
-}
-
-/// A PATCH body is a JSON merge patch of the create body: every field is optional there. Rather
-/// than keep a second struct per resource in step by hand, each `XInput` schema gets an `XPatch`
-/// twin without `required`, and PATCH operations refer to the twin.
-fn with_patch_schemas(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    use serde_json::Value;
-    let Ok(mut json) = serde_json::to_value(&doc) else {
-        return doc;
-    };
-    let mut patched_inputs = Vec::new();
-    if let Some(paths) = json["paths"].as_object_mut() {
-        for item in paths.values_mut() {
-            let Some(content) = item.pointer_mut("/patch/requestBody/content") else {
-                continue;
-            };
-            for media in content
-                .as_object_mut()
-                .into_iter()
-                .flat_map(|c| c.values_mut())
-            {
-                let Some(reference) = media.pointer_mut("/schema/$ref") else {
-                    continue;
-                };
-                let Some(input) = reference
-                    .as_str()
-                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                    .map(str::to_owned)
-                else {
-                    continue;
-                };
-                let Some(resource) = input.strip_suffix("Input") else {
-                    continue;
-                };
-                let patch = format!("{resource}Patch");
-                *reference = Value::String(format!("#/components/schemas/{patch}"));
-                patched_inputs.push((input, patch));
-            }
-        }
-    }
-    if let Some(schemas) = json
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        for (input, patch) in patched_inputs {
-            let Some(mut schema) = schemas.get(&input).cloned() else {
-                continue;
-            };
-            if let Some(object) = schema.as_object_mut() {
-                object.remove("required");
-                object.insert(
-                    "description".to_owned(),
-                    Value::String(format!(
-                        "A JSON merge patch (RFC 7396) of {input}: any subset of its fields; `null` clears an optional field."
-                    )),
-                );
-            }
-            schemas.insert(patch, schema);
-        }
-    }
-    serde_json::from_value(json).unwrap_or(doc)
-}
-
-/// Swagger UI at `/docs` from files built into the binary (no CDN), and `/openapi.json`.
-pub fn docs(spec: utoipa::openapi::OpenApi) -> Router<AppState> {
-    SwaggerUi::new("/docs").url("/openapi.json", spec).into()
-}
-
-// Error responses shared by the operations, so each documents every status it can answer.
+use crate::error::Problem;
 
 #[derive(IntoResponses)]
 pub enum ListErrors {
@@ -208,12 +75,6 @@ pub enum CreateErrors {
         content_type = "application/problem+json"
     )]
     Forbidden(Problem),
-    #[response(
-        status = 404,
-        description = "No live record with this id or slug (PATCH)",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
     #[response(
         status = 409,
         description = "A unique field (slug, url, orcid) is taken",
