@@ -297,26 +297,6 @@ impl CsvRow for Source {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_negotiation_finds_text_csv_among_others() {
-        let with = |accept: &str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
-            wanted(&headers)
-        };
-        assert!(with("text/csv"));
-        assert!(with("application/json;q=0.5, text/csv"));
-        assert!(with("TEXT/CSV; charset=utf-8"));
-        assert!(!with("application/json"));
-        assert!(!with("*/*"));
-        assert!(!wanted(&HeaderMap::new()));
-    }
-}
-
 /// Answers a list request: one page as JSON, or with `Accept: text/csv` every matching row
 /// from the requested position on, as CSV. `fetch` reads one page.
 pub async fn list_response<T, F, Fut>(
@@ -340,4 +320,24 @@ where
             PageRequest::new(sorts, Some(sort), Some(MAX_LIMIT), Some(&cursor), None).map(&fetch);
         async move { next?.await }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_negotiation_finds_text_csv_among_others() {
+        let with = |accept: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+            wanted(&headers)
+        };
+        assert!(with("text/csv"));
+        assert!(with("application/json;q=0.5, text/csv"));
+        assert!(with("TEXT/CSV; charset=utf-8"));
+        assert!(!with("application/json"));
+        assert!(!with("*/*"));
+        assert!(!wanted(&HeaderMap::new()));
+    }
 }
