@@ -36,6 +36,24 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Load the demo data (idempotent: a second run changes nothing).
     Seed(DatabaseArgs),
+    /// Import NDJSON records from a file, all or nothing (see `POST /v1/import`).
+    Import {
+        /// The NDJSON file (`-` for standard input).
+        file: std::path::PathBuf,
+        /// Check every line and report what would change, without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Export every record as NDJSON, in an order import accepts.
+    Export {
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -105,6 +123,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             tracing::info!(id = %key.id, name = %key.name, role = %key.role, "key created; its secret is printed once");
             println!("{secret}");
             Ok(())
+        }
+        Command::Import {
+            file,
+            dry_run,
+            database: args,
+        } => {
+            let database = open_migrated(&args).await?;
+            let result = crate::bulk::cli::import_file(&database.pool, &file, dry_run).await;
+            database.close().await;
+            result
+        }
+        Command::Export {
+            output,
+            database: args,
+        } => {
+            let database = open_migrated(&args).await?;
+            let result = crate::bulk::cli::export_to(&database.pool, output.as_deref()).await;
+            database.close().await;
+            result
         }
         Command::Openapi => {
             print!("{}", crate::openapi::spec_json());

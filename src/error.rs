@@ -20,6 +20,9 @@ pub struct FieldError {
     pub field: String,
     #[schema(example = "must differ from `from`")]
     pub message: String,
+    /// The line of an imported file the error is on (imports only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 impl FieldError {
@@ -27,6 +30,7 @@ impl FieldError {
         Self {
             field: field.into(),
             message: message.into(),
+            line: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use axum::{
-    body::{Body, Bytes},
+    body::Bytes,
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -71,10 +71,7 @@ where
             };
         }
     });
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
-    let mut response = body.into_response();
+    let mut response = super::support::body_from_channel(rx).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

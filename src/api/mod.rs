@@ -1,5 +1,6 @@
 //! The HTTP API: each resource owns its routes and types; this module only nests them.
 
+pub mod bulk;
 pub mod companies;
 pub mod csv;
 pub mod health;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1)
         .merge(history::router())
+        .merge(bulk::router())
         .merge(health::router())
 }
 

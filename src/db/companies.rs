@@ -97,7 +97,16 @@ pub async fn create(
     actor: &Actor,
     draft: CompanyDraft,
 ) -> ApiResult<Company> {
-    let id = Uuid::now_v7();
+    create_with_id(conn, actor, Uuid::now_v7(), draft).await
+}
+
+/// For records whose id is given (imports of exported data), so references by id survive.
+pub async fn create_with_id(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    draft: CompanyDraft,
+) -> ApiResult<Company> {
     write(conn, id, draft, true).await?;
     let company = get(conn, &IdOrSlug::Id(id))
         .await?
@@ -264,4 +273,14 @@ async fn creates_cycle(
     .bind(parent)
     .fetch_one(conn)
     .await
+}
+
+/// The live records with these ids, in no particular order (export).
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Company>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query
+        .push(" AND c.id = ANY(")
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(query.build_query_as().fetch_all(conn).await?)
 }

@@ -284,3 +284,13 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool
     }
     Ok(())
 }
+
+/// The live records with these ids, in no particular order (export).
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Move>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query
+        .push(" AND m.id = ANY(")
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(query.build_query_as().fetch_all(conn).await?)
+}

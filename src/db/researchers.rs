@@ -111,7 +111,16 @@ pub async fn create(
     actor: &Actor,
     draft: ResearcherDraft,
 ) -> ApiResult<Researcher> {
-    let id = Uuid::now_v7();
+    create_with_id(conn, actor, Uuid::now_v7(), draft).await
+}
+
+/// For records whose id is given (imports of exported data), so references by id survive.
+pub async fn create_with_id(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    draft: ResearcherDraft,
+) -> ApiResult<Researcher> {
     write(conn, id, draft, true).await?;
     let researcher = get(conn, &IdOrSlug::Id(id))
         .await?
@@ -233,4 +242,14 @@ async fn write(
             })
         })?;
     Ok(())
+}
+
+/// The live records with these ids, in no particular order (export).
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Researcher>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query
+        .push(" AND r.id = ANY(")
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(query.build_query_as().fetch_all(conn).await?)
 }

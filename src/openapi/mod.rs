@@ -32,6 +32,7 @@ pub use responses::*;
         (name = "moves", description = "Who went from where to where, when, per which source"),
         (name = "sources", description = "Press reports, papers and announcements cited by facts"),
         (name = "history", description = "The audit trail of each record"),
+        (name = "bulk", description = "NDJSON import (all or nothing) and export"),
         (name = "keys", description = "API keys (admin role)"),
         (name = "operations", description = "Health and readiness"),
     )

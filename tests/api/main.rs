@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod bulk;
 mod companies;
 mod concurrency;
 mod csv;

@@ -1,0 +1,139 @@
+//! `GET /v1/export` and `talentflow export`: every live record as NDJSON, from one consistent
+//! snapshot, parents before the records that refer to them, so that import accepts the output
+//! as it is (export → import → export gives the same lines).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::RecordType;
+use crate::{
+    api::{
+        companies::CompanyInput, moves::MoveInput, researchers::ResearcherInput,
+        sources::SourceInput,
+    },
+    db,
+    error::ApiResult,
+};
+
+const BATCH: usize = 500;
+
+/// Sends the export in chunks of lines. Returns the number of records, or stops early
+/// (returning what was sent) when the receiver is gone.
+pub async fn export(
+    pool: &PgPool,
+    out: &mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> ApiResult<u64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let mut records = 0;
+    for kind in RecordType::ALL {
+        let ids = ordered_ids(&mut tx, kind).await?;
+        for chunk in ids.chunks(BATCH) {
+            let lines = lines(&mut tx, kind, chunk).await?;
+            records += chunk.len() as u64;
+            if out.send(Ok(Bytes::from(lines))).await.is_err() {
+                return Ok(records);
+            }
+        }
+    }
+    tx.rollback().await?;
+    Ok(records)
+}
+
+/// Live ids in export order: companies by depth below their top-level parent, the rest by id.
+async fn ordered_ids(conn: &mut PgConnection, kind: RecordType) -> Result<Vec<Uuid>, sqlx::Error> {
+    let sql = match kind {
+        RecordType::Company => {
+            "WITH RECURSIVE tree AS (
+                 SELECT c.id, 0 AS depth FROM companies c
+                 WHERE c.deleted_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM companies p WHERE p.id = c.parent_id AND p.deleted_at IS NULL)
+                 UNION ALL
+                 SELECT c.id, t.depth + 1 FROM companies c JOIN tree t ON c.parent_id = t.id
+                 WHERE c.deleted_at IS NULL
+             )
+             SELECT id FROM tree ORDER BY depth, id"
+        }
+        RecordType::Researcher => "SELECT id FROM researchers WHERE deleted_at IS NULL ORDER BY id",
+        RecordType::Source => "SELECT id FROM sources WHERE deleted_at IS NULL ORDER BY id",
+        RecordType::Move => "SELECT id FROM moves WHERE deleted_at IS NULL ORDER BY id",
+    };
+    sqlx::query_scalar(sql).fetch_all(conn).await
+}
+
+async fn lines(conn: &mut PgConnection, kind: RecordType, ids: &[Uuid]) -> ApiResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(ids.len() * 256);
+    match kind {
+        RecordType::Company => {
+            let found = db::companies::by_ids(conn, ids).await?;
+            write_in_order(
+                &mut out,
+                kind,
+                ids,
+                found,
+                |c| c.id,
+                |c| CompanyInput::from(c),
+            );
+        }
+        RecordType::Researcher => {
+            let found = db::researchers::by_ids(conn, ids).await?;
+            write_in_order(
+                &mut out,
+                kind,
+                ids,
+                found,
+                |r| r.id,
+                |r| ResearcherInput::from(r),
+            );
+        }
+        RecordType::Source => {
+            let found = db::sources::by_ids(conn, ids).await?;
+            write_in_order(
+                &mut out,
+                kind,
+                ids,
+                found,
+                |s| s.id,
+                |s| SourceInput::from(s),
+            );
+        }
+        RecordType::Move => {
+            let found = db::moves::by_ids(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |m| m.id, |m| MoveInput::from(m));
+        }
+    }
+    Ok(out)
+}
+
+fn write_in_order<R, I: Serialize>(
+    out: &mut Vec<u8>,
+    kind: RecordType,
+    ids: &[Uuid],
+    records: Vec<R>,
+    id_of: impl Fn(&R) -> Uuid,
+    input_of: impl Fn(&R) -> I,
+) {
+    let by_id: HashMap<Uuid, R> = records.into_iter().map(|r| (id_of(&r), r)).collect();
+    for id in ids {
+        let Some(record) = by_id.get(id) else {
+            continue;
+        };
+        let mut line = Map::new();
+        line.insert("type".to_owned(), Value::String(kind.as_str().to_owned()));
+        line.insert("id".to_owned(), Value::String(id.to_string()));
+        if let Ok(Value::Object(fields)) = serde_json::to_value(input_of(record)) {
+            line.extend(fields);
+        }
+        if serde_json::to_writer(&mut *out, &line).is_ok() {
+            out.push(b'\n');
+        }
+    }
+}
