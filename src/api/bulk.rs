@@ -80,7 +80,12 @@ async fn import_records(
         tokio::io::BufReader::with_capacity(64 * 1024, tokio_util::io::StreamReader::new(stream));
     let dry_run = params.dry_run.unwrap_or(false);
     let limit = state.config.import_body_limit as u64;
-    let report = import::import(&state.pool, &actor, reader, dry_run, limit, &|_| {}).await?;
+    let options = import::Options {
+        dry_run,
+        max_bytes: limit,
+        insert_only: false,
+    };
+    let report = import::import(&state.pool, &actor, reader, options, &|_| {}).await?;
     tracing::info!(
         lines = report.lines,
         created = report.created,

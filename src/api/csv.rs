@@ -12,7 +12,15 @@ use axum::{
 use crate::{
     db::list::{MAX_LIMIT, Page, PageRequest, Sort},
     domain::{
-        company::Company, moves::Move, refs::CompanyRef, researcher::Researcher, source::Source,
+        company::Company,
+        compensation::CompensationReport,
+        deal::Deal,
+        moves::Move,
+        project::{Project, ProjectReport},
+        refs::{Citation, CompanyRef, SourceRef},
+        researcher::Researcher,
+        signal::Signal,
+        source::Source,
     },
     error::ApiResult,
 };
@@ -111,6 +119,32 @@ fn display<T: ToString>(value: &Option<T>) -> String {
 /// Lists inside one cell are joined with "; ".
 fn joined(values: &[String]) -> String {
     values.join("; ")
+}
+
+/// A source as "publisher: title (date) url", the readable parts it has.
+fn source_cell(source: &SourceRef) -> String {
+    let mut parts = Vec::new();
+    match (&source.publisher, &source.title) {
+        (Some(p), Some(t)) => parts.push(format!("{p}: {t}")),
+        (Some(p), None) => parts.push(p.clone()),
+        (None, Some(t)) => parts.push(t.clone()),
+        (None, None) => {}
+    }
+    if let Some(date) = source.published_on {
+        parts.push(format!("({date})"));
+    }
+    if let Some(url) = &source.url {
+        parts.push(url.clone());
+    }
+    parts.join(" ")
+}
+
+fn sources_cell(citations: &[Citation]) -> String {
+    citations
+        .iter()
+        .map(|c| source_cell(&c.source))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn company_cells(company: &Option<CompanyRef>) -> [String; 2] {
@@ -219,28 +253,6 @@ impl CsvRow for Move {
     fn cells(&self) -> Vec<String> {
         let [from_slug, from_name] = company_cells(&self.from);
         let [to_slug, to_name] = company_cells(&self.to);
-        // Each source as "publisher: title (date) url", the readable parts it has.
-        let sources: Vec<String> = self
-            .sources
-            .iter()
-            .map(|citation| {
-                let s = &citation.source;
-                let mut parts = Vec::new();
-                match (&s.publisher, &s.title) {
-                    (Some(p), Some(t)) => parts.push(format!("{p}: {t}")),
-                    (Some(p), None) => parts.push(p.clone()),
-                    (None, Some(t)) => parts.push(t.clone()),
-                    (None, None) => {}
-                }
-                if let Some(date) = s.published_on {
-                    parts.push(format!("({date})"));
-                }
-                if let Some(url) = &s.url {
-                    parts.push(url.clone());
-                }
-                parts.join(" ")
-            })
-            .collect();
         vec![
             self.id.to_string(),
             self.researcher.slug.clone(),
@@ -256,7 +268,7 @@ impl CsvRow for Move {
             display(&self.announced_on),
             display(&self.announced_precision),
             self.confidence.to_string(),
-            joined(&sources),
+            sources_cell(&self.sources),
             text(&self.notes),
             self.version.to_string(),
             self.created_at.to_rfc3339(),
@@ -287,6 +299,186 @@ impl CsvRow for Source {
             display(&self.published_on),
             display(&self.published_precision),
             text(&self.language),
+            self.version.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+        ]
+    }
+}
+
+impl CsvRow for Project {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "slug",
+        "name",
+        "company_slug",
+        "company_name",
+        "released_on",
+        "released_precision",
+        "url",
+        "contributor_count",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
+    fn cells(&self) -> Vec<String> {
+        let [company_slug, company_name] = company_cells(&self.company);
+        vec![
+            self.id.to_string(),
+            self.slug.clone(),
+            self.name.clone(),
+            company_slug,
+            company_name,
+            display(&self.released_on),
+            display(&self.released_precision),
+            text(&self.url),
+            self.contributor_count.to_string(),
+            self.version.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+        ]
+    }
+}
+
+impl CsvRow for ProjectReport {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "project_slug",
+        "project_name",
+        "roster_size",
+        "departed",
+        "qualifier",
+        "reported_on",
+        "reported_precision",
+        "source",
+        "notes",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.project.slug.clone(),
+            self.project.name.clone(),
+            display(&self.roster_size),
+            self.departed.to_string(),
+            self.qualifier.to_string(),
+            self.reported_on.to_string(),
+            self.reported_precision.to_string(),
+            self.source.as_ref().map(source_cell).unwrap_or_default(),
+            text(&self.notes),
+            self.version.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+        ]
+    }
+}
+
+impl CsvRow for Deal {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "kind",
+        "acquirer_slug",
+        "acquirer_name",
+        "target_slug",
+        "target_name",
+        "announced_on",
+        "announced_precision",
+        "people_moved",
+        "value_usd",
+        "move_count",
+        "sources",
+        "notes",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.kind.to_string(),
+            self.acquirer.slug.clone(),
+            self.acquirer.name.clone(),
+            self.target.slug.clone(),
+            self.target.name.clone(),
+            display(&self.announced_on),
+            display(&self.announced_precision),
+            display(&self.people_moved),
+            display(&self.value_usd),
+            self.move_count.to_string(),
+            sources_cell(&self.sources),
+            text(&self.notes),
+            self.version.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+        ]
+    }
+}
+
+impl CsvRow for CompensationReport {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "company_slug",
+        "company_name",
+        "role",
+        "currency",
+        "annual_min",
+        "annual_max",
+        "basis",
+        "reported_on",
+        "reported_precision",
+        "source",
+        "notes",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.company.slug.clone(),
+            self.company.name.clone(),
+            self.role.clone(),
+            self.currency.clone(),
+            display(&self.annual_min),
+            display(&self.annual_max),
+            display(&self.basis),
+            self.reported_on.to_string(),
+            self.reported_precision.to_string(),
+            self.source.as_ref().map(source_cell).unwrap_or_default(),
+            text(&self.notes),
+            self.version.to_string(),
+            self.created_at.to_rfc3339(),
+            self.updated_at.to_rfc3339(),
+        ]
+    }
+}
+
+impl CsvRow for Signal {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "kind",
+        "company_slug",
+        "company_name",
+        "description",
+        "reported_on",
+        "reported_precision",
+        "sources",
+        "version",
+        "created_at",
+        "updated_at",
+    ];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.id.to_string(),
+            self.kind.to_string(),
+            self.company.slug.clone(),
+            self.company.name.clone(),
+            self.description.clone(),
+            self.reported_on.to_string(),
+            self.reported_precision.to_string(),
+            sources_cell(&self.sources),
             self.version.to_string(),
             self.created_at.to_rfc3339(),
             self.updated_at.to_rfc3339(),

@@ -32,6 +32,11 @@ pub enum Collection {
     Researchers,
     Moves,
     Sources,
+    Projects,
+    Reports,
+    Deals,
+    Compensation,
+    Signals,
 }
 
 impl Collection {
@@ -41,6 +46,11 @@ impl Collection {
             Self::Researchers => "researchers",
             Self::Moves => "moves",
             Self::Sources => "sources",
+            Self::Projects => "projects",
+            Self::Reports => "reports",
+            Self::Deals => "deals",
+            Self::Compensation => "compensation",
+            Self::Signals => "signals",
         }
     }
 }
@@ -69,8 +79,8 @@ const SORT: &str = "history";
 /// (ask by id: a deleted record's slug is free for others).
 #[utoipa::path(get, path = "/v1/{collection}/{id}/history", tag = "history",
     params(
-        ("collection" = Collection, Path, description = "companies, researchers, moves or sources"),
-        ("id" = String, Path, description = "Id (or slug of a live company or researcher)"),
+        ("collection" = Collection, Path, description = "companies, researchers, moves, sources, projects, reports, deals, compensation or signals"),
+        ("id" = String, Path, description = "Id (or slug of a live company, researcher or project)"),
         HistoryParams,
     ),
     responses((status = 200, description = "One page of changes, newest first", body = HistoryPage),

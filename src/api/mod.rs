@@ -2,12 +2,16 @@
 
 pub mod bulk;
 pub mod companies;
+pub mod compensation;
 pub mod csv;
+pub mod deals;
 pub mod health;
 pub mod history;
 pub mod keys;
 pub mod moves;
+pub mod projects;
 pub mod researchers;
+pub mod signals;
 pub mod sources;
 pub mod support;
 
@@ -29,12 +33,48 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(researchers::router())
         .merge(moves::router())
         .merge(sources::router())
+        .merge(projects::router())
+        .merge(deals::router())
+        .merge(compensation::router())
+        .merge(signals::router())
         .merge(keys::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1)
         .merge(history::router())
         .merge(bulk::router())
         .merge(health::router())
+}
+
+/// `since` and `until` filters: partial dates, both inclusive, `since` not after `until`.
+pub fn period(
+    check: &mut support::Check,
+    since: Option<String>,
+    until: Option<String>,
+) -> (
+    Option<crate::domain::partial_date::PartialDate>,
+    Option<crate::domain::partial_date::PartialDate>,
+) {
+    use crate::domain::partial_date::PartialDate;
+    let since = check.optional("since", since, |d| PartialDate::parse(&d));
+    let until = check.optional("until", until, |d| PartialDate::parse(&d));
+    if let (Some(since), Some(until)) = (since, until)
+        && since.start > until.end()
+    {
+        check.error("since", "must not be after `until`");
+    }
+    (since, until)
+}
+
+/// A deal filter naming no live deal is a 422, like the other filters.
+pub async fn resolve_deal_filter(state: &AppState, deal: Uuid) -> ApiResult<Uuid> {
+    let live: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM deals WHERE id = $1 AND deleted_at IS NULL")
+            .bind(deal)
+            .fetch_optional(&state.pool)
+            .await?;
+    live.ok_or_else(|| {
+        ApiError::invalid(vec![FieldError::new("deal", format!("no deal `{deal}`"))])
+    })
 }
 
 /// A path segment that cannot be an id or a slug names nothing: 404.
@@ -53,6 +93,7 @@ pub async fn resolve_filter(
     let what = match table {
         Sluggable::Companies => "company",
         Sluggable::Researchers => "researcher",
+        Sluggable::Projects => "project",
     };
     db::resolve(&state.pool, table, key).await?.ok_or_else(|| {
         ApiError::invalid(vec![FieldError::new(field, format!("no {what} `{key}`"))])

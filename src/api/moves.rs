@@ -70,8 +70,46 @@ pub struct MoveInput {
     /// Default `reported`.
     #[schema(value_type = Option<Confidence>)]
     pub confidence: Option<String>,
+    /// Id of the deal the move was part of.
+    pub deal: Option<Uuid>,
     pub sources: Option<Vec<CitationInput>>,
     pub notes: Option<String>,
+}
+
+/// Checks a list of citations (moves, deals and signals cite sources the same way).
+pub fn check_citations(
+    check: &mut Check,
+    citations: Option<Vec<CitationInput>>,
+) -> Vec<CitationDraft> {
+    let citations = citations.unwrap_or_default();
+    if citations.len() > 50 {
+        check.error("sources", "must have at most 50 entries");
+    }
+    let mut sources: Vec<CitationDraft> = Vec::with_capacity(citations.len());
+    for (i, citation) in citations.into_iter().enumerate() {
+        let source = check.required(&format!("sources[{i}].source"), citation.source);
+        let quote = check.optional(&format!("sources[{i}].quote"), citation.quote, |q| {
+            text::prose(&q, 5_000)
+        });
+        if let Some(source) = source {
+            if sources.iter().any(|s| s.source == source) {
+                check.error(&format!("sources[{i}].source"), "is cited twice");
+            }
+            sources.push(CitationDraft { source, quote });
+        }
+    }
+    sources
+}
+
+/// A record's citations as written again (merge patches and exports).
+pub fn citation_inputs(citations: &[crate::domain::refs::Citation]) -> Vec<CitationInput> {
+    citations
+        .iter()
+        .map(|c| CitationInput {
+            source: Some(c.source.id),
+            quote: c.quote.clone(),
+        })
+        .collect()
 }
 
 impl MoveInput {
@@ -90,23 +128,7 @@ impl MoveInput {
         });
         let confidence = check.optional("confidence", self.confidence, |c| Confidence::parse(&c));
         let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
-        let citations = self.sources.unwrap_or_default();
-        if citations.len() > 50 {
-            check.error("sources", "must have at most 50 entries");
-        }
-        let mut sources: Vec<CitationDraft> = Vec::with_capacity(citations.len());
-        for (i, citation) in citations.into_iter().enumerate() {
-            let source = check.required(&format!("sources[{i}].source"), citation.source);
-            let quote = check.optional(&format!("sources[{i}].quote"), citation.quote, |q| {
-                text::prose(&q, 5_000)
-            });
-            if let Some(source) = source {
-                if sources.iter().any(|s| s.source == source) {
-                    check.error(&format!("sources[{i}].source"), "is cited twice");
-                }
-                sources.push(CitationDraft { source, quote });
-            }
-        }
+        let sources = check_citations(&mut check, self.sources);
         if from.is_none() && to.is_none() {
             check.error("to", "a move needs `from`, `to` or both");
         }
@@ -137,6 +159,7 @@ impl MoveInput {
             effective: checked(effective),
             announced,
             confidence: confidence.unwrap_or(Confidence::Reported),
+            deal: self.deal,
             sources,
             notes,
         })
@@ -161,6 +184,7 @@ impl From<&Move> for MoveInput {
             announced_on: PartialDate::from_stored(m.announced_on, m.announced_precision)
                 .map(|d| d.to_string()),
             confidence: Some(m.confidence.as_str().to_owned()),
+            deal: m.deal.as_ref().map(|d| d.id),
             sources: Some(
                 m.sources
                     .iter()
@@ -195,6 +219,10 @@ pub struct MoveListParams {
     since: Option<String>,
     /// Effective on or before, inclusive of the whole period (`2024-03` = until 2024-03-31).
     until: Option<String>,
+    /// Id of a deal: the moves that were part of it.
+    deal: Option<Uuid>,
+    /// Id or slug of a project: moves of its contributors.
+    project: Option<String>,
     /// `-effective_on` (default: newest first), `effective_on`, `-created_at` or `created_at`.
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
@@ -227,6 +255,7 @@ async fn list_moves(
     let confidence = check.optional("confidence", params.confidence, |c| Confidence::parse(&c));
     let since = check.optional("since", params.since, |d| PartialDate::parse(&d));
     let until = check.optional("until", params.until, |d| PartialDate::parse(&d));
+    let project = check.optional("project", params.project, |p| IdOrSlug::parse(&p));
     if let (Some(since), Some(until)) = (since, until)
         && since.start > until.end()
     {
@@ -244,6 +273,13 @@ async fn list_moves(
     if let Some(key) = researcher {
         filter.researcher =
             Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
+    }
+    if let Some(key) = project {
+        filter.project =
+            Some(super::resolve_filter(&state, Sluggable::Projects, "project", &key).await?);
+    }
+    if let Some(deal) = params.deal {
+        filter.deal = Some(super::resolve_deal_filter(&state, deal).await?);
     }
     for (field, key, slot) in [
         ("company", company, &mut filter.company),

@@ -40,8 +40,11 @@ pub async fn import_file(pool: &PgPool, file: &Path, dry_run: bool) -> Result<()
         pool,
         &Actor::system("talentflow import"),
         reader,
-        dry_run,
-        u64::MAX,
+        import::Options {
+            dry_run,
+            max_bytes: u64::MAX,
+            insert_only: false,
+        },
         &|bytes| bar.set_position(bytes),
     )
     .await;

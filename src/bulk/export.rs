@@ -14,7 +14,13 @@ use uuid::Uuid;
 use super::RecordType;
 use crate::{
     api::{
-        companies::CompanyInput, moves::MoveInput, researchers::ResearcherInput,
+        companies::CompanyInput,
+        compensation::CompensationInput,
+        deals::DealInput,
+        moves::MoveInput,
+        projects::{ProjectInput, ReportInput, roster_inputs},
+        researchers::ResearcherInput,
+        signals::SignalInput,
         sources::SourceInput,
     },
     db,
@@ -64,7 +70,15 @@ async fn ordered_ids(conn: &mut PgConnection, kind: RecordType) -> Result<Vec<Uu
         }
         RecordType::Researcher => "SELECT id FROM researchers WHERE deleted_at IS NULL ORDER BY id",
         RecordType::Source => "SELECT id FROM sources WHERE deleted_at IS NULL ORDER BY id",
+        RecordType::Project => "SELECT id FROM projects WHERE deleted_at IS NULL ORDER BY id",
+        RecordType::Report => {
+            "SELECT r.id FROM project_reports r JOIN projects p ON p.id = r.project_id
+             WHERE r.deleted_at IS NULL AND p.deleted_at IS NULL ORDER BY r.id"
+        }
+        RecordType::Deal => "SELECT id FROM deals WHERE deleted_at IS NULL ORDER BY id",
         RecordType::Move => "SELECT id FROM moves WHERE deleted_at IS NULL ORDER BY id",
+        RecordType::Compensation => "SELECT id FROM compensation_reports WHERE deleted_at IS NULL ORDER BY id",
+        RecordType::Signal => "SELECT id FROM signals WHERE deleted_at IS NULL ORDER BY id",
     };
     sqlx::query_scalar(sql).fetch_all(conn).await
 }
@@ -108,6 +122,72 @@ async fn lines(conn: &mut PgConnection, kind: RecordType, ids: &[Uuid]) -> ApiRe
         RecordType::Move => {
             let found = db::moves::by_ids(conn, ids).await?;
             write_in_order(&mut out, kind, ids, found, |m| m.id, |m| MoveInput::from(m));
+        }
+        RecordType::Project => {
+            let found = db::projects::by_ids(conn, ids).await?;
+            let mut rosters = HashMap::new();
+            for project in &found {
+                rosters.insert(
+                    project.id,
+                    roster_inputs(&db::projects::contributors(conn, project.id).await?),
+                );
+            }
+            write_in_order(
+                &mut out,
+                kind,
+                ids,
+                found,
+                |p| p.id,
+                |p| {
+                    let mut line =
+                        serde_json::to_value(ProjectInput::from(p)).unwrap_or(Value::Null);
+                    line["contributors"] =
+                        serde_json::to_value(rosters.get(&p.id)).unwrap_or(Value::Null);
+                    line
+                },
+            );
+        }
+        RecordType::Report => {
+            let found = db::reports::by_ids(conn, ids).await?;
+            write_in_order(
+                &mut out,
+                kind,
+                ids,
+                found,
+                |r| r.id,
+                |r| {
+                    let mut line =
+                        serde_json::to_value(ReportInput::from(r)).unwrap_or(Value::Null);
+                    line["project"] = Value::String(r.project.slug.clone());
+                    line
+                },
+            );
+        }
+        RecordType::Deal => {
+            let found = db::deals::by_ids(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |d| d.id, |d| DealInput::from(d));
+        }
+        RecordType::Compensation => {
+            let found = db::compensation::by_ids(conn, ids).await?;
+            write_in_order(
+                &mut out,
+                kind,
+                ids,
+                found,
+                |c| c.id,
+                |c| CompensationInput::from(c),
+            );
+        }
+        RecordType::Signal => {
+            let found = db::signals::by_ids(conn, ids).await?;
+            write_in_order(
+                &mut out,
+                kind,
+                ids,
+                found,
+                |s| s.id,
+                |s| SignalInput::from(s),
+            );
         }
     }
     Ok(out)

@@ -12,12 +12,18 @@ use uuid::Uuid;
 use super::RecordType;
 use crate::{
     api::{
-        companies::CompanyInput, moves::MoveInput, researchers::ResearcherInput,
+        companies::CompanyInput,
+        compensation::CompensationInput,
+        deals::DealInput,
+        moves::MoveInput,
+        projects::{ContributorInput, ProjectInput, ReportInput, validate_roster},
+        researchers::ResearcherInput,
+        signals::SignalInput,
         sources::SourceInput,
     },
     db,
     domain::{id_or_slug::IdOrSlug, key::Actor, slug::Slug},
-    error::{ApiError, FieldError},
+    error::{ApiError, ApiResult, FieldError},
 };
 
 /// A line longer than this is refused (one record is far smaller).
@@ -80,6 +86,17 @@ impl From<sqlx::Error> for ImportFailure {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Check everything, then roll back.
+    pub dry_run: bool,
+    /// The most bytes read before the import is refused as too large.
+    pub max_bytes: u64,
+    /// Only add what is missing: records that exist (or were deleted) are left as they are.
+    /// Loading the demo data works this way.
+    pub insert_only: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Created,
@@ -94,10 +111,14 @@ pub async fn import<R: AsyncBufRead + Unpin>(
     pool: &PgPool,
     actor: &Actor,
     mut reader: R,
-    dry_run: bool,
-    max_bytes: u64,
+    options: Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ImportReport, ImportFailure> {
+    let Options {
+        dry_run,
+        max_bytes,
+        insert_only,
+    } = options;
     let mut tx = pool.begin().await?;
     let mut report = ImportReport {
         dry_run,
@@ -134,7 +155,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
             match std::str::from_utf8(&buffer) {
                 Err(_) => Err(vec![FieldError::new("line", "is not valid UTF-8")]),
                 Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => import_line(&mut tx, actor, text).await?,
+                Ok(text) => import_line(&mut tx, actor, text, insert_only).await?,
             }
         };
         match result {
@@ -207,20 +228,17 @@ async fn import_line(
     conn: &mut PgConnection,
     actor: &Actor,
     text: &str,
+    insert_only: bool,
 ) -> Result<LineResult, ImportFailure> {
-    let Envelope { kind, id, fields } = match parse_envelope(text) {
+    let line = match parse_envelope(text) {
         Ok(parsed) => parsed,
         Err(errors) => return Ok(Err(errors)),
     };
+    let kind = line.kind;
     sqlx::query("SAVEPOINT import_line")
         .execute(&mut *conn)
         .await?;
-    let written = match kind {
-        RecordType::Company => upsert_company(conn, actor, id, fields).await,
-        RecordType::Researcher => upsert_researcher(conn, actor, id, fields).await,
-        RecordType::Source => upsert_source(conn, actor, id, fields).await,
-        RecordType::Move => upsert_move(conn, actor, id, fields).await,
-    };
+    let written = upsert(conn, actor, line, insert_only).await;
     match written {
         Ok(Outcome::Unchanged) => {
             // The update wrote nothing new: undo its version bump and audit row.
@@ -282,14 +300,20 @@ fn parse_envelope(text: &str) -> Result<Envelope, Vec<FieldError>> {
             serde_json::from_value::<RecordType>(Value::String(kind.clone())).map_err(|_| {
                 vec![FieldError::new(
                     "type",
-                    format!("`{kind}` is not one of: company, researcher, source, move"),
+                    format!(
+                        "`{kind}` is not one of: {}",
+                        RecordType::ALL.map(RecordType::as_str).join(", ")
+                    ),
                 )]
             })?
         }
         _ => {
             return Err(vec![FieldError::new(
                 "type",
-                "is required: company, researcher, source or move",
+                format!(
+                    "is required: one of {}",
+                    RecordType::ALL.map(RecordType::as_str).join(", ")
+                ),
             )]);
         }
     };
@@ -338,156 +362,351 @@ fn gone(what: &str, id: Uuid) -> ApiError {
 /// Live, deleted, or never written: what an id refers to.
 async fn id_state(
     conn: &mut PgConnection,
-    table: &str,
+    kind: RecordType,
     id: Uuid,
 ) -> Result<Option<bool>, sqlx::Error> {
-    let sql = match table {
-        "companies" => "SELECT deleted_at IS NULL FROM companies WHERE id = $1",
-        "researchers" => "SELECT deleted_at IS NULL FROM researchers WHERE id = $1",
-        "sources" => "SELECT deleted_at IS NULL FROM sources WHERE id = $1",
-        _ => "SELECT deleted_at IS NULL FROM moves WHERE id = $1",
+    let sql = match kind {
+        RecordType::Company => "SELECT deleted_at IS NULL FROM companies WHERE id = $1",
+        RecordType::Researcher => "SELECT deleted_at IS NULL FROM researchers WHERE id = $1",
+        RecordType::Source => "SELECT deleted_at IS NULL FROM sources WHERE id = $1",
+        RecordType::Project => "SELECT deleted_at IS NULL FROM projects WHERE id = $1",
+        RecordType::Report => "SELECT deleted_at IS NULL FROM project_reports WHERE id = $1",
+        RecordType::Deal => "SELECT deleted_at IS NULL FROM deals WHERE id = $1",
+        RecordType::Move => "SELECT deleted_at IS NULL FROM moves WHERE id = $1",
+        RecordType::Compensation => {
+            "SELECT deleted_at IS NULL FROM compensation_reports WHERE id = $1"
+        }
+        RecordType::Signal => "SELECT deleted_at IS NULL FROM signals WHERE id = $1",
     };
     sqlx::query_scalar(sql).bind(id).fetch_optional(conn).await
 }
 
-async fn upsert_company(
+/// Where a line's record stands before it is written.
+enum Existing<T> {
+    /// Nothing matches: create it (with this id when one was given).
+    Missing(Option<Uuid>),
+    Live(T),
+}
+
+/// Looks a record up by its id: live, missing, or an error when it was deleted. With
+/// `insert_only`, anything already written (live or deleted) means the line is skipped (None).
+async fn by_id(
     conn: &mut PgConnection,
-    actor: &Actor,
-    id: Option<Uuid>,
-    fields: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let input: CompanyInput = input(fields)?;
-    let slug = input.slug.as_deref().and_then(|s| Slug::parse(s).ok());
-    let draft = input.validate()?;
-    let existing = match (id, slug) {
-        (Some(id), _) => match id_state(conn, "companies", id).await? {
-            Some(true) => Some(db::companies::get_for_update(conn, &IdOrSlug::Id(id)).await?),
-            Some(false) => return Err(gone("company", id)),
-            None => {
-                return db::companies::create_with_id(conn, actor, id, draft)
-                    .await
-                    .map(|_| Outcome::Created);
-            }
-        },
-        (None, Some(slug)) => db::companies::get(conn, &IdOrSlug::Slug(slug)).await?,
-        (None, None) => None,
-    };
-    match existing {
-        None => db::companies::create(conn, actor, draft)
-            .await
-            .map(|_| Outcome::Created),
-        Some(before) => {
-            let after = db::companies::update(conn, actor, &before, draft).await?;
-            Ok(if same_record(&before, &after) {
-                Outcome::Unchanged
-            } else {
-                Outcome::Updated
-            })
-        }
+    kind: RecordType,
+    id: Uuid,
+    insert_only: bool,
+) -> Result<Option<bool>, ApiError> {
+    match id_state(conn, kind, id).await? {
+        Some(_) if insert_only => Ok(None),
+        Some(true) => Ok(Some(true)),
+        Some(false) => Err(gone(kind.as_str(), id)),
+        None => Ok(Some(false)),
     }
 }
 
-async fn upsert_researcher(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Option<Uuid>,
-    fields: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let input: ResearcherInput = input(fields)?;
-    let slug = input.slug.as_deref().and_then(|s| Slug::parse(s).ok());
-    let draft = input.validate()?;
-    let existing = match (id, slug) {
-        (Some(id), _) => match id_state(conn, "researchers", id).await? {
-            Some(true) => Some(db::researchers::get_for_update(conn, &IdOrSlug::Id(id)).await?),
-            Some(false) => return Err(gone("researcher", id)),
-            None => {
-                return db::researchers::create_with_id(conn, actor, id, draft)
-                    .await
-                    .map(|_| Outcome::Created);
-            }
-        },
-        (None, Some(slug)) => db::researchers::get(conn, &IdOrSlug::Slug(slug)).await?,
-        (None, None) => None,
-    };
-    match existing {
-        None => db::researchers::create(conn, actor, draft)
-            .await
-            .map(|_| Outcome::Created),
-        Some(before) => {
-            let after = db::researchers::update(conn, actor, &before, draft).await?;
-            Ok(if same_record(&before, &after) {
-                Outcome::Unchanged
-            } else {
-                Outcome::Updated
-            })
-        }
+fn outcome<T: Serialize>(before: &T, after: &T) -> Outcome {
+    if same_record(before, after) {
+        Outcome::Unchanged
+    } else {
+        Outcome::Updated
     }
 }
 
-async fn upsert_source(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Option<Uuid>,
-    fields: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let input: SourceInput = input(fields)?;
-    let draft = input.validate()?;
-    let existing = match id {
-        Some(id) => match id_state(conn, "sources", id).await? {
-            Some(true) => Some(db::sources::get_for_update(conn, id).await?),
-            Some(false) => return Err(gone("source", id)),
-            None => {
-                return db::sources::create_with_id(conn, actor, id, draft)
-                    .await
-                    .map(|_| Outcome::Created);
+/// Upsert of a record type with the usual functions (`create_with_id`, `update`), given how
+/// the existing record was found.
+macro_rules! upsert {
+    ($conn:ident, $actor:ident, $module:ident, $existing:expr, $draft:expr $(, $arg:expr)*) => {
+        match $existing {
+            Existing::Missing(id) => {
+                db::$module::create_with_id($conn, $actor, id.unwrap_or_else(Uuid::now_v7) $(, $arg)*, $draft).await?;
+                Ok(Outcome::Created)
             }
-        },
-        None => match &draft.url {
-            Some(url) => db::sources::get_by_url(conn, url).await?,
-            None => None,
-        },
-    };
-    match existing {
-        None => db::sources::create(conn, actor, draft)
-            .await
-            .map(|_| Outcome::Created),
-        Some(before) => {
-            let after = db::sources::update(conn, actor, &before, draft).await?;
-            Ok(if same_record(&before, &after) {
-                Outcome::Unchanged
-            } else {
-                Outcome::Updated
-            })
+            Existing::Live(before) => {
+                let after = db::$module::update($conn, $actor, &before, $draft).await?;
+                Ok(outcome(&before, &after))
+            }
         }
+    };
+}
+
+/// A sluggable record (company, researcher, project): by id, then by slug.
+async fn find_sluggable<T>(
+    conn: &mut PgConnection,
+    kind: RecordType,
+    id: Option<Uuid>,
+    slug: Option<Slug>,
+    insert_only: bool,
+    get: impl AsyncFnOnce(&mut PgConnection, IdOrSlug, bool) -> ApiResult<Option<T>>,
+) -> ApiResult<Option<Existing<T>>> {
+    match (id, slug) {
+        (Some(id), _) => match by_id(conn, kind, id, insert_only).await? {
+            None => Ok(None),
+            Some(true) => Ok(get(conn, IdOrSlug::Id(id), true).await?.map(Existing::Live)),
+            Some(false) => Ok(Some(Existing::Missing(Some(id)))),
+        },
+        (None, Some(slug)) => match get(conn, IdOrSlug::Slug(slug), false).await? {
+            Some(_) if insert_only => Ok(None),
+            Some(found) => Ok(Some(Existing::Live(found))),
+            None => Ok(Some(Existing::Missing(None))),
+        },
+        (None, None) => Ok(Some(Existing::Missing(None))),
     }
 }
 
-async fn upsert_move(
+/// A record without a slug: by id, else new.
+async fn find_by_id<T>(
     conn: &mut PgConnection,
-    actor: &Actor,
+    kind: RecordType,
     id: Option<Uuid>,
-    fields: Map<String, Value>,
-) -> Result<Outcome, ApiError> {
-    let input: MoveInput = input(fields)?;
-    let draft = input.validate()?;
+    insert_only: bool,
+    get_for_update: impl AsyncFnOnce(&mut PgConnection, Uuid) -> ApiResult<T>,
+) -> ApiResult<Option<Existing<T>>> {
     let Some(id) = id else {
-        return db::moves::create(conn, actor, draft)
-            .await
-            .map(|_| Outcome::Created);
+        return Ok(Some(Existing::Missing(None)));
     };
-    match id_state(conn, "moves", id).await? {
-        Some(true) => {
-            let before = db::moves::get_for_update(conn, id).await?;
-            let after = db::moves::update(conn, actor, &before, draft).await?;
-            Ok(if same_record(&before, &after) {
-                Outcome::Unchanged
-            } else {
-                Outcome::Updated
+    match by_id(conn, kind, id, insert_only).await? {
+        None => Ok(None),
+        Some(true) => Ok(Some(Existing::Live(get_for_update(conn, id).await?))),
+        Some(false) => Ok(Some(Existing::Missing(Some(id)))),
+    }
+}
+
+fn take_slug(fields: &Map<String, Value>) -> Option<Slug> {
+    fields
+        .get("slug")
+        .and_then(Value::as_str)
+        .and_then(|s| Slug::parse(s).ok())
+}
+
+async fn upsert(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    line: Envelope,
+    insert_only: bool,
+) -> ApiResult<Outcome> {
+    let Envelope {
+        kind,
+        id,
+        mut fields,
+    } = line;
+    match kind {
+        RecordType::Company => {
+            let slug = take_slug(&fields);
+            let draft = input::<CompanyInput>(fields)?.validate()?;
+            let found = find_sluggable(conn, kind, id, slug, insert_only, async |c, key, lock| {
+                if lock {
+                    db::companies::get_for_update(c, &key).await.map(Some)
+                } else {
+                    db::companies::get(c, &key).await
+                }
             })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, companies, existing, draft)
         }
-        Some(false) => Err(gone("move", id)),
-        None => db::moves::create_with_id(conn, actor, id, draft)
-            .await
-            .map(|_| Outcome::Created),
+        RecordType::Researcher => {
+            let slug = take_slug(&fields);
+            let draft = input::<ResearcherInput>(fields)?.validate()?;
+            let found = find_sluggable(conn, kind, id, slug, insert_only, async |c, key, lock| {
+                if lock {
+                    db::researchers::get_for_update(c, &key).await.map(Some)
+                } else {
+                    db::researchers::get(c, &key).await
+                }
+            })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, researchers, existing, draft)
+        }
+        RecordType::Project => {
+            let roster = match fields.remove("contributors") {
+                None | Some(Value::Null) => None,
+                Some(value) => {
+                    let roster: Vec<ContributorInput> = input_value(value, "contributors")?;
+                    Some(
+                        validate_roster(roster)
+                            .map_err(|err| prefix_fields(err, "contributors"))?,
+                    )
+                }
+            };
+            let slug = take_slug(&fields);
+            let draft = input::<ProjectInput>(fields)?.validate()?;
+            let found = find_sluggable(conn, kind, id, slug, insert_only, async |c, key, lock| {
+                if lock {
+                    db::projects::get_for_update(c, &key).await.map(Some)
+                } else {
+                    db::projects::get(c, &key).await
+                }
+            })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            let (project, mut result) = match existing {
+                Existing::Missing(id) => {
+                    let created = db::projects::create_with_id(
+                        conn,
+                        actor,
+                        id.unwrap_or_else(Uuid::now_v7),
+                        draft,
+                    )
+                    .await?;
+                    (created, Outcome::Created)
+                }
+                Existing::Live(before) => {
+                    let after = db::projects::update(conn, actor, &before, draft).await?;
+                    let result = outcome(&before, &after);
+                    (after, result)
+                }
+            };
+            if let Some(roster) = roster {
+                let current = db::projects::contributors(conn, project.id).await?;
+                let wanted = crate::api::projects::roster_inputs(&current);
+                let same = wanted.len() == roster.len()
+                    && wanted.iter().zip(&roster).all(|(have, want)| {
+                        have.role == want.role
+                            && match &want.researcher {
+                                IdOrSlug::Slug(slug) => {
+                                    have.researcher.as_deref() == Some(slug.as_str())
+                                }
+                                IdOrSlug::Id(id) => current.iter().any(|c| c.researcher.id == *id),
+                            }
+                    });
+                if !same {
+                    db::projects::replace_contributors(conn, actor, &project, &roster).await?;
+                    if result == Outcome::Unchanged {
+                        result = Outcome::Updated;
+                    }
+                }
+            }
+            Ok(result)
+        }
+        RecordType::Source => {
+            let draft = input::<SourceInput>(fields)?.validate()?;
+            let found = match (id, &draft.url) {
+                (None, Some(url)) => match db::sources::get_by_url(conn, url).await? {
+                    Some(_) if insert_only => None,
+                    Some(found) => Some(Existing::Live(found)),
+                    None => Some(Existing::Missing(None)),
+                },
+                _ => {
+                    find_by_id(conn, kind, id, insert_only, async |c, id| {
+                        db::sources::get_for_update(c, id).await
+                    })
+                    .await?
+                }
+            };
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, sources, existing, draft)
+        }
+        RecordType::Report => {
+            let project = match fields.remove("project") {
+                Some(Value::String(key)) => IdOrSlug::parse(&key)
+                    .map_err(|m| ApiError::invalid(vec![FieldError::new("project", m)]))?,
+                _ => {
+                    return Err(ApiError::invalid(vec![FieldError::new(
+                        "project",
+                        "is required: the project's id or slug",
+                    )]));
+                }
+            };
+            let project = db::resolve_for_reference(conn, db::Sluggable::Projects, &project)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid(vec![FieldError::new(
+                        "project",
+                        format!("no project `{project}`"),
+                    )])
+                })?;
+            let draft = input::<ReportInput>(fields)?.validate()?;
+            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
+                db::reports::get_for_update(c, id).await
+            })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, reports, existing, draft, project)
+        }
+        RecordType::Deal => {
+            let draft = input::<DealInput>(fields)?.validate()?;
+            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
+                db::deals::get_for_update(c, id).await
+            })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, deals, existing, draft)
+        }
+        RecordType::Move => {
+            let draft = input::<MoveInput>(fields)?.validate()?;
+            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
+                db::moves::get_for_update(c, id).await
+            })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, moves, existing, draft)
+        }
+        RecordType::Compensation => {
+            let draft = input::<CompensationInput>(fields)?.validate()?;
+            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
+                db::compensation::get_for_update(c, id).await
+            })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, compensation, existing, draft)
+        }
+        RecordType::Signal => {
+            let draft = input::<SignalInput>(fields)?.validate()?;
+            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
+                db::signals::get_for_update(c, id).await
+            })
+            .await?;
+            let Some(existing) = found else {
+                return Ok(Outcome::Unchanged);
+            };
+            upsert!(conn, actor, signals, existing, draft)
+        }
+    }
+}
+
+fn input_value<T: DeserializeOwned>(value: Value, field: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = format!("{field}{}", err.path())
+            .replace(".[", "[")
+            .replace("..", ".");
+        let message = err.into_inner().to_string();
+        ApiError::BadRequest {
+            detail: message.clone(),
+            errors: vec![FieldError::new(path.trim_end_matches('.'), message)],
+        }
+    })
+}
+
+/// Field names of a nested list's errors, under the line's field: `contributors[2].researcher`.
+fn prefix_fields(err: ApiError, prefix: &str) -> ApiError {
+    match err {
+        ApiError::Unprocessable { detail, errors } => ApiError::Unprocessable {
+            detail,
+            errors: errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: format!("{prefix}{}", e.field),
+                    ..e
+                })
+                .collect(),
+        },
+        other => other,
     }
 }

@@ -19,18 +19,38 @@ pub enum RecordType {
     Company,
     Researcher,
     Source,
+    Project,
+    Report,
+    Deal,
     Move,
+    Compensation,
+    Signal,
 }
 
 impl RecordType {
-    pub const ALL: [RecordType; 4] = [Self::Company, Self::Researcher, Self::Source, Self::Move];
+    pub const ALL: [RecordType; 9] = [
+        Self::Company,
+        Self::Researcher,
+        Self::Source,
+        Self::Project,
+        Self::Report,
+        Self::Deal,
+        Self::Move,
+        Self::Compensation,
+        Self::Signal,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Company => "company",
             Self::Researcher => "researcher",
             Self::Source => "source",
+            Self::Project => "project",
+            Self::Report => "report",
+            Self::Deal => "deal",
             Self::Move => "move",
+            Self::Compensation => "compensation",
+            Self::Signal => "signal",
         }
     }
 }

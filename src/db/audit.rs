@@ -131,6 +131,14 @@ pub async fn record_id(
         }
         ("moves", IdOrSlug::Id(_)) => "SELECT id FROM moves WHERE id = $1",
         ("sources", IdOrSlug::Id(_)) => "SELECT id FROM sources WHERE id = $1",
+        ("projects", IdOrSlug::Id(_)) => "SELECT id FROM projects WHERE id = $1",
+        ("projects", IdOrSlug::Slug(_)) => {
+            "SELECT id FROM projects WHERE slug = $2 AND deleted_at IS NULL"
+        }
+        ("reports", IdOrSlug::Id(_)) => "SELECT id FROM project_reports WHERE id = $1",
+        ("deals", IdOrSlug::Id(_)) => "SELECT id FROM deals WHERE id = $1",
+        ("compensation", IdOrSlug::Id(_)) => "SELECT id FROM compensation_reports WHERE id = $1",
+        ("signals", IdOrSlug::Id(_)) => "SELECT id FROM signals WHERE id = $1",
         _ => return Ok(None),
     };
     let (id, slug) = key.as_parts();

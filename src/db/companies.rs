@@ -151,7 +151,11 @@ pub async fn update(
 pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Company) -> ApiResult<()> {
     let (moves, children): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND (from_company_id = $1 OR to_company_id = $1)),
-                (SELECT count(*) FROM companies WHERE deleted_at IS NULL AND parent_id = $1)",
+                (SELECT count(*) FROM companies WHERE deleted_at IS NULL AND parent_id = $1)
+              + (SELECT count(*) FROM projects WHERE deleted_at IS NULL AND company_id = $1)
+              + (SELECT count(*) FROM deals WHERE deleted_at IS NULL AND (acquirer_id = $1 OR target_id = $1))
+              + (SELECT count(*) FROM compensation_reports WHERE deleted_at IS NULL AND company_id = $1)
+              + (SELECT count(*) FROM signals WHERE deleted_at IS NULL AND company_id = $1)",
     )
     .bind(before.id)
     .fetch_one(&mut *conn)
@@ -159,7 +163,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Company) ->
     if moves > 0 || children > 0 {
         return Err(ApiError::Conflict {
             detail: format!(
-                "company `{}` is still referred to by {moves} move(s) and {children} subsidiary company(ies); delete or change those first",
+                "company `{}` is still referred to by {moves} move(s) and {children} other record(s) (subsidiaries, projects, deals, compensation reports, signals); delete or change those first",
                 before.slug
             ),
             errors: vec![],

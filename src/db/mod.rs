@@ -1,13 +1,19 @@
 //! Connection pool, migrations and the embedded server. SQL lives in one module per aggregate.
 
 pub mod audit;
+pub mod citations;
 pub mod companies;
+pub mod compensation;
+pub mod deals;
 pub mod embedded;
 pub mod idempotency;
 pub mod keys;
 pub mod list;
 pub mod moves;
+pub mod projects;
+pub mod reports;
 pub mod researchers;
+pub mod signals;
 pub mod sources;
 
 use std::time::Duration;
@@ -130,6 +136,7 @@ pub fn push_key_filter(
 pub enum Sluggable {
     Companies,
     Researchers,
+    Projects,
 }
 
 impl Sluggable {
@@ -137,6 +144,7 @@ impl Sluggable {
         match self {
             Self::Companies => "companies",
             Self::Researchers => "researchers",
+            Self::Projects => "projects",
         }
     }
 }
@@ -200,4 +208,66 @@ pub async fn unique_slug(
         }
         n += 1;
     }
+}
+
+/// SQL for the embedded summary of a company (`{id, slug, name}`, or null) aliased as `$alias`.
+#[macro_export]
+macro_rules! company_ref_sql {
+    ($alias:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $alias,
+            ".id IS NULL THEN NULL ELSE jsonb_build_object('id', ",
+            $alias,
+            ".id, 'slug', ",
+            $alias,
+            ".slug, 'name', ",
+            $alias,
+            ".name) END"
+        )
+    };
+}
+
+/// SQL for the embedded summary of a source (or null) aliased as `$alias`.
+#[macro_export]
+macro_rules! source_ref_sql {
+    ($alias:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $alias,
+            ".id IS NULL THEN NULL ELSE jsonb_build_object('id', ",
+            $alias,
+            ".id, 'url', ",
+            $alias,
+            ".url, 'publisher', ",
+            $alias,
+            ".publisher, 'title', ",
+            $alias,
+            ".title, 'published_on', to_char(",
+            $alias,
+            ".published_on, 'YYYY-MM-DD'), 'published_precision', ",
+            $alias,
+            ".published_precision) END"
+        )
+    };
+}
+
+/// SQL for the citations (`[{source, quote}]`, in order) kept in `$table` for the record whose
+/// id is `$owner` in column `$column`.
+#[macro_export]
+macro_rules! citations_sql {
+    ($table:literal, $column:literal, $owner:literal) => {
+        concat!(
+            "COALESCE((SELECT jsonb_agg(jsonb_build_object('source', ",
+            $crate::source_ref_sql!("s"),
+            ", 'quote', cited.quote) ORDER BY cited.position) FROM ",
+            $table,
+            " cited JOIN sources s ON s.id = cited.source_id",
+            " WHERE cited.",
+            $column,
+            " = ",
+            $owner,
+            "), '[]'::jsonb)"
+        )
+    };
 }

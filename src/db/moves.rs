@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use super::{
     Sluggable, audit,
+    citations::{self, Cited},
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
     resolve_for_reference,
 };
@@ -15,25 +16,27 @@ use crate::{
     error::{ApiError, ApiResult, FieldError},
 };
 
-const SELECT: &str = "SELECT m.id,
-    jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher,
-    CASE WHEN f.id IS NULL THEN NULL ELSE jsonb_build_object('id', f.id, 'slug', f.slug, 'name', f.name) END AS \"from\",
-    CASE WHEN t.id IS NULL THEN NULL ELSE jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name) END AS \"to\",
+const SELECT: &str = concat!(
+    "SELECT m.id, jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher, ",
+    crate::company_ref_sql!("f"),
+    " AS \"from\", ",
+    crate::company_ref_sql!("t"),
+    " AS \"to\",
     m.kind, m.title, m.effective_on, m.effective_precision, m.announced_on, m.announced_precision, m.confidence,
-    COALESCE((
-        SELECT jsonb_agg(jsonb_build_object(
-            'source', jsonb_build_object('id', s.id, 'url', s.url, 'publisher', s.publisher, 'title', s.title,
-                'published_on', to_char(s.published_on, 'YYYY-MM-DD'), 'published_precision', s.published_precision),
-            'quote', ms.quote) ORDER BY ms.position)
-        FROM move_sources ms JOIN sources s ON s.id = ms.source_id
-        WHERE ms.move_id = m.id
-    ), '[]'::jsonb) AS sources,
-    m.notes, m.version, m.created_at, m.updated_at
+    CASE WHEN d.id IS NULL THEN NULL ELSE jsonb_build_object('id', d.id, 'kind', d.kind,
+        'acquirer', jsonb_build_object('id', da.id, 'slug', da.slug, 'name', da.name),
+        'target', jsonb_build_object('id', dt.id, 'slug', dt.slug, 'name', dt.name)) END AS deal, ",
+    crate::citations_sql!("move_sources", "move_id", "m.id"),
+    " AS sources, m.notes, m.version, m.created_at, m.updated_at
     FROM moves m
     JOIN researchers r ON r.id = m.researcher_id
     LEFT JOIN companies f ON f.id = m.from_company_id
     LEFT JOIN companies t ON t.id = m.to_company_id
-    WHERE m.deleted_at IS NULL";
+    LEFT JOIN deals d ON d.id = m.deal_id
+    LEFT JOIN companies da ON da.id = d.acquirer_id
+    LEFT JOIN companies dt ON dt.id = d.target_id
+    WHERE m.deleted_at IS NULL"
+);
 const COUNT: &str = "SELECT count(*) FROM moves m WHERE m.deleted_at IS NULL";
 
 /// Newest first is the default: the order people read transfer news in.
@@ -78,6 +81,10 @@ pub struct MoveFilter {
     /// Inclusive bounds on `effective_on`.
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
+    /// Moves that were part of this deal.
+    pub deal: Option<Uuid>,
+    /// Moves of this project's contributors.
+    pub project: Option<Uuid>,
 }
 
 pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> ApiResult<Page<Move>> {
@@ -111,6 +118,15 @@ pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> Api
         }
         if let Some(until) = filter.until {
             query.push(" AND m.effective_on <= ").push_bind(until);
+        }
+        if let Some(deal) = filter.deal {
+            query.push(" AND m.deal_id = ").push_bind(deal);
+        }
+        if let Some(project) = filter.project {
+            query
+                .push(" AND m.researcher_id IN (SELECT researcher_id FROM project_contributors WHERE project_id = ")
+                .push_bind(project)
+                .push(")");
         }
     };
     list::fetch_page(pool, SELECT, COUNT, "m.id", &filters, page).await
@@ -229,28 +245,30 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool
     if from.is_some() && from == to {
         errors.push(FieldError::new("to", "must differ from `from`"));
     }
-    let source_ids: Vec<Uuid> = draft.sources.iter().map(|c| c.source).collect();
-    let existing = super::sources::existing(conn, &source_ids).await?;
-    for (i, citation) in draft.sources.iter().enumerate() {
-        if !existing.contains(&citation.source) {
-            errors.push(FieldError::new(
-                format!("sources[{i}].source"),
-                format!("no source `{}`", citation.source),
-            ));
+    if let Some(deal) = draft.deal {
+        let live: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM deals WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE",
+        )
+        .bind(deal)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if live.is_none() {
+            errors.push(FieldError::new("deal", format!("no deal `{deal}`")));
         }
     }
+    errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
     if !errors.is_empty() {
         return Err(ApiError::invalid(errors));
     }
 
     let sql = if insert {
         "INSERT INTO moves (id, researcher_id, from_company_id, to_company_id, kind, title, effective_on,
-             effective_precision, announced_on, announced_precision, confidence, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             effective_precision, announced_on, announced_precision, confidence, notes, deal_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     } else {
         "UPDATE moves SET researcher_id = $2, from_company_id = $3, to_company_id = $4, kind = $5, title = $6,
              effective_on = $7, effective_precision = $8, announced_on = $9, announced_precision = $10,
-             confidence = $11, notes = $12, version = version + 1, updated_at = now()
+             confidence = $11, notes = $12, deal_id = $13, version = version + 1, updated_at = now()
          WHERE id = $1 AND deleted_at IS NULL"
     };
     sqlx::query(sql)
@@ -266,22 +284,10 @@ async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool
         .bind(draft.announced.map(|d| d.precision.as_str()))
         .bind(draft.confidence.as_str())
         .bind(&draft.notes)
+        .bind(draft.deal)
         .execute(&mut *conn)
         .await?;
-
-    sqlx::query("DELETE FROM move_sources WHERE move_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    for (position, citation) in draft.sources.iter().enumerate() {
-        sqlx::query("INSERT INTO move_sources (move_id, source_id, position, quote) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(citation.source)
-            .bind(position as i32)
-            .bind(&citation.quote)
-            .execute(&mut *conn)
-            .await?;
-    }
+    citations::replace(conn, Cited::Moves, id, &draft.sources).await?;
     Ok(())
 }
 

@@ -164,7 +164,9 @@ pub async fn update(
 /// Soft delete, refused while live moves are about this researcher.
 pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Researcher) -> ApiResult<()> {
     let moves: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1",
+        "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1)
+              + (SELECT count(*) FROM project_contributors pc JOIN projects p ON p.id = pc.project_id
+                 WHERE p.deleted_at IS NULL AND pc.researcher_id = $1)",
     )
     .bind(before.id)
     .fetch_one(&mut *conn)
@@ -172,7 +174,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Researcher)
     if moves > 0 {
         return Err(ApiError::Conflict {
             detail: format!(
-                "researcher `{}` still has {moves} move(s); delete those first",
+                "researcher `{}` still has {moves} move(s) or roster place(s); delete or change those first",
                 before.slug
             ),
             errors: vec![],

@@ -147,8 +147,14 @@ pub async fn update(
 /// Soft delete, refused while live moves cite the source.
 pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Source) -> ApiResult<()> {
     let citing: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM move_sources ms JOIN moves m ON m.id = ms.move_id
-         WHERE ms.source_id = $1 AND m.deleted_at IS NULL",
+        "SELECT (SELECT count(*) FROM move_sources ms JOIN moves m ON m.id = ms.move_id
+                 WHERE ms.source_id = $1 AND m.deleted_at IS NULL)
+              + (SELECT count(*) FROM deal_sources ds JOIN deals d ON d.id = ds.deal_id
+                 WHERE ds.source_id = $1 AND d.deleted_at IS NULL)
+              + (SELECT count(*) FROM signal_sources ss JOIN signals sg ON sg.id = ss.signal_id
+                 WHERE ss.source_id = $1 AND sg.deleted_at IS NULL)
+              + (SELECT count(*) FROM project_reports WHERE source_id = $1 AND deleted_at IS NULL)
+              + (SELECT count(*) FROM compensation_reports WHERE source_id = $1 AND deleted_at IS NULL)",
     )
     .bind(before.id)
     .fetch_one(&mut *conn)
@@ -156,7 +162,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Source) -> 
     if citing > 0 {
         return Err(ApiError::Conflict {
             detail: format!(
-                "source `{}` is still cited by {citing} move(s); change those first",
+                "source `{}` is still cited by {citing} record(s); change those first",
                 before.id
             ),
             errors: vec![],

@@ -1,13 +1,17 @@
 //! Validated values and the records the service hands out.
 
 pub mod company;
+pub mod compensation;
 pub mod cursor;
+pub mod deal;
 pub mod id_or_slug;
 pub mod key;
 pub mod moves;
 pub mod partial_date;
+pub mod project;
 pub mod refs;
 pub mod researcher;
+pub mod signal;
 pub mod slug;
 pub mod source;
 pub mod text;

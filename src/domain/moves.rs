@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     id_or_slug::IdOrSlug,
     partial_date::{PartialDate, Precision},
-    refs::{Citation, CompanyRef, ResearcherRef},
+    refs::{Citation, CompanyRef, DealRef, ResearcherRef},
 };
 
 super::text_enum! {
@@ -45,6 +45,9 @@ pub struct Move {
     pub announced_on: Option<NaiveDate>,
     pub announced_precision: Option<Precision>,
     pub confidence: Confidence,
+    /// The deal the move was part of (the Inflection AI staff who joined Microsoft).
+    #[sqlx(json(nullable))]
+    pub deal: Option<DealRef>,
     #[sqlx(json)]
     pub sources: Vec<Citation>,
     pub notes: Option<String>,
@@ -63,6 +66,7 @@ pub struct MoveDraft {
     pub effective: PartialDate,
     pub announced: Option<PartialDate>,
     pub confidence: Confidence,
+    pub deal: Option<Uuid>,
     pub sources: Vec<CitationDraft>,
     pub notes: Option<String>,
 }

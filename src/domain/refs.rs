@@ -42,3 +42,21 @@ pub struct Citation {
     pub source: SourceRef,
     pub quote: Option<String>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ProjectRef {
+    pub id: Uuid,
+    #[schema(example = "llama")]
+    pub slug: String,
+    #[schema(example = "Llama")]
+    pub name: String,
+}
+
+/// The deal a move was part of: `{id, kind, acquirer, target}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DealRef {
+    pub id: Uuid,
+    pub kind: crate::domain::deal::DealKind,
+    pub acquirer: CompanyRef,
+    pub target: CompanyRef,
+}

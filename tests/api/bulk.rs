@@ -167,11 +167,18 @@ async fn export_then_import_into_an_empty_database_gives_the_same_export() {
     assert_eq!(first.status.as_u16(), 200);
     assert_eq!(first.header("content-type"), Some("application/x-ndjson"));
     assert!(!first.text.contains("\"Gone\""));
-    assert_eq!(first.text.lines().count(), 7 + 2 + 3 + 3 + 4);
+    let demo_lines = include_str!("../../seed/demo.ndjson").lines().count();
+    // The demo data, two companies, a source and a move; not the deleted company.
+    assert_eq!(first.text.lines().count(), demo_lines + 4);
 
     let target = TestApp::new().await;
     let imported = import(&target, "", first.text.clone()).await;
-    assert_eq!(imported.ok(200)["created"], 19, "{}", imported.text);
+    assert_eq!(
+        imported.ok(200)["created"],
+        demo_lines + 4,
+        "{}",
+        imported.text
+    );
     let second = target.get("/v1/export").await;
     assert_eq!(second.text, first.text);
     let valko = target.get("/v1/moves?to=meta").await;
@@ -243,7 +250,10 @@ async fn the_command_line_imports_and_exports_the_same_way() {
         String::from_utf8_lossy(&imported.stderr)
     );
     let report: Value = serde_json::from_slice(&imported.stdout).unwrap();
-    assert_eq!(report["created"], 15);
+    assert_eq!(
+        report["created"],
+        include_str!("../../seed/demo.ndjson").lines().count()
+    );
 
     let out = dir.join("again.ndjson");
     let exported_again = run(&["export", "--output", out.to_str().unwrap()]);

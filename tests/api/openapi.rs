@@ -124,5 +124,5 @@ fn patch_bodies_require_no_fields() {
         );
         patches += 1;
     }
-    assert_eq!(patches, 4);
+    assert_eq!(patches, 9);
 }

@@ -1,0 +1,270 @@
+//! Compensation reports: pay for a role at a company, as reported.
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use crate::{
+    app::AppState,
+    db::{self, Sluggable, compensation::CompensationFilter, list::PageRequest},
+    domain::{
+        compensation::{Basis, CompensationDraft, CompensationReport, parse_currency},
+        id_or_slug::IdOrSlug,
+        partial_date::PartialDate,
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_compensation, create_compensation))
+        .routes(routes!(
+            get_compensation,
+            update_compensation,
+            delete_compensation
+        ))
+}
+
+/// A compensation report as written. Amounts are whole currency units a year; either bound may
+/// be left open ("up to 2,000,000"), but not both, and the minimum may not exceed the maximum.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompensationInput {
+    /// Id or slug of the company.
+    #[schema(required = true, value_type = String, example = "meta")]
+    pub company: Option<String>,
+    #[schema(required = true, value_type = String, example = "AI researcher")]
+    pub role: Option<String>,
+    /// ISO 4217 code.
+    #[schema(required = true, value_type = String, example = "USD")]
+    pub currency: Option<String>,
+    pub annual_min: Option<i64>,
+    #[schema(example = 2000000)]
+    pub annual_max: Option<i64>,
+    #[schema(value_type = Option<Basis>)]
+    pub basis: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(required = true, value_type = String, example = "2024-03")]
+    pub reported_on: Option<String>,
+    /// Id of the source.
+    pub source: Option<Uuid>,
+    pub notes: Option<String>,
+}
+
+impl CompensationInput {
+    pub fn validate(self) -> ApiResult<CompensationDraft> {
+        let mut check = Check::default();
+        let amount = |v: i64| {
+            if v >= 0 {
+                Ok(v)
+            } else {
+                Err("must not be negative".to_owned())
+            }
+        };
+        let company = check.require("company", self.company, |c| IdOrSlug::parse(&c));
+        let role = check.require("role", self.role, |r| text::name(&r, 200));
+        let currency = check.require("currency", self.currency, |c| parse_currency(&c));
+        let annual_min = check.optional("annual_min", self.annual_min, amount);
+        let annual_max = check.optional("annual_max", self.annual_max, amount);
+        let basis = check.optional("basis", self.basis, |b| Basis::parse(&b));
+        let reported = check.require("reported_on", self.reported_on, |d| PartialDate::parse(&d));
+        let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
+        match (self.annual_min, self.annual_max) {
+            (None, None) => check.error("annual_max", "give `annual_min`, `annual_max` or both"),
+            (Some(min), Some(max)) if min > max => {
+                check.error("annual_min", "must not exceed `annual_max`")
+            }
+            _ => {}
+        }
+        check.finish()?;
+        Ok(CompensationDraft {
+            company: checked(company),
+            role: checked(role),
+            currency: checked(currency),
+            annual_min,
+            annual_max,
+            basis,
+            reported: checked(reported),
+            source: self.source,
+            notes,
+        })
+    }
+}
+
+impl From<&CompensationReport> for CompensationInput {
+    fn from(r: &CompensationReport) -> Self {
+        Self {
+            company: Some(r.company.id.to_string()),
+            role: Some(r.role.clone()),
+            currency: Some(r.currency.clone()),
+            annual_min: r.annual_min,
+            annual_max: r.annual_max,
+            basis: r.basis.map(|b| b.as_str().to_owned()),
+            reported_on: Some(
+                PartialDate {
+                    start: r.reported_on,
+                    precision: r.reported_precision,
+                }
+                .to_string(),
+            ),
+            source: r.source.as_ref().map(|s| s.id),
+            notes: r.notes.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompensationListParams {
+    /// Id or slug of the company.
+    company: Option<String>,
+    /// The role, case-insensitive.
+    role: Option<String>,
+    /// ISO 4217 code.
+    currency: Option<String>,
+    /// Reported on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    since: Option<String>,
+    /// Reported on or before, inclusive of the whole period.
+    until: Option<String>,
+    /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// Lists compensation reports, newest first.
+#[utoipa::path(get, path = "/compensation", tag = "compensation", params(CompensationListParams),
+    responses((status = 200, description = "One page of reports", body = db::list::Page<CompensationReport>), ListErrors))]
+async fn list_compensation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<CompensationListParams>,
+) -> ApiResult<Response> {
+    let page = PageRequest::new(
+        &db::compensation::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let mut check = Check::default();
+    let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
+    let currency = check.optional("currency", params.currency, |c| parse_currency(&c));
+    let (since, until) = super::period(&mut check, params.since, params.until);
+    check.finish_query()?;
+    let mut filter = CompensationFilter {
+        role: params.role,
+        currency,
+        since: since.map(|d| d.start),
+        until: until.map(|d| d.end()),
+        ..CompensationFilter::default()
+    };
+    if let Some(key) = company {
+        filter.company =
+            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
+    }
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::compensation::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::compensation::list(&pool, &filter, &page).await }
+    })
+    .await
+}
+
+/// Records a compensation report.
+#[utoipa::path(post, path = "/compensation", tag = "compensation", request_body = CompensationInput, security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = CompensationReport,
+        headers(("Location" = String, description = "URL of the new report"), ("ETag" = String, description = "Entity tag of the new record"))),
+        CreateErrors))]
+async fn create_compensation(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    ApiJson(input): ApiJson<CompensationInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let mut tx = state.pool.begin().await?;
+    let report = db::compensation::create(&mut tx, &actor, draft).await?;
+    tx.commit().await?;
+    created(format!("/v1/compensation/{}", report.id), &report)
+}
+
+fn report_id(text: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| ApiError::not_found("compensation report", text))
+}
+
+/// One compensation report.
+#[utoipa::path(get, path = "/compensation/{id}", tag = "compensation",
+    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
+    responses((status = 200, description = "The report", body = CompensationReport,
+        headers(("ETag" = String, description = "Entity tag of this representation"))),
+        (status = 304, description = "Not modified"), ReadErrors))]
+async fn get_compensation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
+    let id = report_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let report = db::compensation::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("compensation report", id))?;
+    conditional_get(&report, &preconditions)
+}
+
+/// Changes a compensation report with a JSON merge patch (RFC 7396).
+#[utoipa::path(patch, path = "/compensation/{id}", tag = "compensation",
+    params(("id" = Uuid, Path, description = "Id"), IfMatch),
+    request_body(content = CompensationInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed report", body = CompensationReport,
+        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
+async fn update_compensation(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Response> {
+    let id = report_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::compensation::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    let draft = patched(&CompensationInput::from(&before), &patch)?.validate()?;
+    let after = db::compensation::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    tagged(StatusCode::OK, &after)
+}
+
+/// Deletes a compensation report (softly).
+#[utoipa::path(delete, path = "/compensation/{id}", tag = "compensation",
+    params(("id" = Uuid, Path, description = "Id"), IfMatch), security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_compensation(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<StatusCode> {
+    let id = report_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::compensation::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    db::compensation::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,314 @@
+//! Deals that moved people: acquisitions, acqui-hires, license-and-hire agreements.
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{
+    moves::{CitationInput, check_citations, citation_inputs},
+    support::{Check, checked, conditional_get, created, current_etag, patched, tagged},
+};
+use crate::{
+    app::AppState,
+    db::{self, Sluggable, deals::DealFilter, list::PageRequest, moves::MoveFilter},
+    domain::{
+        deal::{Deal, DealDraft, DealKind},
+        id_or_slug::IdOrSlug,
+        moves::Move,
+        partial_date::PartialDate,
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_deals, create_deal))
+        .routes(routes!(get_deal, update_deal, delete_deal))
+        .routes(routes!(deal_moves))
+}
+
+/// A deal as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealInput {
+    #[schema(required = true, value_type = DealKind)]
+    pub kind: Option<String>,
+    /// Id or slug of the company that took the people.
+    #[schema(required = true, value_type = String, example = "microsoft")]
+    pub acquirer: Option<String>,
+    /// Id or slug of the company they came from (it may go on existing).
+    #[schema(required = true, value_type = String, example = "inflection-ai")]
+    pub target: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(example = "2024-03")]
+    pub announced_on: Option<String>,
+    pub people_moved: Option<i64>,
+    pub value_usd: Option<i64>,
+    pub sources: Option<Vec<CitationInput>>,
+    pub notes: Option<String>,
+}
+
+impl DealInput {
+    pub fn validate(self) -> ApiResult<DealDraft> {
+        let mut check = Check::default();
+        let kind = check.require("kind", self.kind, |k| DealKind::parse(&k));
+        let acquirer = check.require("acquirer", self.acquirer, |a| IdOrSlug::parse(&a));
+        let target = check.require("target", self.target, |t| IdOrSlug::parse(&t));
+        let announced = check.optional("announced_on", self.announced_on, |d| {
+            PartialDate::parse(&d)
+        });
+        let people_moved = check.optional("people_moved", self.people_moved, |n| {
+            i32::try_from(n)
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| "must be between 0 and 2147483647".to_owned())
+        });
+        let value_usd = check.optional("value_usd", self.value_usd, |v| {
+            if v >= 0 {
+                Ok(v)
+            } else {
+                Err("must not be negative".to_owned())
+            }
+        });
+        let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
+        let sources = check_citations(&mut check, self.sources);
+        if let (Some(a), Some(t)) = (&acquirer, &target)
+            && a == t
+        {
+            check.error("target", "must differ from `acquirer`");
+        }
+        check.finish()?;
+        Ok(DealDraft {
+            kind: checked(kind),
+            acquirer: checked(acquirer),
+            target: checked(target),
+            announced,
+            people_moved,
+            value_usd,
+            sources,
+            notes,
+        })
+    }
+}
+
+impl From<&Deal> for DealInput {
+    fn from(d: &Deal) -> Self {
+        Self {
+            kind: Some(d.kind.as_str().to_owned()),
+            acquirer: Some(d.acquirer.id.to_string()),
+            target: Some(d.target.id.to_string()),
+            announced_on: PartialDate::from_stored(d.announced_on, d.announced_precision)
+                .map(|p| p.to_string()),
+            people_moved: d.people_moved.map(i64::from),
+            value_usd: d.value_usd,
+            sources: Some(citation_inputs(&d.sources)),
+            notes: d.notes.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DealListParams {
+    /// Id or slug of a company on either side.
+    company: Option<String>,
+    acquirer: Option<String>,
+    target: Option<String>,
+    #[param(value_type = Option<DealKind>)]
+    kind: Option<String>,
+    /// Announced on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    since: Option<String>,
+    /// Announced on or before, inclusive of the whole period.
+    until: Option<String>,
+    /// `-created_at` (default) or `created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// Lists live deals.
+#[utoipa::path(get, path = "/deals", tag = "deals", params(DealListParams),
+    responses((status = 200, description = "One page of deals", body = db::list::Page<Deal>), ListErrors))]
+async fn list_deals(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<DealListParams>,
+) -> ApiResult<Response> {
+    let page = PageRequest::new(
+        &db::deals::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let mut check = Check::default();
+    let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
+    let acquirer = check.optional("acquirer", params.acquirer, |c| IdOrSlug::parse(&c));
+    let target = check.optional("target", params.target, |c| IdOrSlug::parse(&c));
+    let kind = check.optional("kind", params.kind, |k| DealKind::parse(&k));
+    let (since, until) = super::period(&mut check, params.since, params.until);
+    check.finish_query()?;
+    let mut filter = DealFilter {
+        kind: kind.map(|k| k.as_str().to_owned()),
+        since: since.map(|d| d.start),
+        until: until.map(|d| d.end()),
+        ..DealFilter::default()
+    };
+    for (field, key, slot) in [
+        ("company", company, &mut filter.company),
+        ("acquirer", acquirer, &mut filter.acquirer),
+        ("target", target, &mut filter.target),
+    ] {
+        if let Some(key) = key {
+            *slot = Some(super::resolve_filter(&state, Sluggable::Companies, field, &key).await?);
+        }
+    }
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::deals::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::deals::list(&pool, &filter, &page).await }
+    })
+    .await
+}
+
+/// Records a deal.
+#[utoipa::path(post, path = "/deals", tag = "deals", request_body = DealInput, security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = Deal,
+        headers(("Location" = String, description = "URL of the new deal"), ("ETag" = String, description = "Entity tag of the new record"))),
+        CreateErrors))]
+async fn create_deal(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    ApiJson(input): ApiJson<DealInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let mut tx = state.pool.begin().await?;
+    let deal = db::deals::create(&mut tx, &actor, draft).await?;
+    tx.commit().await?;
+    created(format!("/v1/deals/{}", deal.id), &deal)
+}
+
+fn deal_id(text: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| ApiError::not_found("deal", text))
+}
+
+/// One deal, with its sources and the number of moves recorded for it.
+#[utoipa::path(get, path = "/deals/{id}", tag = "deals",
+    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
+    responses((status = 200, description = "The deal", body = Deal,
+        headers(("ETag" = String, description = "Entity tag of this representation"))),
+        (status = 304, description = "Not modified"), ReadErrors))]
+async fn get_deal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
+    let id = deal_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let deal = db::deals::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("deal", id))?;
+    conditional_get(&deal, &preconditions)
+}
+
+/// Changes a deal with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.
+#[utoipa::path(patch, path = "/deals/{id}", tag = "deals",
+    params(("id" = Uuid, Path, description = "Id"), IfMatch),
+    request_body(content = DealInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed deal", body = Deal,
+        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
+async fn update_deal(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Response> {
+    let id = deal_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::deals::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    let draft = patched(&DealInput::from(&before), &patch)?.validate()?;
+    let after = db::deals::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    tagged(StatusCode::OK, &after)
+}
+
+/// Deletes a deal (softly); refused while moves say they were part of it.
+#[utoipa::path(delete, path = "/deals/{id}", tag = "deals",
+    params(("id" = Uuid, Path, description = "Id"), IfMatch), security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_deal(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<StatusCode> {
+    let id = deal_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::deals::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    db::deals::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DealMovesParams {
+    /// `-effective_on` (default), `effective_on`, `-created_at` or `created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// The moves that were part of a deal.
+#[utoipa::path(get, path = "/deals/{id}/moves", tag = "deals",
+    params(("id" = Uuid, Path, description = "Id"), DealMovesParams),
+    responses((status = 200, description = "One page of moves", body = db::list::Page<Move>), ListErrors, ReadErrors))]
+async fn deal_moves(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<DealMovesParams>,
+) -> ApiResult<Response> {
+    let id = deal_id(&id)?;
+    let page = PageRequest::new(
+        &db::moves::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let deal = super::resolve_deal_filter(&state, id)
+        .await
+        .map_err(|_| ApiError::not_found("deal", id))?;
+    let filter = MoveFilter {
+        deal: Some(deal),
+        ..MoveFilter::default()
+    };
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::moves::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::moves::list(&pool, &filter, &page).await }
+    })
+    .await
+}

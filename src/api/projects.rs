@@ -1,0 +1,551 @@
+//! Projects (models, products) with their author rosters and the press figures about them.
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use crate::{
+    app::AppState,
+    db::{self, Sluggable, list::PageRequest, projects::ProjectFilter},
+    domain::{
+        id_or_slug::IdOrSlug,
+        partial_date::PartialDate,
+        project::{
+            Contributor, ContributorDraft, Project, ProjectDraft, ProjectReport, Qualifier,
+            ReportDraft,
+        },
+        slug::Slug,
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, update_project, delete_project))
+        .routes(routes!(get_contributors, replace_contributors))
+        .routes(routes!(list_reports, create_report))
+        .routes(routes!(get_report, update_report, delete_report))
+}
+
+/// A project as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectInput {
+    #[schema(required = true, value_type = String, example = "Llama")]
+    pub name: Option<String>,
+    /// Generated from the name when absent.
+    pub slug: Option<String>,
+    /// Id or slug of the company behind it.
+    #[schema(example = "meta")]
+    pub company: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(example = "2023-02")]
+    pub released_on: Option<String>,
+    pub url: Option<String>,
+}
+
+impl ProjectInput {
+    pub fn validate(self) -> ApiResult<ProjectDraft> {
+        let mut check = Check::default();
+        let name = check.require("name", self.name, |n| text::name(&n, 200));
+        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
+        let company = check.optional("company", self.company, |c| IdOrSlug::parse(&c));
+        let released = check.optional("released_on", self.released_on, |d| PartialDate::parse(&d));
+        let url = check.optional("url", self.url, |u| text::http_url(&u));
+        check.finish()?;
+        Ok(ProjectDraft {
+            slug,
+            name: checked(name),
+            company,
+            released,
+            url,
+        })
+    }
+}
+
+impl From<&Project> for ProjectInput {
+    fn from(p: &Project) -> Self {
+        Self {
+            name: Some(p.name.clone()),
+            slug: Some(p.slug.clone()),
+            company: p.company.as_ref().map(|c| c.id.to_string()),
+            released_on: PartialDate::from_stored(p.released_on, p.released_precision)
+                .map(|d| d.to_string()),
+            url: p.url.clone(),
+        }
+    }
+}
+
+/// One place on a roster as written.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContributorInput {
+    /// Id or slug of the researcher.
+    #[schema(required = true, value_type = String, example = "guillaume-lample")]
+    pub researcher: Option<String>,
+    #[schema(example = "author")]
+    pub role: Option<String>,
+}
+
+/// Checks a roster; field names are `[i].researcher` (the body is the list itself).
+pub fn validate_roster(roster: Vec<ContributorInput>) -> ApiResult<Vec<ContributorDraft>> {
+    let mut check = Check::default();
+    if roster.len() > 5000 {
+        check.error("body", "a roster has at most 5000 places");
+    }
+    let mut drafts = Vec::with_capacity(roster.len());
+    for (i, place) in roster.into_iter().enumerate() {
+        let researcher = check.require(&format!("[{i}].researcher"), place.researcher, |r| {
+            IdOrSlug::parse(&r)
+        });
+        let role = check.optional(&format!("[{i}].role"), place.role, |r| text::name(&r, 100));
+        if let Some(researcher) = researcher {
+            drafts.push(ContributorDraft { researcher, role });
+        }
+    }
+    check.finish()?;
+    Ok(drafts)
+}
+
+pub fn roster_inputs(roster: &[Contributor]) -> Vec<ContributorInput> {
+    roster
+        .iter()
+        .map(|c| ContributorInput {
+            researcher: Some(c.researcher.slug.clone()),
+            role: c.role.clone(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Roster {
+    /// In the order printed.
+    pub data: Vec<Contributor>,
+}
+
+/// A press figure about a project as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    /// The roster size the report counts from ("of 14"), when it gives one.
+    #[schema(example = 14)]
+    pub roster_size: Option<i64>,
+    #[schema(required = true, value_type = i64, example = 7)]
+    pub departed: Option<i64>,
+    /// `exactly` (default), `at_least` or `about`.
+    #[schema(value_type = Option<Qualifier>)]
+    pub qualifier: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(required = true, value_type = String, example = "2024-03")]
+    pub reported_on: Option<String>,
+    /// Id of the source.
+    pub source: Option<Uuid>,
+    pub notes: Option<String>,
+}
+
+impl ReportInput {
+    pub fn validate(self) -> ApiResult<ReportDraft> {
+        let mut check = Check::default();
+        let count = |n: i64| {
+            i32::try_from(n)
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| "must be between 0 and 2147483647".to_owned())
+        };
+        let roster_size = check.optional("roster_size", self.roster_size, |n| {
+            count(n).and_then(|n| {
+                if n == 0 {
+                    Err("must be at least 1".to_owned())
+                } else {
+                    Ok(n)
+                }
+            })
+        });
+        let departed = check.require("departed", self.departed, count);
+        let qualifier = check.optional("qualifier", self.qualifier, |q| Qualifier::parse(&q));
+        let reported = check.require("reported_on", self.reported_on, |d| PartialDate::parse(&d));
+        let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
+        if let (Some(size), Some(departed)) = (roster_size, departed)
+            && departed > size
+        {
+            check.error("departed", "must not exceed `roster_size`");
+        }
+        check.finish()?;
+        Ok(ReportDraft {
+            roster_size,
+            departed: checked(departed),
+            qualifier: qualifier.unwrap_or(Qualifier::Exactly),
+            reported: checked(reported),
+            source: self.source,
+            notes,
+        })
+    }
+}
+
+impl From<&ProjectReport> for ReportInput {
+    fn from(r: &ProjectReport) -> Self {
+        Self {
+            roster_size: r.roster_size.map(i64::from),
+            departed: Some(i64::from(r.departed)),
+            qualifier: Some(r.qualifier.as_str().to_owned()),
+            reported_on: Some(
+                PartialDate {
+                    start: r.reported_on,
+                    precision: r.reported_precision,
+                }
+                .to_string(),
+            ),
+            source: r.source.as_ref().map(|s| s.id),
+            notes: r.notes.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectListParams {
+    /// Prefix of a word of the name; case- and accent-insensitive.
+    q: Option<String>,
+    /// Id or slug of the company behind the project.
+    company: Option<String>,
+    /// Id or slug of a researcher: the projects on whose roster they are.
+    researcher: Option<String>,
+    /// `name` (default), `-name`, `created_at` or `-created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// Lists live projects.
+#[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectListParams),
+    responses((status = 200, description = "One page of projects", body = db::list::Page<Project>), ListErrors))]
+async fn list_projects(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<ProjectListParams>,
+) -> ApiResult<Response> {
+    let page = PageRequest::new(
+        &db::projects::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let mut check = Check::default();
+    let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
+    let researcher = check.optional("researcher", params.researcher, |r| IdOrSlug::parse(&r));
+    check.finish_query()?;
+    let mut filter = ProjectFilter {
+        q: params.q,
+        ..ProjectFilter::default()
+    };
+    if let Some(key) = company {
+        filter.company =
+            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
+    }
+    if let Some(key) = researcher {
+        filter.researcher =
+            Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
+    }
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::projects::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::projects::list(&pool, &filter, &page).await }
+    })
+    .await
+}
+
+/// Creates a project.
+#[utoipa::path(post, path = "/projects", tag = "projects", request_body = ProjectInput, security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = Project,
+        headers(("Location" = String, description = "URL of the new project"), ("ETag" = String, description = "Entity tag of the new record"))),
+        CreateErrors))]
+async fn create_project(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    ApiJson(input): ApiJson<ProjectInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let mut tx = state.pool.begin().await?;
+    let project = db::projects::create(&mut tx, &actor, draft).await?;
+    tx.commit().await?;
+    created(format!("/v1/projects/{}", project.id), &project)
+}
+
+/// One project, by id or slug.
+#[utoipa::path(get, path = "/projects/{id}", tag = "projects",
+    params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
+    responses((status = 200, description = "The project", body = Project,
+        headers(("ETag" = String, description = "Entity tag of this representation"))),
+        (status = 304, description = "Not modified"), ReadErrors))]
+async fn get_project(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
+    let key = super::path_key("project", &key)?;
+    let mut conn = state.pool.acquire().await?;
+    let project = db::projects::get(&mut conn, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("project", &key))?;
+    conditional_get(&project, &preconditions)
+}
+
+/// Changes a project with a JSON merge patch (RFC 7396).
+#[utoipa::path(patch, path = "/projects/{id}", tag = "projects",
+    params(("id" = String, Path, description = "Id or slug"), IfMatch),
+    request_body(content = ProjectInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed project", body = Project,
+        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
+async fn update_project(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+    preconditions: Preconditions,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Response> {
+    let key = super::path_key("project", &key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::projects::get_for_update(&mut tx, &key).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    let draft = patched(&ProjectInput::from(&before), &patch)?.validate()?;
+    let after = db::projects::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    tagged(StatusCode::OK, &after)
+}
+
+/// Deletes a project (softly); refused while press reports are about it.
+#[utoipa::path(delete, path = "/projects/{id}", tag = "projects",
+    params(("id" = String, Path, description = "Id or slug"), IfMatch), security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_project(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<StatusCode> {
+    let key = super::path_key("project", &key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::projects::get_for_update(&mut tx, &key).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    db::projects::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The author roster, in the order printed.
+#[utoipa::path(get, path = "/projects/{id}/contributors", tag = "projects",
+    params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
+    responses((status = 200, description = "The roster", body = Roster,
+        headers(("ETag" = String, description = "Entity tag of the roster, for If-Match on PUT"))),
+        (status = 304, description = "Not modified"), ReadErrors))]
+async fn get_contributors(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
+    let key = super::path_key("project", &key)?;
+    let mut conn = state.pool.acquire().await?;
+    let project = db::projects::get(&mut conn, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("project", &key))?;
+    let roster = Roster {
+        data: db::projects::contributors(&mut conn, project.id).await?,
+    };
+    conditional_get(&roster, &preconditions)
+}
+
+/// Replaces the roster as a whole: `[{researcher, role}]`. If any researcher is unknown (or
+/// listed twice), every such place is named and nothing changes.
+#[utoipa::path(put, path = "/projects/{id}/contributors", tag = "projects",
+    params(("id" = String, Path, description = "Id or slug"), IfMatch),
+    request_body = Vec<ContributorInput>, security(("api_key" = [])),
+    responses((status = 200, description = "The new roster", body = Roster,
+        headers(("ETag" = String, description = "Entity tag of the roster"))), UpdateErrors))]
+async fn replace_contributors(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+    preconditions: Preconditions,
+    ApiJson(roster): ApiJson<Vec<ContributorInput>>,
+) -> ApiResult<Response> {
+    let key = super::path_key("project", &key)?;
+    let roster = validate_roster(roster)?;
+    let mut tx = state.pool.begin().await?;
+    let project = db::projects::get_for_update(&mut tx, &key).await?;
+    let current = Roster {
+        data: db::projects::contributors(&mut tx, project.id).await?,
+    };
+    preconditions.check_if_match(&current_etag(&current)?)?;
+    let data = db::projects::replace_contributors(&mut tx, &actor, &project, &roster).await?;
+    tx.commit().await?;
+    tagged(StatusCode::OK, &Roster { data })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportListParams {
+    /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+async fn live_project(state: &AppState, key: &str) -> ApiResult<Uuid> {
+    let key = super::path_key("project", key)?;
+    db::resolve(&state.pool, Sluggable::Projects, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("project", &key))
+}
+
+/// Figures reported by the press about the project's roster, newest first.
+#[utoipa::path(get, path = "/projects/{id}/reports", tag = "projects",
+    params(("id" = String, Path, description = "Id or slug"), ReportListParams),
+    responses((status = 200, description = "One page of reports", body = db::list::Page<ProjectReport>), ListErrors, ReadErrors))]
+async fn list_reports(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<ReportListParams>,
+) -> ApiResult<Response> {
+    let page = PageRequest::new(
+        &db::reports::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let project = live_project(&state, &key).await?;
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::reports::SORTS, page, move |page| {
+        let pool = pool.clone();
+        async move { db::reports::list(&pool, project, &page).await }
+    })
+    .await
+}
+
+/// Records a figure the press reported ("7 of the 14 have left").
+#[utoipa::path(post, path = "/projects/{id}/reports", tag = "projects",
+    params(("id" = String, Path, description = "Id or slug")),
+    request_body = ReportInput, security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = ProjectReport,
+        headers(("Location" = String, description = "URL of the new report"), ("ETag" = String, description = "Entity tag of the new record"))),
+        (status = 404, description = "No such project", body = crate::error::Problem, content_type = "application/problem+json"),
+        CreateErrors))]
+async fn create_report(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(key): Path<String>,
+    ApiJson(input): ApiJson<ReportInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let key = super::path_key("project", &key)?;
+    let mut tx = state.pool.begin().await?;
+    let project = db::projects::get_for_update(&mut tx, &key).await?;
+    let report = db::reports::create(&mut tx, &actor, project.id, draft).await?;
+    tx.commit().await?;
+    created(
+        format!("/v1/projects/{}/reports/{}", project.slug, report.id),
+        &report,
+    )
+}
+
+/// The report, when it belongs to this project.
+async fn report_of(
+    conn: &mut sqlx::PgConnection,
+    project: &str,
+    report: &str,
+    lock: bool,
+) -> ApiResult<ProjectReport> {
+    let key = super::path_key("project", project)?;
+    let id = Uuid::parse_str(report).map_err(|_| ApiError::not_found("report", report))?;
+    let found = if lock {
+        Some(db::reports::get_for_update(conn, id).await?)
+    } else {
+        db::reports::get(conn, id).await?
+    };
+    found
+        .filter(|r| match &key {
+            IdOrSlug::Id(id) => r.project.id == *id,
+            IdOrSlug::Slug(slug) => r.project.slug == slug.as_str(),
+        })
+        .ok_or_else(|| ApiError::not_found("report", id))
+}
+
+/// One report.
+#[utoipa::path(get, path = "/projects/{id}/reports/{report_id}", tag = "projects",
+    params(("id" = String, Path, description = "Project id or slug"), ("report_id" = Uuid, Path, description = "Report id"), IfNoneMatch),
+    responses((status = 200, description = "The report", body = ProjectReport,
+        headers(("ETag" = String, description = "Entity tag of this representation"))),
+        (status = 304, description = "Not modified"), ReadErrors))]
+async fn get_report(
+    State(state): State<AppState>,
+    Path((project, report)): Path<(String, String)>,
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
+    let mut conn = state.pool.acquire().await?;
+    let report = report_of(&mut conn, &project, &report, false).await?;
+    conditional_get(&report, &preconditions)
+}
+
+/// Changes a report with a JSON merge patch (RFC 7396).
+#[utoipa::path(patch, path = "/projects/{id}/reports/{report_id}", tag = "projects",
+    params(("id" = String, Path, description = "Project id or slug"), ("report_id" = Uuid, Path, description = "Report id"), IfMatch),
+    request_body(content = ReportInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed report", body = ProjectReport,
+        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
+async fn update_report(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path((project, report)): Path<(String, String)>,
+    preconditions: Preconditions,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Response> {
+    let mut tx = state.pool.begin().await?;
+    let before = report_of(&mut tx, &project, &report, true).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    let draft = patched(&ReportInput::from(&before), &patch)?.validate()?;
+    let after = db::reports::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    tagged(StatusCode::OK, &after)
+}
+
+/// Deletes a report (softly).
+#[utoipa::path(delete, path = "/projects/{id}/reports/{report_id}", tag = "projects",
+    params(("id" = String, Path, description = "Project id or slug"), ("report_id" = Uuid, Path, description = "Report id"), IfMatch),
+    security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_report(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path((project, report)): Path<(String, String)>,
+    preconditions: Preconditions,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.pool.begin().await?;
+    let before = report_of(&mut tx, &project, &report, true).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    db::reports::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

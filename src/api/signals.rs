@@ -1,0 +1,239 @@
+//! Recruiting and retention practices reported of companies.
+
+use axum::{
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{
+    moves::{CitationInput, check_citations, citation_inputs},
+    support::{Check, checked, conditional_get, created, current_etag, patched, tagged},
+};
+use crate::{
+    app::AppState,
+    db::{self, Sluggable, list::PageRequest, signals::SignalFilter},
+    domain::{
+        id_or_slug::IdOrSlug,
+        partial_date::PartialDate,
+        signal::{Signal, SignalDraft, SignalKind},
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    openapi::{
+        CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_signals, create_signal))
+        .routes(routes!(get_signal, update_signal, delete_signal))
+}
+
+/// A signal as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalInput {
+    #[schema(required = true, value_type = SignalKind)]
+    pub kind: Option<String>,
+    /// Id or slug of the company.
+    #[schema(required = true, value_type = String, example = "meta")]
+    pub company: Option<String>,
+    #[schema(required = true, value_type = String)]
+    pub description: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(required = true, value_type = String, example = "2024-03")]
+    pub reported_on: Option<String>,
+    pub sources: Option<Vec<CitationInput>>,
+}
+
+impl SignalInput {
+    pub fn validate(self) -> ApiResult<SignalDraft> {
+        let mut check = Check::default();
+        let kind = check.require("kind", self.kind, |k| SignalKind::parse(&k));
+        let company = check.require("company", self.company, |c| IdOrSlug::parse(&c));
+        let description = check.require("description", self.description, |d| {
+            let d = text::prose(d.trim(), 5_000)?;
+            if d.is_empty() {
+                Err("must not be empty".to_owned())
+            } else {
+                Ok(d)
+            }
+        });
+        let reported = check.require("reported_on", self.reported_on, |d| PartialDate::parse(&d));
+        let sources = check_citations(&mut check, self.sources);
+        check.finish()?;
+        Ok(SignalDraft {
+            kind: checked(kind),
+            company: checked(company),
+            description: checked(description),
+            reported: checked(reported),
+            sources,
+        })
+    }
+}
+
+impl From<&Signal> for SignalInput {
+    fn from(s: &Signal) -> Self {
+        Self {
+            kind: Some(s.kind.as_str().to_owned()),
+            company: Some(s.company.id.to_string()),
+            description: Some(s.description.clone()),
+            reported_on: Some(
+                PartialDate {
+                    start: s.reported_on,
+                    precision: s.reported_precision,
+                }
+                .to_string(),
+            ),
+            sources: Some(citation_inputs(&s.sources)),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SignalListParams {
+    /// Id or slug of the company.
+    company: Option<String>,
+    #[param(value_type = Option<SignalKind>)]
+    kind: Option<String>,
+    /// Reported on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    since: Option<String>,
+    /// Reported on or before, inclusive of the whole period.
+    until: Option<String>,
+    /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
+    sort: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    cursor: Option<String>,
+    include_total: Option<bool>,
+}
+
+/// Lists signals, newest first.
+#[utoipa::path(get, path = "/signals", tag = "signals", params(SignalListParams),
+    responses((status = 200, description = "One page of signals", body = db::list::Page<Signal>), ListErrors))]
+async fn list_signals(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<SignalListParams>,
+) -> ApiResult<Response> {
+    let page = PageRequest::new(
+        &db::signals::SORTS,
+        params.sort.as_deref(),
+        params.limit,
+        params.cursor.as_deref(),
+        params.include_total,
+    )?;
+    let mut check = Check::default();
+    let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
+    let kind = check.optional("kind", params.kind, |k| SignalKind::parse(&k));
+    let (since, until) = super::period(&mut check, params.since, params.until);
+    check.finish_query()?;
+    let mut filter = SignalFilter {
+        kind: kind.map(|k| k.as_str().to_owned()),
+        since: since.map(|d| d.start),
+        until: until.map(|d| d.end()),
+        ..SignalFilter::default()
+    };
+    if let Some(key) = company {
+        filter.company =
+            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
+    }
+    let pool = state.pool.clone();
+    super::csv::list_response(&headers, &db::signals::SORTS, page, move |page| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move { db::signals::list(&pool, &filter, &page).await }
+    })
+    .await
+}
+
+/// Records a signal.
+#[utoipa::path(post, path = "/signals", tag = "signals", request_body = SignalInput, security(("api_key" = [])),
+    responses((status = 201, description = "Created", body = Signal,
+        headers(("Location" = String, description = "URL of the new signal"), ("ETag" = String, description = "Entity tag of the new record"))),
+        CreateErrors))]
+async fn create_signal(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    ApiJson(input): ApiJson<SignalInput>,
+) -> ApiResult<Response> {
+    let draft = input.validate()?;
+    let mut tx = state.pool.begin().await?;
+    let signal = db::signals::create(&mut tx, &actor, draft).await?;
+    tx.commit().await?;
+    created(format!("/v1/signals/{}", signal.id), &signal)
+}
+
+fn signal_id(text: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| ApiError::not_found("signal", text))
+}
+
+/// One signal.
+#[utoipa::path(get, path = "/signals/{id}", tag = "signals",
+    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
+    responses((status = 200, description = "The signal", body = Signal,
+        headers(("ETag" = String, description = "Entity tag of this representation"))),
+        (status = 304, description = "Not modified"), ReadErrors))]
+async fn get_signal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<Response> {
+    let id = signal_id(&id)?;
+    let mut conn = state.pool.acquire().await?;
+    let signal = db::signals::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("signal", id))?;
+    conditional_get(&signal, &preconditions)
+}
+
+/// Changes a signal with a JSON merge patch (RFC 7396).
+#[utoipa::path(patch, path = "/signals/{id}", tag = "signals",
+    params(("id" = Uuid, Path, description = "Id"), IfMatch),
+    request_body(content = SignalInput, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The changed signal", body = Signal,
+        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
+async fn update_signal(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Response> {
+    let id = signal_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::signals::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    let draft = patched(&SignalInput::from(&before), &patch)?.validate()?;
+    let after = db::signals::update(&mut tx, &actor, &before, draft).await?;
+    tx.commit().await?;
+    tagged(StatusCode::OK, &after)
+}
+
+/// Deletes a signal (softly).
+#[utoipa::path(delete, path = "/signals/{id}", tag = "signals",
+    params(("id" = Uuid, Path, description = "Id"), IfMatch), security(("api_key" = [])),
+    responses((status = 204, description = "Deleted"), DeleteErrors))]
+async fn delete_signal(
+    State(state): State<AppState>,
+    Editor(actor): Editor,
+    Path(id): Path<String>,
+    preconditions: Preconditions,
+) -> ApiResult<StatusCode> {
+    let id = signal_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let before = db::signals::get_for_update(&mut tx, id).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    db::signals::delete(&mut tx, &actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

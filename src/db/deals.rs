@@ -1,0 +1,237 @@
+use chrono::NaiveDate;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{
+    Sluggable, audit,
+    citations::{self, Cited},
+    list::{self, Keyed, Page, PageRequest, Sort},
+    resolve_for_reference,
+};
+use crate::{
+    domain::{
+        deal::{Deal, DealDraft},
+        key::Actor,
+    },
+    error::{ApiError, ApiResult, FieldError},
+};
+
+const SELECT: &str = concat!(
+    "SELECT d.id, d.kind, jsonb_build_object('id', a.id, 'slug', a.slug, 'name', a.name) AS acquirer,
+    jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name) AS target,
+    d.announced_on, d.announced_precision, d.people_moved, d.value_usd, ",
+    crate::citations_sql!("deal_sources", "deal_id", "d.id"),
+    " AS sources,
+    (SELECT count(*) FROM moves m WHERE m.deal_id = d.id AND m.deleted_at IS NULL) AS move_count,
+    d.notes, d.version, d.created_at, d.updated_at
+    FROM deals d
+    JOIN companies a ON a.id = d.acquirer_id
+    JOIN companies t ON t.id = d.target_id
+    WHERE d.deleted_at IS NULL"
+);
+const COUNT: &str = "SELECT count(*) FROM deals d WHERE d.deleted_at IS NULL";
+
+pub static SORTS: [Sort; 2] = [
+    list::by_created("d.created_at", true),
+    list::by_created("d.created_at", false),
+];
+
+impl Keyed for Deal {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_key(&self, _sort: &Sort) -> String {
+        list::timestamp_key(self.created_at)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DealFilter {
+    /// Either party.
+    pub company: Option<Uuid>,
+    pub acquirer: Option<Uuid>,
+    pub target: Option<Uuid>,
+    pub kind: Option<String>,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+pub async fn list(pool: &PgPool, filter: &DealFilter, page: &PageRequest) -> ApiResult<Page<Deal>> {
+    let filters = |query: &mut QueryBuilder<Postgres>| {
+        if let Some(company) = filter.company {
+            query.push(" AND (d.acquirer_id = ").push_bind(company);
+            query
+                .push(" OR d.target_id = ")
+                .push_bind(company)
+                .push(")");
+        }
+        if let Some(acquirer) = filter.acquirer {
+            query.push(" AND d.acquirer_id = ").push_bind(acquirer);
+        }
+        if let Some(target) = filter.target {
+            query.push(" AND d.target_id = ").push_bind(target);
+        }
+        if let Some(kind) = &filter.kind {
+            query.push(" AND d.kind = ").push_bind(kind.clone());
+        }
+        if let Some(since) = filter.since {
+            query.push(" AND d.announced_on >= ").push_bind(since);
+        }
+        if let Some(until) = filter.until {
+            query.push(" AND d.announced_on <= ").push_bind(until);
+        }
+    };
+    list::fetch_page(pool, SELECT, COUNT, "d.id", &filters, page).await
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Deal>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query.push(" AND d.id = ").push_bind(id);
+    Ok(query.build_query_as().fetch_optional(conn).await?)
+}
+
+pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Deal> {
+    let locked: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM deals WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    locked.ok_or_else(|| ApiError::not_found("deal", id))?;
+    get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("deal", id))
+}
+
+pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: DealDraft) -> ApiResult<Deal> {
+    create_with_id(conn, actor, Uuid::now_v7(), draft).await
+}
+
+pub async fn create_with_id(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    draft: DealDraft,
+) -> ApiResult<Deal> {
+    write(conn, id, draft, true).await?;
+    let deal = get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("deal", id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Create,
+        "deals",
+        id,
+        None,
+        Some(&deal),
+    )
+    .await?;
+    Ok(deal)
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Deal,
+    draft: DealDraft,
+) -> ApiResult<Deal> {
+    write(conn, before.id, draft, false).await?;
+    let after = get(conn, before.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("deal", before.id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "deals",
+        before.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Soft delete, refused while live moves say they were part of the deal.
+pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Deal) -> ApiResult<()> {
+    if before.move_count > 0 {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "deal `{}` still has {} move(s); unlink or delete them first",
+                before.id, before.move_count
+            ),
+            errors: vec![],
+        });
+    }
+    sqlx::query("UPDATE deals SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        "deals",
+        before.id,
+        Some(before),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn write(conn: &mut PgConnection, id: Uuid, draft: DealDraft, insert: bool) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    let acquirer = resolve_for_reference(conn, Sluggable::Companies, &draft.acquirer).await?;
+    if acquirer.is_none() {
+        errors.push(FieldError::new(
+            "acquirer",
+            format!("no company `{}`", draft.acquirer),
+        ));
+    }
+    let target = resolve_for_reference(conn, Sluggable::Companies, &draft.target).await?;
+    if target.is_none() {
+        errors.push(FieldError::new(
+            "target",
+            format!("no company `{}`", draft.target),
+        ));
+    }
+    if acquirer.is_some() && acquirer == target {
+        errors.push(FieldError::new("target", "must differ from `acquirer`"));
+    }
+    errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let sql = if insert {
+        "INSERT INTO deals (id, kind, acquirer_id, target_id, announced_on, announced_precision, people_moved, value_usd, notes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    } else {
+        "UPDATE deals SET kind = $2, acquirer_id = $3, target_id = $4, announced_on = $5, announced_precision = $6,
+             people_moved = $7, value_usd = $8, notes = $9, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(draft.kind.as_str())
+        .bind(acquirer)
+        .bind(target)
+        .bind(draft.announced.map(|d| d.start))
+        .bind(draft.announced.map(|d| d.precision.as_str()))
+        .bind(draft.people_moved)
+        .bind(draft.value_usd)
+        .bind(&draft.notes)
+        .execute(&mut *conn)
+        .await?;
+    citations::replace(conn, Cited::Deals, id, &draft.sources).await?;
+    Ok(())
+}
+
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Deal>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query
+        .push(" AND d.id = ANY(")
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(query.build_query_as().fetch_all(conn).await?)
+}

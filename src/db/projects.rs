@@ -1,0 +1,320 @@
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{
+    Sluggable, audit,
+    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    push_key_filter, resolve_for_reference, unique_slug,
+};
+use crate::{
+    domain::{
+        id_or_slug::IdOrSlug,
+        key::Actor,
+        project::{Contributor, ContributorDraft, Project, ProjectDraft},
+        slug::Slug,
+    },
+    error::{ApiError, ApiResult, FieldError},
+};
+
+const SELECT: &str = concat!(
+    "SELECT p.id, p.slug, p.name, ",
+    crate::company_ref_sql!("c"),
+    " AS company, p.released_on, p.released_precision, p.url,
+    (SELECT count(*) FROM project_contributors pc WHERE pc.project_id = p.id) AS contributor_count,
+    p.version, p.created_at, p.updated_at
+    FROM projects p LEFT JOIN companies c ON c.id = p.company_id
+    WHERE p.deleted_at IS NULL"
+);
+const COUNT: &str = "SELECT count(*) FROM projects p WHERE p.deleted_at IS NULL";
+
+pub static SORTS: [Sort; 4] = [
+    list::by_name("p.name", false),
+    list::by_name("p.name", true),
+    list::by_created("p.created_at", false),
+    list::by_created("p.created_at", true),
+];
+
+impl Keyed for Project {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_key(&self, sort: &Sort) -> String {
+        match sort.kind {
+            KeyKind::Timestamp => list::timestamp_key(self.created_at),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    pub q: Option<String>,
+    pub company: Option<Uuid>,
+    /// Projects this researcher contributed to.
+    pub researcher: Option<Uuid>,
+}
+
+pub async fn list(
+    pool: &PgPool,
+    filter: &ProjectFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<Project>> {
+    let filters = |query: &mut QueryBuilder<Postgres>| {
+        if let Some(q) = &filter.q {
+            query
+                .push(" AND p.search_text LIKE '% ' || tf_fold(")
+                .push_bind(q.clone())
+                .push(") || '%'");
+        }
+        if let Some(company) = filter.company {
+            query.push(" AND p.company_id = ").push_bind(company);
+        }
+        if let Some(researcher) = filter.researcher {
+            query
+                .push(" AND p.id IN (SELECT project_id FROM project_contributors WHERE researcher_id = ")
+                .push_bind(researcher)
+                .push(")");
+        }
+    };
+    list::fetch_page(pool, SELECT, COUNT, "p.id", &filters, page).await
+}
+
+pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Project>> {
+    let mut query = QueryBuilder::new(SELECT);
+    push_key_filter(&mut query, "p.id", "p.slug", key);
+    Ok(query.build_query_as().fetch_optional(conn).await?)
+}
+
+pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Project> {
+    let mut lock = QueryBuilder::new("SELECT p.id FROM projects p WHERE p.deleted_at IS NULL");
+    push_key_filter(&mut lock, "p.id", "p.slug", key);
+    lock.push(" FOR UPDATE");
+    let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
+    let id = id.ok_or_else(|| ApiError::not_found("project", key))?;
+    get(conn, &IdOrSlug::Id(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("project", key))
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    draft: ProjectDraft,
+) -> ApiResult<Project> {
+    create_with_id(conn, actor, Uuid::now_v7(), draft).await
+}
+
+pub async fn create_with_id(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    draft: ProjectDraft,
+) -> ApiResult<Project> {
+    write(conn, id, draft, true).await?;
+    let project = get(conn, &IdOrSlug::Id(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("project", id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Create,
+        "projects",
+        id,
+        None,
+        Some(&project),
+    )
+    .await?;
+    Ok(project)
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Project,
+    draft: ProjectDraft,
+) -> ApiResult<Project> {
+    write(conn, before.id, draft, false).await?;
+    let after = get(conn, &IdOrSlug::Id(before.id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("project", before.id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "projects",
+        before.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Soft delete; refused while live press reports are about the project. The roster stays with
+/// the deleted row (its history keeps it too).
+pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Project) -> ApiResult<()> {
+    let reports: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM project_reports WHERE deleted_at IS NULL AND project_id = $1",
+    )
+    .bind(before.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if reports > 0 {
+        return Err(ApiError::Conflict {
+            detail: format!(
+                "project `{}` still has {reports} press report(s); delete those first",
+                before.slug
+            ),
+            errors: vec![],
+        });
+    }
+    sqlx::query("UPDATE projects SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        "projects",
+        before.id,
+        Some(before),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn write(
+    conn: &mut PgConnection,
+    id: Uuid,
+    draft: ProjectDraft,
+    insert: bool,
+) -> ApiResult<()> {
+    let company = match &draft.company {
+        None => None,
+        Some(key) => Some(
+            resolve_for_reference(conn, Sluggable::Companies, key)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid(vec![FieldError::new(
+                        "company",
+                        format!("no company `{key}`"),
+                    )])
+                })?,
+        ),
+    };
+    let slug = match draft.slug {
+        Some(slug) => slug,
+        None => unique_slug(conn, Sluggable::Projects, Slug::from_name(&draft.name)).await?,
+    };
+    let sql = if insert {
+        "INSERT INTO projects (id, slug, name, company_id, released_on, released_precision, url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    } else {
+        "UPDATE projects SET slug = $2, name = $3, company_id = $4, released_on = $5, released_precision = $6,
+             url = $7, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(slug.as_str())
+        .bind(&draft.name)
+        .bind(company)
+        .bind(draft.released.map(|d| d.start))
+        .bind(draft.released.map(|d| d.precision.as_str()))
+        .bind(&draft.url)
+        .execute(&mut *conn)
+        .await
+        .map_err(|err| {
+            ApiError::on_constraint(err, |constraint| {
+                (constraint == "projects_slug_key").then(|| {
+                    ApiError::conflict_on("slug", format!("`{slug}` is taken by another project"))
+                })
+            })
+        })?;
+    Ok(())
+}
+
+pub async fn contributors(
+    conn: &mut PgConnection,
+    project: Uuid,
+) -> Result<Vec<Contributor>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher, pc.role
+         FROM project_contributors pc JOIN researchers r ON r.id = pc.researcher_id
+         WHERE pc.project_id = $1 ORDER BY pc.position",
+    )
+    .bind(project)
+    .fetch_all(conn)
+    .await
+}
+
+/// Replaces the roster as a whole: every researcher must exist (all unknown ones are named),
+/// otherwise nothing changes. The project's version moves on and its history records the
+/// roster before and after.
+pub async fn replace_contributors(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    project: &Project,
+    roster: &[ContributorDraft],
+) -> ApiResult<Vec<Contributor>> {
+    let mut ids = Vec::with_capacity(roster.len());
+    let mut errors = Vec::new();
+    for (i, contributor) in roster.iter().enumerate() {
+        match resolve_for_reference(conn, Sluggable::Researchers, &contributor.researcher).await? {
+            Some(id) if ids.contains(&id) => errors.push(FieldError::new(
+                format!("[{i}].researcher"),
+                "is on the roster twice",
+            )),
+            Some(id) => ids.push(id),
+            None => errors.push(FieldError::new(
+                format!("[{i}].researcher"),
+                format!("no researcher `{}`", contributor.researcher),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let before = contributors(conn, project.id).await?;
+    sqlx::query("DELETE FROM project_contributors WHERE project_id = $1")
+        .bind(project.id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, (id, contributor)) in ids.iter().zip(roster).enumerate() {
+        sqlx::query("INSERT INTO project_contributors (project_id, researcher_id, position, role) VALUES ($1, $2, $3, $4)")
+            .bind(project.id)
+            .bind(id)
+            .bind(position as i32)
+            .bind(&contributor.role)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("UPDATE projects SET version = version + 1, updated_at = now() WHERE id = $1")
+        .bind(project.id)
+        .execute(&mut *conn)
+        .await?;
+    let after = contributors(conn, project.id).await?;
+    let snapshot = |roster: &[Contributor]| serde_json::json!({ "contributors": roster });
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "projects",
+        project.id,
+        Some(&snapshot(&before)),
+        Some(&snapshot(&after)),
+    )
+    .await?;
+    Ok(after)
+}
+
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Project>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query
+        .push(" AND p.id = ANY(")
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(query.build_query_as().fetch_all(conn).await?)
+}

@@ -1,0 +1,226 @@
+use chrono::NaiveDate;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{
+    Sluggable, audit,
+    citations::{self, Cited},
+    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    resolve_for_reference,
+};
+use crate::{
+    domain::{
+        key::Actor,
+        signal::{Signal, SignalDraft},
+    },
+    error::{ApiError, ApiResult, FieldError},
+};
+
+const SELECT: &str = concat!(
+    "SELECT sg.id, sg.kind, jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
+    sg.description, sg.reported_on, sg.reported_precision, ",
+    crate::citations_sql!("signal_sources", "signal_id", "sg.id"),
+    " AS sources, sg.version, sg.created_at, sg.updated_at
+    FROM signals sg
+    JOIN companies c ON c.id = sg.company_id
+    WHERE sg.deleted_at IS NULL"
+);
+const COUNT: &str = "SELECT count(*) FROM signals sg WHERE sg.deleted_at IS NULL";
+
+pub static SORTS: [Sort; 4] = [
+    Sort {
+        name: "-reported_on",
+        expr: "sg.reported_on",
+        kind: KeyKind::Date,
+        descending: true,
+    },
+    Sort {
+        name: "reported_on",
+        expr: "sg.reported_on",
+        kind: KeyKind::Date,
+        descending: false,
+    },
+    list::by_created("sg.created_at", true),
+    list::by_created("sg.created_at", false),
+];
+
+impl Keyed for Signal {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sort_key(&self, sort: &Sort) -> String {
+        match sort.kind {
+            KeyKind::Timestamp => list::timestamp_key(self.created_at),
+            _ => list::date_key(self.reported_on),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SignalFilter {
+    pub company: Option<Uuid>,
+    pub kind: Option<String>,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+pub async fn list(
+    pool: &PgPool,
+    filter: &SignalFilter,
+    page: &PageRequest,
+) -> ApiResult<Page<Signal>> {
+    let filters = |query: &mut QueryBuilder<Postgres>| {
+        if let Some(company) = filter.company {
+            query.push(" AND sg.company_id = ").push_bind(company);
+        }
+        if let Some(kind) = &filter.kind {
+            query.push(" AND sg.kind = ").push_bind(kind.clone());
+        }
+        if let Some(since) = filter.since {
+            query.push(" AND sg.reported_on >= ").push_bind(since);
+        }
+        if let Some(until) = filter.until {
+            query.push(" AND sg.reported_on <= ").push_bind(until);
+        }
+    };
+    list::fetch_page(pool, SELECT, COUNT, "sg.id", &filters, page).await
+}
+
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Signal>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query.push(" AND sg.id = ").push_bind(id);
+    Ok(query.build_query_as().fetch_optional(conn).await?)
+}
+
+pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Signal> {
+    let locked: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM signals WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    locked.ok_or_else(|| ApiError::not_found("signal", id))?;
+    get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("signal", id))
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    draft: SignalDraft,
+) -> ApiResult<Signal> {
+    create_with_id(conn, actor, Uuid::now_v7(), draft).await
+}
+
+pub async fn create_with_id(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    id: Uuid,
+    draft: SignalDraft,
+) -> ApiResult<Signal> {
+    write(conn, id, draft, true).await?;
+    let signal = get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("signal", id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Create,
+        "signals",
+        id,
+        None,
+        Some(&signal),
+    )
+    .await?;
+    Ok(signal)
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    before: &Signal,
+    draft: SignalDraft,
+) -> ApiResult<Signal> {
+    write(conn, before.id, draft, false).await?;
+    let after = get(conn, before.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("signal", before.id))?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Update,
+        "signals",
+        before.id,
+        Some(before),
+        Some(&after),
+    )
+    .await?;
+    Ok(after)
+}
+
+pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Signal) -> ApiResult<()> {
+    sqlx::query("UPDATE signals SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind(before.id)
+        .execute(&mut *conn)
+        .await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        "signals",
+        before.id,
+        Some(before),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn write(
+    conn: &mut PgConnection,
+    id: Uuid,
+    draft: SignalDraft,
+    insert: bool,
+) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
+    if company.is_none() {
+        errors.push(FieldError::new(
+            "company",
+            format!("no company `{}`", draft.company),
+        ));
+    }
+    errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let sql = if insert {
+        "INSERT INTO signals (id, kind, company_id, description, reported_on, reported_precision)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    } else {
+        "UPDATE signals SET kind = $2, company_id = $3, description = $4, reported_on = $5, reported_precision = $6,
+             version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL"
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(draft.kind.as_str())
+        .bind(company)
+        .bind(&draft.description)
+        .bind(draft.reported.start)
+        .bind(draft.reported.precision.as_str())
+        .execute(&mut *conn)
+        .await?;
+    citations::replace(conn, Cited::Signals, id, &draft.sources).await?;
+    Ok(())
+}
+
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Signal>> {
+    let mut query = QueryBuilder::new(SELECT);
+    query
+        .push(" AND sg.id = ANY(")
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(query.build_query_as().fetch_all(conn).await?)
+}
