@@ -17,3 +17,4 @@ mod pagination;
 mod rate_limits;
 mod researchers;
 mod sources;
+mod story;
