@@ -169,21 +169,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Company) ->
             errors: vec![],
         });
     }
-    sqlx::query("UPDATE companies SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "companies",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::COMPANIES, before.id, before).await
 }
 
 async fn write(

@@ -103,13 +103,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Compensa
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<CompensationReport> {
-    let locked: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM compensation_reports WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    locked.ok_or_else(|| ApiError::not_found("compensation report", id))?;
+    super::lock_live(conn, super::COMPENSATION, id).await?;
     get(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("compensation report", id))
@@ -174,21 +168,7 @@ pub async fn delete(
     actor: &Actor,
     before: &CompensationReport,
 ) -> ApiResult<()> {
-    sqlx::query("UPDATE compensation_reports SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "compensation",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::COMPENSATION, before.id, before).await
 }
 
 async fn write(

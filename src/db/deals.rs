@@ -91,12 +91,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Deal>> {
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Deal> {
-    let locked: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM deals WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    locked.ok_or_else(|| ApiError::not_found("deal", id))?;
+    super::lock_live(conn, super::DEALS, id).await?;
     get(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("deal", id))
@@ -163,21 +158,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Deal) -> Ap
             errors: vec![],
         });
     }
-    sqlx::query("UPDATE deals SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "deals",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::DEALS, before.id, before).await
 }
 
 async fn write(conn: &mut PgConnection, id: Uuid, draft: DealDraft, insert: bool) -> ApiResult<()> {

@@ -271,3 +271,107 @@ macro_rules! citations_sql {
         )
     };
 }
+
+/// A table of records: soft-deleted, versioned, and audited under `collection`.
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    pub name: &'static str,
+    pub collection: &'static str,
+    /// What one record is called in messages ("no move `…`").
+    pub what: &'static str,
+}
+
+pub const COMPANIES: Table = Table {
+    name: "companies",
+    collection: "companies",
+    what: "company",
+};
+pub const RESEARCHERS: Table = Table {
+    name: "researchers",
+    collection: "researchers",
+    what: "researcher",
+};
+pub const SOURCES: Table = Table {
+    name: "sources",
+    collection: "sources",
+    what: "source",
+};
+pub const MOVES: Table = Table {
+    name: "moves",
+    collection: "moves",
+    what: "move",
+};
+pub const PROJECTS: Table = Table {
+    name: "projects",
+    collection: "projects",
+    what: "project",
+};
+pub const REPORTS: Table = Table {
+    name: "project_reports",
+    collection: "reports",
+    what: "report",
+};
+pub const DEALS: Table = Table {
+    name: "deals",
+    collection: "deals",
+    what: "deal",
+};
+pub const COMPENSATION: Table = Table {
+    name: "compensation_reports",
+    collection: "compensation",
+    what: "compensation report",
+};
+pub const SIGNALS: Table = Table {
+    name: "signals",
+    collection: "signals",
+    what: "signal",
+};
+
+/// Locks the live record with this id until the transaction ends (read-modify-write); 404 when
+/// there is none.
+pub async fn lock_live(
+    conn: &mut PgConnection,
+    table: Table,
+    id: uuid::Uuid,
+) -> crate::error::ApiResult<()> {
+    let sql = format!(
+        "SELECT id FROM {} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+        table.name
+    );
+    let locked: Option<uuid::Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    locked
+        .map(|_| ())
+        .ok_or_else(|| crate::error::ApiError::not_found(table.what, id))
+}
+
+/// Soft delete: the row stays (and so does its history); it leaves every read. With its audit row.
+pub async fn soft_delete<T: serde::Serialize>(
+    conn: &mut PgConnection,
+    actor: &crate::domain::key::Actor,
+    table: Table,
+    id: uuid::Uuid,
+    before: &T,
+) -> crate::error::ApiResult<()> {
+    let sql = format!(
+        "UPDATE {} SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1",
+        table.name
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    audit::record(
+        conn,
+        actor,
+        audit::Action::Delete,
+        table.collection,
+        id,
+        Some(before),
+        None,
+    )
+    .await?;
+    Ok(())
+}

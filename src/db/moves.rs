@@ -139,12 +139,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Move>> {
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Move> {
-    let locked: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM moves WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    locked.ok_or_else(|| ApiError::not_found("move", id))?;
+    super::lock_live(conn, super::MOVES, id).await?;
     get(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("move", id))
@@ -202,21 +197,7 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Move) -> ApiResult<()> {
-    sqlx::query("UPDATE moves SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "moves",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::MOVES, before.id, before).await
 }
 
 /// Resolves every reference, reporting all unknown ones together, then writes the move and

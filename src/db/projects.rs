@@ -168,21 +168,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Project) ->
             errors: vec![],
         });
     }
-    sqlx::query("UPDATE projects SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "projects",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::PROJECTS, before.id, before).await
 }
 
 async fn write(

@@ -84,13 +84,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<ProjectR
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<ProjectReport> {
-    let locked: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM project_reports WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    locked.ok_or_else(|| ApiError::not_found("report", id))?;
+    super::lock_live(conn, super::REPORTS, id).await?;
     get(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("report", id))
@@ -157,21 +151,7 @@ pub async fn delete(
     actor: &Actor,
     before: &ProjectReport,
 ) -> ApiResult<()> {
-    sqlx::query("UPDATE project_reports SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "reports",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::REPORTS, before.id, before).await
 }
 
 async fn write(

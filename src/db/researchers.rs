@@ -180,21 +180,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Researcher)
             errors: vec![],
         });
     }
-    sqlx::query("UPDATE researchers SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "researchers",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::RESEARCHERS, before.id, before).await
 }
 
 async fn write(

@@ -93,13 +93,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Signal>>
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Signal> {
-    let locked: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM signals WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    locked.ok_or_else(|| ApiError::not_found("signal", id))?;
+    super::lock_live(conn, super::SIGNALS, id).await?;
     get(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("signal", id))
@@ -160,21 +154,7 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Signal) -> ApiResult<()> {
-    sqlx::query("UPDATE signals SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "signals",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::SIGNALS, before.id, before).await
 }
 
 async fn write(

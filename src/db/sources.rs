@@ -77,13 +77,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Source>>
 }
 
 pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Source> {
-    let locked: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM sources WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    locked.ok_or_else(|| ApiError::not_found("source", id))?;
+    super::lock_live(conn, super::SOURCES, id).await?;
     get(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("source", id))
@@ -168,21 +162,7 @@ pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Source) -> 
             errors: vec![],
         });
     }
-    sqlx::query("UPDATE sources SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1")
-        .bind(before.id)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        actor,
-        audit::Action::Delete,
-        "sources",
-        before.id,
-        Some(before),
-        None,
-    )
-    .await?;
-    Ok(())
+    super::soft_delete(conn, actor, super::SOURCES, before.id, before).await
 }
 
 async fn write(
