@@ -17,7 +17,6 @@ use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
-    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -95,10 +94,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::new())
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout(),
-        ))
+        .layer(middleware::from_fn_with_state(config.clone(), request_timeout))
         .layer(cors(&config.cors_origins))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(config.body_limit));
@@ -134,8 +130,37 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::IF_NONE_MATCH,
             crate::idempotency::IDEMPOTENCY_KEY,
         ])
-        .expose_headers([header::ETAG, header::LOCATION, REQUEST_ID])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            REQUEST_ID,
+            crate::idempotency::REPLAYED,
+            crate::rate_limit::LIMIT,
+            crate::rate_limit::REMAINING,
+            crate::rate_limit::RESET,
+        ])
         .max_age(Duration::from_secs(600))
+}
+
+/// Answers 503 when a request takes longer than the configured time. Imports are exempt: they
+/// last as long as their body takes to stream and write, and are bounded by their size instead.
+async fn request_timeout(
+    State(config): State<Arc<Config>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.uri().path() == "/v1/import" {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(config.request_timeout(), next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::ServiceUnavailable(format!(
+            "the request took longer than {} s; try again, or narrow it",
+            config.request_timeout_secs
+        ))
+        .into_response(),
+    }
 }
 
 /// With `TALENTFLOW_READ_AUTH=key`, reads of the API need a key of any role.

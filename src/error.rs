@@ -213,6 +213,17 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!(error = %err, "database unavailable");
                 Self::ServiceUnavailable("the database is unavailable; retry shortly".to_owned())
             }
+            // Deadlock, serialization failure, lock not available: two writers met; nothing
+            // was written, and the client's retry will go through.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("40P01" | "40001" | "55P03")) =>
+            {
+                tracing::info!(error = %db, "concurrent writes collided");
+                Self::Conflict {
+                    detail: "a concurrent change to the same records got in the way; nothing was written, retry".to_owned(),
+                    errors: vec![],
+                }
+            }
             other => Self::Internal(other.into()),
         }
     }

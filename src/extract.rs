@@ -103,24 +103,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// The secret of an `Authorization: Bearer <secret>` header (the scheme in any case).
+pub fn bearer_secret(value: &axum::http::HeaderValue) -> Option<&str> {
+    let value = value.to_str().ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    let secret = secret.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty() && secret.len() <= 256)
+        .then_some(secret)
+}
+
 /// The caller's key, when the request carries one. A header that is present but wrong is a 401
 /// even where no key is needed: a client that thinks it is authenticated should hear otherwise.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Option<Actor>> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 256)
-        .ok_or_else(|| {
-            ApiError::Unauthorized("the Authorization header must be `Bearer <api key>`".to_owned())
-        })?;
+    let secret = bearer_secret(value).ok_or_else(|| {
+        ApiError::Unauthorized("the Authorization header must be `Bearer <api key>`".to_owned())
+    })?;
     let actor = crate::db::keys::authenticate(&state.pool, secret).await?;
     actor.map(Some).ok_or_else(|| {
         ApiError::Unauthorized("the API key is not valid or has been revoked".to_owned())

@@ -141,6 +141,9 @@ fn parse_key(headers: &HeaderMap) -> ApiResult<String> {
     Ok(value.to_owned())
 }
 
+/// Runs the request in a task of its own, so that it finishes and its outcome is recorded (or
+/// its claim given back) even when the client goes away or the request timeout answers first:
+/// a retry then replays what was done instead of waiting on a claim nobody holds.
 async fn run_and_store(
     state: &AppState,
     holder: Uuid,
@@ -148,12 +151,34 @@ async fn run_and_store(
     request: Request,
     next: Next,
 ) -> ApiResult<Response> {
-    let response = next.run(request).await;
+    let pool = state.pool.clone();
+    let owned_key = key.to_owned();
+    let task = tokio::spawn(async move {
+        let response = next.run(request).await;
+        store_outcome(&pool, holder, &owned_key, response).await
+    });
+    match task.await {
+        Ok(result) => result,
+        Err(failure) => {
+            store::release(&state.pool, holder, key).await?;
+            Err(ApiError::Internal(anyhow::anyhow!(
+                "the request failed: {failure}"
+            )))
+        }
+    }
+}
+
+async fn store_outcome(
+    pool: &sqlx::PgPool,
+    holder: Uuid,
+    key: &str,
+    response: Response,
+) -> ApiResult<Response> {
     let (parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_STORED_RESPONSE).await {
         Ok(bytes) => bytes,
         Err(err) => {
-            store::release(&state.pool, holder, key).await?;
+            store::release(pool, holder, key).await?;
             return Err(ApiError::Internal(anyhow::anyhow!(
                 "response too large to keep for replay: {err}"
             )));
@@ -161,7 +186,7 @@ async fn run_and_store(
     };
     if parts.status.is_server_error() {
         // Nothing was written (or it was rolled back): let a retry try again.
-        store::release(&state.pool, holder, key).await?;
+        store::release(pool, holder, key).await?;
     } else {
         let headers: Vec<(String, String)> = REPLAYED_HEADERS
             .iter()
@@ -172,15 +197,7 @@ async fn run_and_store(
                 ))
             })
             .collect();
-        store::complete(
-            &state.pool,
-            holder,
-            key,
-            parts.status.as_u16(),
-            &headers,
-            &bytes,
-        )
-        .await?;
+        store::complete(pool, holder, key, parts.status.as_u16(), &headers, &bytes).await?;
     }
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }

@@ -14,4 +14,5 @@ pub mod idempotency;
 pub mod openapi;
 pub mod rate_limit;
 pub mod seed;
+pub mod stream;
 pub mod telemetry;

@@ -23,9 +23,9 @@ use crate::{app::AppState, domain::key::hash_secret, error::ApiError};
 type Limiter =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
-const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
-const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
-const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+pub const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+pub const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+pub const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
 /// Remembered keys are only used to pick a bucket; this bounds the memory they take.
 const MAX_REMEMBERED_KEYS: usize = 10_000;
@@ -73,10 +73,7 @@ impl RateLimits {
         let secret = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && s.len() <= 256);
+            .and_then(crate::extract::bearer_secret);
         if let Some(secret) = secret
             && let Ok(known) = self.known_keys.lock()
             && let Some(id) = known.get(&hash_secret(secret))

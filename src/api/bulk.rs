@@ -11,13 +11,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::body_from_channel;
 use crate::{
     app::AppState,
     bulk::{export, import},
     error::{ApiError, ApiResult},
     extract::{ApiQuery, Editor},
-    openapi::{CreateErrors, ListErrors},
+    openapi::CreateErrors,
 };
 
 pub const NDJSON: &str = "application/x-ndjson";
@@ -27,6 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(import_records))
         .routes(routes!(export_records))
 }
+
+/// Endpoints without query parameters still refuse unknown ones.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -100,19 +104,24 @@ async fn import_records(
 /// snapshot. Streamed.
 #[utoipa::path(get, path = "/v1/export", tag = "bulk",
     responses((status = 200, description = "One record a line", body = String, content_type = "application/x-ndjson"),
-        ListErrors))]
-async fn export_records(State(state): State<AppState>) -> Response {
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
+        (status = 400, description = "A query parameter was given (there are none)", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+        (status = 401, description = "Reads need a key on this server and none or a bad one was given",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = crate::error::Problem,
+            content_type = "application/problem+json")))]
+async fn export_records(
+    State(state): State<AppState>,
+    ApiQuery(_none): ApiQuery<NoParams>,
+) -> Response {
+    let (feed, drain) = crate::stream::channel();
     tokio::spawn(async move {
-        if let Err(err) = export::export(&state.pool, &tx).await {
+        if let Err(err) = export::export(&state.pool, &feed).await {
             tracing::error!(error = %err, "export failed part-way");
-            // Ends the body with an error: the client sees a broken transfer, not a short file.
-            let _ = tx
-                .send(Err(std::io::Error::other("the export failed part-way")))
-                .await;
+            feed.fail();
         }
     });
-    let mut response = body_from_channel(rx).into_response();
+    let mut response = drain.into_body().into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(NDJSON));

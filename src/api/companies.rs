@@ -145,6 +145,7 @@ async fn list_companies(
     let kind = check.optional("kind", params.kind, |k| CompanyKind::parse(&k));
     let country = check.optional("country", params.country, |c| parse_country(&c));
     let parent = check.optional("parent", params.parent, |p| IdOrSlug::parse(&p));
+    let q = check.optional("q", params.q, |t| text::query(&t));
     check.finish_query()?;
     let parent = match parent {
         None => None,
@@ -153,7 +154,7 @@ async fn list_companies(
         }
     };
     let filter = CompanyFilter {
-        q: params.q,
+        q,
         kind: kind.map(|k| k.as_str().to_owned()),
         country,
         parent,

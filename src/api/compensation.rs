@@ -50,8 +50,9 @@ pub struct CompensationInput {
     /// ISO 4217 code.
     #[schema(required = true, value_type = String, example = "USD")]
     pub currency: Option<String>,
+    #[schema(minimum = 0)]
     pub annual_min: Option<i64>,
-    #[schema(example = 2000000)]
+    #[schema(example = 2000000, minimum = 0)]
     pub annual_max: Option<i64>,
     #[schema(value_type = Option<Basis>)]
     pub basis: Option<String>,
@@ -166,9 +167,10 @@ async fn list_compensation(
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let currency = check.optional("currency", params.currency, |c| parse_currency(&c));
     let (since, until) = super::period(&mut check, params.since, params.until);
+    let role = check.optional("role", params.role, |t| text::query(&t));
     check.finish_query()?;
     let mut filter = CompensationFilter {
-        role: params.role,
+        role,
         currency,
         since: since.map(|d| d.start),
         until: until.map(|d| d.end()),

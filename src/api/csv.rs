@@ -31,11 +31,18 @@ pub fn wanted(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    accept.split(',').any(|media| {
-        media
-            .split(';')
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let is_csv = parts
             .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"))
+            .is_some_and(|m| m.eq_ignore_ascii_case("text/csv"));
+        // `q=0` means "not acceptable".
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        is_csv && !refused
     })
 }
 
@@ -53,14 +60,17 @@ where
     F: FnMut(String) -> Fut + Send + 'static,
     Fut: Future<Output = ApiResult<Page<T>>> + Send,
 {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let (feed, drain) = crate::stream::channel();
     tokio::spawn(async move {
         let mut page = first;
         let mut header = Some(T::HEADER);
         loop {
-            let chunk = render(header.take(), &page.data);
-            if tx.send(chunk).await.is_err() {
-                return; // the client went away
+            let Ok(chunk) = render(header.take(), &page.data) else {
+                feed.fail();
+                return;
+            };
+            if !feed.send(chunk).await {
+                return;
             }
             let Some(cursor) = page.next_cursor.take() else {
                 return;
@@ -69,17 +79,13 @@ where
                 Ok(next) => next,
                 Err(err) => {
                     tracing::error!(error = %err, "CSV stream failed part-way");
-                    let _ = tx
-                        .send(Err(std::io::Error::other(
-                            "the list could not be read to the end",
-                        )))
-                        .await;
+                    feed.fail();
                     return;
                 }
             };
         }
     });
-    let mut response = super::support::body_from_channel(rx).into_response();
+    let mut response = drain.into_body().into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -527,6 +533,8 @@ mod tests {
         assert!(with("TEXT/CSV; charset=utf-8"));
         assert!(!with("application/json"));
         assert!(!with("*/*"));
+        assert!(!with("text/csv;q=0, application/json"));
+        assert!(with("text/csv;q=0.5"));
         assert!(!wanted(&HeaderMap::new()));
     }
 }

@@ -53,7 +53,9 @@ pub struct DealInput {
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     #[schema(example = "2024-03")]
     pub announced_on: Option<String>,
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub people_moved: Option<i64>,
+    #[schema(minimum = 0)]
     pub value_usd: Option<i64>,
     pub sources: Option<Vec<CitationInput>>,
     pub notes: Option<String>,
@@ -298,9 +300,10 @@ async fn deal_moves(
         params.cursor.as_deref(),
         params.include_total,
     )?;
-    let deal = super::resolve_deal_filter(&state, id)
-        .await
-        .map_err(|_| ApiError::not_found("deal", id))?;
+    let deal = match super::resolve_deal_filter(&state, id).await {
+        Err(ApiError::Unprocessable { .. }) => return Err(ApiError::not_found("deal", id)),
+        other => other?,
+    };
     let filter = MoveFilter {
         deal: Some(deal),
         ..MoveFilter::default()

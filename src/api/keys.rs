@@ -27,7 +27,7 @@ use crate::{
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_keys, create_key))
-        .routes(routes!(revoke_key))
+        .routes(routes!(get_key, revoke_key))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -94,6 +94,24 @@ async fn create_key(
         format!("/v1/admin/keys/{}", key.id),
         &CreatedKey { key, secret },
     )
+}
+
+/// One API key (never its secret), revoked or not.
+#[utoipa::path(get, path = "/admin/keys/{id}", tag = "keys", params(("id" = Uuid, Path, description = "Key id")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The key", body = ApiKey),
+        (status = 404, description = "No key with this id", body = crate::error::Problem, content_type = "application/problem+json"),
+        AdminReadErrors))]
+async fn get_key(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ApiKey>> {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("key", &id))?;
+    db::keys::get(&state.pool, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("key", id))
 }
 
 /// Revokes an API key; requests with it are refused from now on.

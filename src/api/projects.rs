@@ -141,9 +141,9 @@ pub struct Roster {
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     /// The roster size the report counts from ("of 14"), when it gives one.
-    #[schema(example = 14)]
+    #[schema(example = 14, minimum = 1, maximum = 2147483647)]
     pub roster_size: Option<i64>,
-    #[schema(required = true, value_type = i64, example = 7)]
+    #[schema(required = true, value_type = i64, example = 7, minimum = 0, maximum = 2147483647)]
     pub departed: Option<i64>,
     /// `exactly` (default), `at_least` or `about`.
     #[schema(value_type = Option<Qualifier>)]
@@ -250,9 +250,10 @@ async fn list_projects(
     let mut check = Check::default();
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let researcher = check.optional("researcher", params.researcher, |r| IdOrSlug::parse(&r));
+    let q = check.optional("q", params.q, |t| text::query(&t));
     check.finish_query()?;
     let mut filter = ProjectFilter {
-        q: params.q,
+        q,
         ..ProjectFilter::default()
     };
     if let Some(key) = company {
@@ -526,7 +527,7 @@ async fn update_report(
     let before = report_of(&mut tx, &project, &report, true).await?;
     preconditions.check_if_match(&current_etag(&before)?)?;
     let draft = patched(&ReportInput::from(&before), &patch)?.validate()?;
-    let after = db::reports::update(&mut tx, &actor, &before, draft).await?;
+    let after = db::reports::update(&mut tx, &actor, &before, before.project.id, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)
 }

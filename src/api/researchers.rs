@@ -131,6 +131,8 @@ async fn list_researchers(
     )?;
     let mut check = Check::default();
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
+    let q = check.optional("q", params.q, |t| text::query(&t));
+    let topic = check.optional("topic", params.topic, |t| text::query(&t));
     check.finish_query()?;
     let company = match company {
         None => None,
@@ -138,11 +140,7 @@ async fn list_researchers(
             Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?)
         }
     };
-    let filter = ResearcherFilter {
-        q: params.q,
-        topic: params.topic,
-        company,
-    };
+    let filter = ResearcherFilter { q, topic, company };
     let pool = state.pool.clone();
     super::csv::list_response(&headers, &db::researchers::SORTS, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());

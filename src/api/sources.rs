@@ -134,10 +134,12 @@ async fn list_sources(
     {
         check.error("since", "must not be after `until`");
     }
+    let q = check.optional("q", params.q, |t| text::query(&t));
+    let publisher = check.optional("publisher", params.publisher, |t| text::query(&t));
     check.finish_query()?;
     let filter = SourceFilter {
-        q: params.q,
-        publisher: params.publisher,
+        q,
+        publisher,
         since: since.map(|d| d.start),
         until: until.map(|d| d.end()),
     };

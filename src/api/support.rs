@@ -119,16 +119,6 @@ where
     crate::extract::parse_json(&bytes)
 }
 
-/// A streamed body fed by a task through a bounded channel (back-pressure: the task waits
-/// while the client is slow). An `Err` ends the body as a failed transfer.
-pub fn body_from_channel(
-    rx: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
-) -> axum::body::Body {
-    axum::body::Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }))
-}
-
 /// 201 with `Location`, `ETag` and the record.
 pub fn created<T: Serialize>(location: String, record: &T) -> ApiResult<Response> {
     let mut response = tagged(StatusCode::CREATED, record)?;

@@ -87,10 +87,10 @@ pub async fn export_to(pool: &PgPool, output: Option<&Path>) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let (feed, mut drain) = crate::stream::channel();
     let pool = pool.clone();
-    let producer = tokio::spawn(async move { export::export(&pool, &tx).await });
-    while let Some(chunk) = rx.recv().await {
+    let producer = tokio::spawn(async move { export::export(&pool, &feed).await });
+    while let Some(chunk) = drain.recv().await {
         let chunk = chunk?;
         out.write_all(&chunk).await?;
         bar.inc(chunk.len() as u64);

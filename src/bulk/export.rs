@@ -8,7 +8,6 @@ use axum::body::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::RecordType;
@@ -31,10 +30,7 @@ const BATCH: usize = 500;
 
 /// Sends the export in chunks of lines. Returns the number of records, or stops early
 /// (returning what was sent) when the receiver is gone.
-pub async fn export(
-    pool: &PgPool,
-    out: &mpsc::Sender<Result<Bytes, std::io::Error>>,
-) -> ApiResult<u64> {
+pub async fn export(pool: &PgPool, out: &crate::stream::Feed) -> ApiResult<u64> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
@@ -45,7 +41,7 @@ pub async fn export(
         for chunk in ids.chunks(BATCH) {
             let lines = lines(&mut tx, kind, chunk).await?;
             records += chunk.len() as u64;
-            if out.send(Ok(Bytes::from(lines))).await.is_err() {
+            if !out.send(Bytes::from(lines)).await {
                 return Ok(records);
             }
         }

@@ -28,8 +28,9 @@ use crate::{
 
 /// A line longer than this is refused (one record is far smaller).
 pub const MAX_LINE: usize = 1024 * 1024;
-/// At most this many bad lines are listed; the count covers all of them.
-const MAX_LISTED_ERRORS: usize = 1000;
+/// Errors listed at most (the count in `detail` covers all): enough for any real file, and a
+/// bound on the size of the answer to a file of garbage.
+const MAX_LISTED_ERRORS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
 pub struct Counts {
@@ -422,7 +423,7 @@ macro_rules! upsert {
                 Ok(Outcome::Created)
             }
             Existing::Live(before) => {
-                let after = db::$module::update($conn, $actor, &before, $draft).await?;
+                let after = db::$module::update($conn, $actor, &before $(, $arg)*, $draft).await?;
                 Ok(outcome(&before, &after))
             }
         }
@@ -564,23 +565,16 @@ async fn upsert(
                 }
             };
             if let Some(roster) = roster {
-                let current = db::projects::contributors(conn, project.id).await?;
-                let wanted = crate::api::projects::roster_inputs(&current);
-                let same = wanted.len() == roster.len()
-                    && wanted.iter().zip(&roster).all(|(have, want)| {
-                        have.role == want.role
-                            && match &want.researcher {
-                                IdOrSlug::Slug(slug) => {
-                                    have.researcher.as_deref() == Some(slug.as_str())
-                                }
-                                IdOrSlug::Id(id) => current.iter().any(|c| c.researcher.id == *id),
-                            }
-                    });
-                if !same {
+                // Replaced, then compared: an identical roster makes no difference, and the
+                // line's savepoint is rolled back if nothing else changed either.
+                let before = db::projects::contributors(conn, project.id).await?;
+                let after =
                     db::projects::replace_contributors(conn, actor, &project, &roster).await?;
-                    if result == Outcome::Unchanged {
-                        result = Outcome::Updated;
-                    }
+                if before != after {
+                    result = match result {
+                        Outcome::Unchanged => Outcome::Updated,
+                        other => other,
+                    };
                 }
             }
             Ok(result)

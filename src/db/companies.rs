@@ -210,6 +210,7 @@ async fn write(
                 conn,
                 Sluggable::Companies,
                 crate::domain::slug::Slug::from_name(&draft.name),
+                (!insert).then_some(id),
             )
             .await?
         }

@@ -81,3 +81,10 @@ pub async fn revoke(
     .await?;
     Ok(Some((before, after)))
 }
+
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<ApiKey>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name, role, prefix, created_at, last_used_at, revoked_at FROM api_keys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}

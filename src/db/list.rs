@@ -1,7 +1,7 @@
 //! Keyset pagination shared by every list: a page is the rows after the cursor's (sort key, id)
 //! in (sort key, id) order, so rows inserted between pages are neither skipped nor repeated.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, postgres::PgRow};
 use utoipa::ToSchema;
@@ -106,12 +106,24 @@ impl PageRequest {
                         "belongs to another sort order; keep `sort` the same while paging",
                     ));
                 }
+                // A forged key must never reach the database as something it refuses
+                // (a NUL byte, a year it cannot store): that would be a 500, not a 400.
+                let plausible_year = |year: i32| (1800..=2200).contains(&year);
                 let key = match sort.kind {
-                    KeyKind::Date => cursor.key.parse().map(Key::Date).ok(),
+                    KeyKind::Date => cursor
+                        .key
+                        .parse::<NaiveDate>()
+                        .ok()
+                        .filter(|d| plausible_year(d.year()))
+                        .map(Key::Date),
                     KeyKind::Timestamp => DateTime::parse_from_rfc3339(&cursor.key)
-                        .map(|t| Key::Timestamp(t.with_timezone(&Utc)))
-                        .ok(),
-                    KeyKind::Text => Some(Key::Text(cursor.key)),
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc))
+                        .filter(|t| plausible_year(t.year()))
+                        .map(Key::Timestamp),
+                    KeyKind::Text => Some(cursor.key)
+                        .filter(|k| !k.chars().any(char::is_control))
+                        .map(Key::Text),
                 };
                 Some((
                     key.ok_or_else(|| bad("is not a cursor returned by this list"))?,

@@ -179,16 +179,26 @@ pub async fn resolve(
     query.build_query_scalar().fetch_optional(pool).await
 }
 
-/// `base`, or `base-2`, `base-3`… whichever is free among live records.
+/// `base`, or `base-2`, `base-3`… whichever is free among live records other than `except`
+/// (the record being renamed). Concurrent writers generating the same base are serialised by
+/// a transaction-scoped advisory lock, so two creates of "Acme" get `acme` and `acme-2`
+/// instead of one of them a conflict over a slug it never chose.
 pub async fn unique_slug(
     conn: &mut PgConnection,
     table: Sluggable,
     base: crate::domain::slug::Slug,
+    except: Option<uuid::Uuid>,
 ) -> Result<crate::domain::slug::Slug, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("{}/{}", table.table(), base.as_str()))
+        .execute(&mut *conn)
+        .await?;
     let taken: Vec<String> = sqlx::QueryBuilder::new(format!(
-        "SELECT slug FROM {} WHERE deleted_at IS NULL AND (slug = ",
+        "SELECT slug FROM {} WHERE deleted_at IS NULL AND id IS DISTINCT FROM ",
         table.table()
     ))
+    .push_bind(except)
+    .push(" AND (slug = ")
     .push_bind(base.as_str().to_owned())
     .push(" OR slug LIKE ")
     .push_bind(format!("{}-%", base.as_str()))

@@ -192,7 +192,15 @@ async fn write(
     };
     let slug = match draft.slug {
         Some(slug) => slug,
-        None => unique_slug(conn, Sluggable::Projects, Slug::from_name(&draft.name)).await?,
+        None => {
+            unique_slug(
+                conn,
+                Sluggable::Projects,
+                Slug::from_name(&draft.name),
+                (!insert).then_some(id),
+            )
+            .await?
+        }
     };
     let sql = if insert {
         "INSERT INTO projects (id, slug, name, company_id, released_on, released_precision, url)

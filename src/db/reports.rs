@@ -123,13 +123,15 @@ pub async fn create_with_id(
     Ok(report)
 }
 
+/// `project` may differ from the report's current one (an import that moves it).
 pub async fn update(
     conn: &mut PgConnection,
     actor: &Actor,
     before: &ProjectReport,
+    project: Uuid,
     draft: ReportDraft,
 ) -> ApiResult<ProjectReport> {
-    write(conn, before.id, before.project.id, draft, false).await?;
+    write(conn, before.id, project, draft, false).await?;
     let after = get(conn, before.id)
         .await?
         .ok_or_else(|| ApiError::not_found("report", before.id))?;

@@ -191,7 +191,15 @@ async fn write(
 ) -> ApiResult<()> {
     let slug = match draft.slug {
         Some(slug) => slug,
-        None => unique_slug(conn, Sluggable::Researchers, Slug::from_name(&draft.name)).await?,
+        None => {
+            unique_slug(
+                conn,
+                Sluggable::Researchers,
+                Slug::from_name(&draft.name),
+                (!insert).then_some(id),
+            )
+            .await?
+        }
     };
     let sql = if insert {
         "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics)

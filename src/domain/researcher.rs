@@ -49,7 +49,8 @@ pub fn parse_orcid(text: &str) -> Result<String, String> {
         .trim_start_matches("http://orcid.org/");
     let invalid = || format!("`{text}` is not an ORCID iD (0000-0000-0000-000X)");
     let groups: Vec<&str> = bare.split('-').collect();
-    if groups.len() != 4 || groups.iter().any(|g| g.len() != 4) {
+    // Checked as ASCII first, so that the split below is on characters of one byte each.
+    if !bare.is_ascii() || groups.len() != 4 || groups.iter().any(|g| g.len() != 4) {
         return Err(invalid());
     }
     let chars: Vec<char> = groups.concat().chars().collect();
@@ -103,6 +104,8 @@ mod tests {
         assert!(parse_orcid("0000-0002-1825-0098").is_err());
         assert!(parse_orcid("0000-0002-1825").is_err());
         assert!(parse_orcid("abcd-0002-1825-0097").is_err());
+        assert!(parse_orcid("éé-0000-0000-0000").is_err());
+        assert!(parse_orcid("0000-0002-1825-009é").is_err());
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct SourceDraft {
 /// A BCP 47 tag in its common shape (`en`, `en-GB`, `zh-Hant-TW`), returned in canonical case.
 pub fn parse_language(text: &str) -> Result<String, String> {
     let invalid = || format!("`{text}` is not a language tag such as `en` or `en-GB`");
+    if text.trim().len() > 35 {
+        return Err("a language tag has at most 35 characters".to_owned());
+    }
     let mut parts = text.trim().split('-');
     let primary = parts.next().unwrap_or("");
     if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -68,7 +71,8 @@ mod tests {
         assert_eq!(parse_language("en").unwrap(), "en");
         assert_eq!(parse_language("EN-gb").unwrap(), "en-GB");
         assert_eq!(parse_language("zh-hant-tw").unwrap(), "zh-Hant-TW");
-        for bad in ["", "e", "english", "en_GB", "en-", "12"] {
+        let long = format!("en{}", "-abcdefgh".repeat(10));
+        for bad in ["", "e", "english", "en_GB", "en-", "12", long.as_str()] {
             assert!(parse_language(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -38,7 +38,24 @@ pub fn http_url(text: &str) -> Result<String, String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err("must be an http or https URL with a host".to_owned());
     }
-    Ok(url.to_string())
+    // Normalising percent-encodes non-ASCII characters, which can triple the length.
+    let normalised = url.to_string();
+    if normalised.len() > 2000 {
+        return Err("must have at most 2000 characters once percent-encoded".to_owned());
+    }
+    Ok(normalised)
+}
+
+/// A free-text query parameter (`q`, `topic`, `role`): bounded, no control characters (Postgres
+/// refuses NUL in text, and none belongs in a search).
+pub fn query(text: &str) -> Result<String, String> {
+    if text.chars().count() > 200 {
+        return Err("must have at most 200 characters".to_owned());
+    }
+    if text.chars().any(char::is_control) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(text.to_owned())
 }
 
 /// A list of names (aliases, topics): each checked like a name, duplicates dropped, order kept.
@@ -71,6 +88,20 @@ mod tests {
         assert!(name("abcdefghijk", 10).is_err());
         assert!(name("a\u{0}b", 10).is_err());
         assert_eq!(name("Karén", 5).unwrap(), "Karén");
+    }
+
+    #[test]
+    fn query_text_refuses_nul_and_control_characters() {
+        assert_eq!(query("deepmind").unwrap(), "deepmind");
+        assert!(query("a\u{0}b").is_err());
+        assert!(query(&"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn http_url_is_bounded_after_percent_encoding() {
+        let long = format!("https://a.example/{}", "é".repeat(400));
+        assert!(long.len() < 2000);
+        assert!(http_url(&long).is_err());
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub use responses::*;
             researchers, companies, moves and their sources.\n\n\
             Errors are RFC 9457 `application/problem+json`. Writes need `Authorization: Bearer <api key>` \
             (roles `editor` and `admin`); reads are public unless the server is configured otherwise.\n\n\
-            Lists use keyset pagination: pass `next_cursor` back as `cursor` with the same filters and sort.",
+            Lists use keyset pagination: pass `next_cursor` back as `cursor` with the same filters and sort. \
+            Rows that were there when paging began are never skipped or repeated; rows written \
+            meanwhile may or may not appear.",
         license(name = "MIT", identifier = "MIT")
     ),
     modifiers(&BearerKey),

@@ -210,3 +210,53 @@ async fn reads_are_public_by_default_and_can_require_a_key() {
     private.get("/healthz").await.ok(200);
     private.get("/openapi.json").await.ok(200);
 }
+
+#[tokio::test]
+async fn a_key_can_be_read_back_by_an_admin_without_its_secret() {
+    let app = TestApp::new().await;
+    let body = json!({"name": "reader", "role": "editor"});
+    let created = app
+        .call(
+            Method::POST,
+            "/v1/admin/keys",
+            Some(&app.admin.clone()),
+            Some(&body),
+        )
+        .await;
+    let location = created.header("location").unwrap().to_owned();
+    let secret = created.json["secret"].as_str().unwrap().to_owned();
+    let read = app
+        .call(Method::GET, &location, Some(&app.admin.clone()), None)
+        .await;
+    assert_eq!(read.ok(200)["name"], "reader");
+    assert!(!read.text.contains(&secret));
+    app.call(Method::GET, &location, Some(&app.editor.clone()), None)
+        .await
+        .problem(403);
+    app.call(
+        Method::GET,
+        "/v1/admin/keys/0190a000-0000-7000-8000-000000000001",
+        Some(&app.admin.clone()),
+        None,
+    )
+    .await
+    .problem(404);
+    // The scheme is case-insensitive.
+    app.call(Method::GET, "/v1/companies", None, None)
+        .await
+        .ok(200);
+    let lower = app
+        .send(
+            axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/v1/companies")
+                .header("authorization", format!("bearer {secret}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    json!({"name": "Lower", "kind": "other"}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    lower.ok(201);
+}

@@ -296,3 +296,20 @@ async fn company_moves_follow_the_direction() {
         .problem(400);
     app.get("/v1/companies/nobody/moves").await.problem(404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_of_one_name_get_distinct_slugs() {
+    let app = TestApp::new().await;
+    let creates =
+        (0..4).map(|_| app.post("/v1/companies", json!({"name": "Acme", "kind": "startup"})));
+    let responses = futures::future::join_all(creates).await;
+    let mut slugs: Vec<String> = responses
+        .iter()
+        .map(|r| r.ok(201)["slug"].as_str().unwrap().to_owned())
+        .collect();
+    slugs.sort();
+    assert_eq!(slugs, ["acme", "acme-2", "acme-3", "acme-4"]);
+    // Clearing the slug regenerates it from the name; a record does not collide with itself.
+    let regenerated = app.patch("/v1/companies/acme", json!({"slug": null})).await;
+    assert_eq!(regenerated.ok(200)["slug"], "acme");
+}

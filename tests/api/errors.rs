@@ -207,3 +207,33 @@ async fn readyz_reports_an_unreachable_database_as_503() {
     app.get("/v1/companies").await.problem(503);
     assert_eq!(app.get("/healthz").await.ok(200)["status"], "ok");
 }
+
+#[tokio::test]
+async fn control_characters_in_filters_are_400_not_500() {
+    let app = TestApp::new().await;
+    for uri in [
+        "/v1/companies?q=%00",
+        "/v1/researchers?topic=a%00b",
+        "/v1/sources?publisher=%00",
+        "/v1/compensation?role=%07",
+        "/v1/projects?q=%0A",
+    ] {
+        let response = app.get(uri).await;
+        response.problem(400);
+    }
+    let long = format!("/v1/companies?q={}", "x".repeat(201));
+    app.get(&long).await.problem(400);
+}
+
+#[tokio::test]
+async fn a_non_ascii_orcid_is_422_not_a_panic() {
+    let app = TestApp::new().await;
+    let response = app
+        .post(
+            "/v1/researchers",
+            json!({"name": "X", "orcid": "éé-0000-0000-0000"}),
+        )
+        .await;
+    response.problem(422);
+    assert_eq!(response.error_fields(), ["orcid"]);
+}

@@ -156,3 +156,29 @@ async fn tampered_or_foreign_cursors_are_400_not_500() {
         .problem(400);
     app.get("/v1/companies?sort=size").await.problem(400);
 }
+
+#[tokio::test]
+async fn forged_cursor_keys_the_database_would_refuse_are_400() {
+    let app = TestApp::new().await;
+    use base64::Engine;
+    let forge =
+        |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json.as_bytes());
+    let id = "0190a000-0000-7000-8000-000000000001";
+    for (uri, json) in [
+        (
+            "/v1/companies",
+            format!(r#"{{"s":"name","k":"\u0000","i":"{id}"}}"#),
+        ),
+        (
+            "/v1/moves",
+            format!(r#"{{"s":"-effective_on","k":"-5000-01-01","i":"{id}"}}"#),
+        ),
+        (
+            "/v1/moves",
+            format!(r#"{{"s":"-created_at","k":"9999-01-01T00:00:00Z","i":"{id}"}}"#),
+        ),
+    ] {
+        let response = app.get(&format!("{uri}?cursor={}", forge(&json))).await;
+        response.problem(400);
+    }
+}
