@@ -1,5 +1,6 @@
 //! The HTTP API: each resource owns its routes and types; this module only nests them.
 
+pub mod analytics;
 pub mod bulk;
 pub mod companies;
 pub mod compensation;
@@ -37,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(deals::router())
         .merge(compensation::router())
         .merge(signals::router())
+        .merge(analytics::router())
         .merge(keys::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1)

@@ -1,5 +1,6 @@
 //! Connection pool, migrations and the embedded server. SQL lives in one module per aggregate.
 
+pub mod analytics;
 pub mod audit;
 pub mod citations;
 pub mod companies;

@@ -1,5 +1,6 @@
 //! Validated values and the records the service hands out.
 
+pub mod analytics;
 pub mod company;
 pub mod compensation;
 pub mod cursor;

@@ -37,6 +37,7 @@ pub use responses::*;
         (name = "deals", description = "Acquisitions, acqui-hires and license-and-hire deals, with their moves"),
         (name = "compensation", description = "Pay for roles at companies, as reported"),
         (name = "signals", description = "Recruiting and retention practices reported of companies"),
+        (name = "analytics", description = "Flows, balances, attrition, timelines, rankings and search, computed from the current data"),
         (name = "history", description = "The audit trail of each record"),
         (name = "bulk", description = "NDJSON import (all or nothing) and export"),
         (name = "keys", description = "API keys (admin role)"),

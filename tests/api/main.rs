@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod analytics;
 mod auth;
 mod bulk;
 mod companies;

@@ -1,0 +1,618 @@
+//! Analytics for dashboards: flows, balance, attrition, timeline, leaderboard, pay, search.
+//! Every answer is computed from the current rows, so a write shows in the next answer.
+
+use std::collections::HashMap;
+
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::support::Check;
+use crate::{
+    app::AppState,
+    db::{self, Sluggable, analytics::MoveScope},
+    domain::{
+        analytics::{
+            Attrition, Balance, BalancePoint, CompanyCount, CompensationSummary, Departure,
+            FlowLink, Flows, LeaderboardRow, SearchHit, Stint, Timeline, Totals,
+        },
+        moves::{Move, MoveKind},
+        partial_date::PartialDate,
+        refs::{ProjectRef, ResearcherRef},
+        text,
+    },
+    error::{ApiError, ApiResult},
+    extract::ApiQuery,
+    openapi::{ListErrors, ReadErrors},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(flows))
+        .routes(routes!(balance))
+        .routes(routes!(attrition))
+        .routes(routes!(timeline))
+        .routes(routes!(leaderboard))
+        .routes(routes!(compensation_summary))
+        .routes(routes!(search))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RollUp {
+    /// Count each company under its top-level parent (Google DeepMind under Google); a move
+    /// between two companies of one parent is then not a flow.
+    Parent,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    #[default]
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Interval {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Month => "month",
+            Self::Quarter => "quarter",
+            Self::Year => "year",
+        }
+    }
+
+    fn months(self) -> u32 {
+        match self {
+            Self::Month => 1,
+            Self::Quarter => 3,
+            Self::Year => 12,
+        }
+    }
+
+    fn start_of(self, date: NaiveDate) -> NaiveDate {
+        let month0 = match self {
+            Self::Month => date.month0(),
+            Self::Quarter => date.month0() / 3 * 3,
+            Self::Year => 0,
+        };
+        NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1).unwrap_or(date)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    #[default]
+    Net,
+    Inflow,
+    Outflow,
+}
+
+fn scope(
+    check: &mut Check,
+    since: Option<String>,
+    until: Option<String>,
+    kind: Option<String>,
+    roll_up: Option<RollUp>,
+) -> MoveScope {
+    let (since, until) = super::period(check, since, until);
+    let kind = check.optional("kind", kind, |k| MoveKind::parse(&k));
+    MoveScope {
+        since: since.map(|d| d.start),
+        until: until.map(|d| d.end()),
+        kind: kind.map(|k| k.as_str().to_owned()),
+        roll_up: roll_up.is_some(),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FlowParams {
+    /// Moves effective on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    since: Option<String>,
+    /// Moves effective on or before, inclusive of the whole period.
+    until: Option<String>,
+    #[param(value_type = Option<MoveKind>)]
+    kind: Option<String>,
+    roll_up: Option<RollUp>,
+    /// Leave out links with fewer moves.
+    #[param(minimum = 1)]
+    min_count: Option<i64>,
+    /// Keep only the largest links.
+    #[param(minimum = 1, maximum = 1000)]
+    top: Option<i64>,
+}
+
+/// Flows between companies, ready for a Sankey diagram: every move with a known origin and
+/// destination counts once on its link.
+#[utoipa::path(get, path = "/flows", tag = "analytics", params(FlowParams),
+    responses((status = 200, description = "Nodes and links", body = Flows), ListErrors))]
+async fn flows(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<FlowParams>,
+) -> ApiResult<Json<Flows>> {
+    let mut check = Check::default();
+    let scope = scope(
+        &mut check,
+        params.since,
+        params.until,
+        params.kind,
+        params.roll_up,
+    );
+    if params.min_count.is_some_and(|n| n < 1) {
+        check.error("min_count", "must be at least 1");
+    }
+    if params.top.is_some_and(|n| !(1..=1000).contains(&n)) {
+        check.error("top", "must be between 1 and 1000");
+    }
+    check.finish_query()?;
+    let all = db::analytics::flows(&state.pool, &scope).await?;
+    let total_moves = all.iter().map(|(_, _, count)| count).sum();
+    let min_count = params.min_count.unwrap_or(1);
+    let links: Vec<FlowLink> = all
+        .into_iter()
+        .filter(|(_, _, count)| *count >= min_count)
+        .take(params.top.unwrap_or(1000) as usize)
+        .map(|(source, target, count)| FlowLink {
+            source,
+            target,
+            count,
+        })
+        .collect();
+    let mut ids: Vec<_> = links.iter().flat_map(|l| [l.source, l.target]).collect();
+    ids.sort();
+    ids.dedup();
+    let mut nodes = db::analytics::company_refs(&state.pool, &ids).await?;
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Json(Flows {
+        nodes,
+        links,
+        total_moves,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BalanceParams {
+    since: Option<String>,
+    until: Option<String>,
+    /// `month` (default), `quarter` or `year`.
+    interval: Option<Interval>,
+    roll_up: Option<RollUp>,
+}
+
+/// Arrivals, departures and net per period for one company, with where people came from and
+/// went to. With `roll_up=parent` the company stands for its top-level parent and everything
+/// under it.
+#[utoipa::path(get, path = "/companies/{id}/balance", tag = "analytics",
+    params(("id" = String, Path, description = "Id or slug"), BalanceParams),
+    responses((status = 200, description = "The balance", body = Balance), ListErrors, ReadErrors))]
+async fn balance(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<BalanceParams>,
+) -> ApiResult<Json<Balance>> {
+    let key = super::path_key("company", &key)?;
+    let mut check = Check::default();
+    let scope = scope(&mut check, params.since, params.until, None, params.roll_up);
+    check.finish_query()?;
+    let company = db::resolve(&state.pool, Sluggable::Companies, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("company", &key))?;
+    let company = if scope.roll_up {
+        db::analytics::root_of(&state.pool, company).await?
+    } else {
+        company
+    };
+    let interval = params.interval.unwrap_or_default();
+    let rows =
+        db::analytics::balance_series(&state.pool, company, &scope, interval.as_str()).await?;
+
+    // Every period from the first to the last, empty ones as zero.
+    let mut series = Vec::new();
+    let first = scope
+        .since
+        .map(|d| interval.start_of(d))
+        .or(rows.first().map(|r| r.0));
+    let last = scope
+        .until
+        .map(|d| interval.start_of(d))
+        .or(rows.last().map(|r| r.0));
+    if let (Some(first), Some(last)) = (first, last) {
+        let counts: HashMap<NaiveDate, (i64, i64)> =
+            rows.iter().map(|(p, i, o)| (*p, (*i, *o))).collect();
+        let mut period = first;
+        while period <= last && series.len() < 10_000 {
+            let (inflow, outflow) = counts.get(&period).copied().unwrap_or((0, 0));
+            series.push(BalancePoint {
+                period_start: period,
+                inflow,
+                outflow,
+                net: inflow - outflow,
+            });
+            period = period
+                .checked_add_months(Months::new(interval.months()))
+                .unwrap_or(NaiveDate::MAX);
+        }
+    }
+    let inflow: i64 = rows.iter().map(|r| r.1).sum();
+    let outflow: i64 = rows.iter().map(|r| r.2).sum();
+    let gained_from = db::analytics::counterparts(&state.pool, company, &scope, true).await?;
+    let lost_to = db::analytics::counterparts(&state.pool, company, &scope, false).await?;
+    let company_ref = db::analytics::company_refs(&state.pool, &[company])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("company", &key))?;
+    Ok(Json(Balance {
+        company: company_ref,
+        series,
+        gained_from,
+        lost_to,
+        totals: Totals {
+            inflow,
+            outflow,
+            net: inflow - outflow,
+        },
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AttritionParams {
+    /// Count departures up to this date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, the end of the
+    /// period); default today.
+    as_of: Option<String>,
+}
+
+/// How much of a project's roster has left its company: a contributor has departed when a
+/// move after the release took them from the company (or a subsidiary) to elsewhere. The
+/// press figures are listed beside the computed ones.
+#[utoipa::path(get, path = "/projects/{id}/attrition", tag = "analytics",
+    params(("id" = String, Path, description = "Id or slug"), AttritionParams),
+    responses((status = 200, description = "The attrition", body = Attrition), ListErrors, ReadErrors))]
+async fn attrition(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<AttritionParams>,
+) -> ApiResult<Json<Attrition>> {
+    let key = super::path_key("project", &key)?;
+    let mut check = Check::default();
+    let as_of = check.optional("as_of", params.as_of, |d| PartialDate::parse(&d));
+    check.finish_query()?;
+    let as_of = as_of
+        .map(|d| d.end())
+        .unwrap_or_else(|| Utc::now().date_naive());
+    let mut conn = state.pool.acquire().await?;
+    let project = db::projects::get(&mut conn, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("project", &key))?;
+    let roster_size = db::analytics::roster_size(&state.pool, project.id).await?;
+    let departed_moves = match &project.company {
+        Some(company) => {
+            let ids = db::analytics::departures(
+                &state.pool,
+                project.id,
+                company.id,
+                project.released_on,
+                as_of,
+            )
+            .await?;
+            let mut moves = db::moves::by_ids(&mut conn, &ids).await?;
+            moves.sort_by_key(|m| (m.effective_on, m.id));
+            moves
+        }
+        None => Vec::new(),
+    };
+    let mut destinations: HashMap<uuid::Uuid, CompanyCount> = HashMap::new();
+    for departure in &departed_moves {
+        if let Some(to) = &departure.to {
+            destinations
+                .entry(to.id)
+                .or_insert_with(|| CompanyCount {
+                    company: to.clone(),
+                    count: 0,
+                })
+                .count += 1;
+        }
+    }
+    let mut destinations: Vec<CompanyCount> = destinations.into_values().collect();
+    destinations.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.company.name.cmp(&b.company.name))
+    });
+    let departed = departed_moves.len() as i64;
+    let reported = db::reports::all_of(&mut conn, project.id).await?;
+    Ok(Json(Attrition {
+        project: ProjectRef {
+            id: project.id,
+            slug: project.slug,
+            name: project.name,
+        },
+        as_of,
+        roster_size,
+        departed,
+        remaining: roster_size - departed,
+        departure_rate: if roster_size > 0 {
+            departed as f64 / roster_size as f64
+        } else {
+            0.0
+        },
+        departures: departed_moves
+            .into_iter()
+            .map(|m| Departure {
+                researcher: m.researcher.clone(),
+                r#move: m,
+            })
+            .collect(),
+        destinations,
+        reported,
+    }))
+}
+
+/// A researcher's career as stints at companies, built from the moves, plus the moves.
+#[utoipa::path(get, path = "/researchers/{id}/timeline", tag = "analytics",
+    params(("id" = String, Path, description = "Id or slug")),
+    responses((status = 200, description = "The timeline", body = Timeline), ReadErrors))]
+async fn timeline(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Timeline>> {
+    let key = super::path_key("researcher", &key)?;
+    let mut conn = state.pool.acquire().await?;
+    let researcher = db::researchers::get(&mut conn, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("researcher", &key))?;
+    let mut page = db::list::PageRequest::new(
+        &db::moves::SORTS,
+        Some("effective_on"),
+        Some(db::list::MAX_LIMIT),
+        None,
+        None,
+    )?;
+    let filter = db::moves::MoveFilter {
+        researcher: Some(researcher.id),
+        ..Default::default()
+    };
+    let mut moves = Vec::new();
+    loop {
+        let found = db::moves::list(&state.pool, &filter, &page).await?;
+        moves.extend(found.data);
+        let Some(cursor) = found.next_cursor else {
+            break;
+        };
+        page = db::list::PageRequest::new(
+            &db::moves::SORTS,
+            Some("effective_on"),
+            Some(db::list::MAX_LIMIT),
+            Some(&cursor),
+            None,
+        )?;
+    }
+    Ok(Json(Timeline {
+        researcher: ResearcherRef {
+            id: researcher.id,
+            slug: researcher.slug,
+            name: researcher.name,
+        },
+        stints: stints(&moves),
+        moves,
+    }))
+}
+
+/// Stints from moves in date order. A move from the company of the open stint ends it; a move
+/// from another company means the open stint ended at an unknown time and the person was at
+/// that other company from an unknown time until the move.
+pub fn stints(moves: &[Move]) -> Vec<Stint> {
+    let mut stints: Vec<Stint> = Vec::new();
+    let mut open: Option<Stint> = None;
+    for m in moves {
+        if let Some(from) = &m.from {
+            match open.take() {
+                Some(mut stint) if stint.company.id == from.id => {
+                    stint.ended_on = Some(m.effective_on);
+                    stint.ended_precision = Some(m.effective_precision);
+                    stints.push(stint);
+                }
+                other => {
+                    stints.extend(other); // its end is not known
+                    stints.push(Stint {
+                        company: from.clone(),
+                        started_on: None,
+                        started_precision: None,
+                        ended_on: Some(m.effective_on),
+                        ended_precision: Some(m.effective_precision),
+                        title: None,
+                        current: false,
+                    });
+                }
+            }
+        }
+        if let Some(to) = &m.to {
+            stints.extend(open.take()); // a second arrival without a departure: the end is unknown
+            open = Some(Stint {
+                company: to.clone(),
+                started_on: Some(m.effective_on),
+                started_precision: Some(m.effective_precision),
+                ended_on: None,
+                ended_precision: None,
+                title: m.title.clone(),
+                current: false,
+            });
+        }
+    }
+    if let Some(mut stint) = open {
+        stint.current = true;
+        stints.push(stint);
+    }
+    stints
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LeaderboardParams {
+    since: Option<String>,
+    until: Option<String>,
+    /// `net` (default), `inflow` or `outflow`.
+    metric: Option<Metric>,
+    roll_up: Option<RollUp>,
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+/// Companies ranked by net gain, arrivals or departures in a period.
+#[utoipa::path(get, path = "/leaderboard", tag = "analytics", params(LeaderboardParams),
+    responses((status = 200, description = "Ranked companies", body = Vec<LeaderboardRow>), ListErrors))]
+async fn leaderboard(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<LeaderboardParams>,
+) -> ApiResult<Json<Vec<LeaderboardRow>>> {
+    let mut check = Check::default();
+    let scope = scope(&mut check, params.since, params.until, None, params.roll_up);
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=500).contains(&limit) {
+        check.error("limit", "must be between 1 and 500");
+    }
+    check.finish_query()?;
+    let metric = match params.metric.unwrap_or_default() {
+        Metric::Net => "net",
+        Metric::Inflow => "inflow",
+        Metric::Outflow => "outflow",
+    };
+    Ok(Json(
+        db::analytics::leaderboard(&state.pool, &scope, metric, limit).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompensationSummaryParams {
+    /// The role, case-insensitive.
+    role: Option<String>,
+    /// Reports on or after.
+    since: Option<String>,
+}
+
+/// Per company (and currency): how many reports, the lowest and highest figure, the latest.
+#[utoipa::path(get, path = "/compensation/summary", tag = "analytics", params(CompensationSummaryParams),
+    responses((status = 200, description = "One row per company and currency, highest pay first", body = Vec<CompensationSummary>), ListErrors))]
+async fn compensation_summary(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<CompensationSummaryParams>,
+) -> ApiResult<Json<Vec<CompensationSummary>>> {
+    let mut check = Check::default();
+    let role = check.optional("role", params.role, |r| text::query(&r));
+    let since = check.optional("since", params.since, |d| PartialDate::parse(&d));
+    check.finish_query()?;
+    let rows =
+        db::analytics::compensation_summary(&state.pool, role.as_deref(), since.map(|d| d.start))
+            .await?;
+    let latest_ids: Vec<_> = rows.iter().map(|r| r.5).collect();
+    let mut conn = state.pool.acquire().await?;
+    let latest: HashMap<_, _> = db::compensation::by_ids(&mut conn, &latest_ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let summary = rows
+        .into_iter()
+        .filter_map(|(_, currency, reports, min, max, latest_id)| {
+            let latest = latest.get(&latest_id)?.clone();
+            Some(CompensationSummary {
+                company: latest.company.clone(),
+                currency,
+                reports,
+                min,
+                max,
+                latest,
+            })
+        })
+        .collect();
+    Ok(Json(summary))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What to look for; misspellings are forgiven (`balko`, `deepmnd`, `lama`).
+    q: Option<String>,
+    /// Comma-separated: `researcher`, `company`, `project` (default all).
+    types: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+/// Ranked, typo-tolerant search over researchers (names and aliases), companies and projects.
+#[utoipa::path(get, path = "/search", tag = "analytics", params(SearchParams),
+    responses((status = 200, description = "Best matches first", body = Vec<SearchHit>), ListErrors))]
+async fn search(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> ApiResult<Json<Vec<SearchHit>>> {
+    let mut check = Check::default();
+    let q = check.require("q", params.q, |q| {
+        let q = text::query(&q)?;
+        if q.trim().chars().count() < 2 {
+            Err("must have at least 2 characters".to_owned())
+        } else {
+            Ok(q)
+        }
+    });
+    let mut types: Vec<&str> = Vec::new();
+    let given = params
+        .types
+        .unwrap_or_else(|| "researcher,company,project".to_owned());
+    for kind in given.split(',').map(str::trim) {
+        match kind {
+            "researcher" | "company" | "project" => types.push(kind),
+            other => check.error(
+                "types",
+                format!("`{other}` is not one of: researcher, company, project"),
+            ),
+        }
+    }
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        check.error("limit", "must be between 1 and 100");
+    }
+    check.finish_query()?;
+    let q = q.unwrap_or_default();
+    Ok(Json(
+        db::analytics::search(&state.pool, &q, &types, limit).await?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_start_on_their_first_day() {
+        let date = NaiveDate::from_ymd_opt(2024, 8, 17).unwrap();
+        assert_eq!(
+            Interval::Month.start_of(date),
+            NaiveDate::from_ymd_opt(2024, 8, 1).unwrap()
+        );
+        assert_eq!(
+            Interval::Quarter.start_of(date),
+            NaiveDate::from_ymd_opt(2024, 7, 1).unwrap()
+        );
+        assert_eq!(
+            Interval::Year.start_of(date),
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+        );
+    }
+}

@@ -1,0 +1,436 @@
+//! Analytics over small hand-made data whose answers were worked out by hand.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+/// Google with Google DeepMind under it, Meta, OpenAI, Mistral AI; four researchers:
+/// 1. ada: DeepMind → Meta, 2024-01-15
+/// 2. bo:  DeepMind → Meta, 2024-01-31 (last day of the month)
+/// 3. cy:  Google → DeepMind, 2024-02-01 (inside one parent)
+/// 4. di:  Meta → OpenAI, 2024-02-29
+/// 5. ada: leaves Meta for nowhere known, 2024-03
+/// 6. cy:  DeepMind → Mistral AI (founding), 2024-03-10
+async fn world() -> TestApp {
+    let app = TestApp::new().await;
+    app.create("companies", json!({"name": "Google", "kind": "big_tech"}))
+        .await;
+    app.create(
+        "companies",
+        json!({"name": "Google DeepMind", "kind": "ai_lab", "parent": "google"}),
+    )
+    .await;
+    for name in ["Meta", "OpenAI", "Mistral AI"] {
+        app.company(name).await;
+    }
+    for name in ["Ada", "Bo", "Cy", "Di"] {
+        app.researcher(name).await;
+    }
+    app.hire("ada", Some("google-deepmind"), "meta", "2024-01-15")
+        .await;
+    app.hire("bo", Some("google-deepmind"), "meta", "2024-01-31")
+        .await;
+    app.hire("cy", Some("google"), "google-deepmind", "2024-02-01")
+        .await;
+    app.hire("di", Some("meta"), "openai", "2024-02-29").await;
+    app.create("moves", json!({"researcher": "ada", "from": "meta", "kind": "departure", "effective_on": "2024-03"})).await;
+    app.create(
+        "moves",
+        json!({"researcher": "cy", "from": "google-deepmind", "to": "mistral-ai", "kind": "founding", "effective_on": "2024-03-10"}),
+    )
+    .await;
+    app
+}
+
+/// Links as (source slug, target slug, count), sorted.
+fn links(flows: &Value) -> Vec<(String, String, i64)> {
+    let slug = |id: &Value| {
+        flows["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| &n["id"] == id)
+            .unwrap()["slug"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let mut out: Vec<_> = flows["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                slug(&l["source"]),
+                slug(&l["target"]),
+                l["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn s(a: &str, b: &str, n: i64) -> (String, String, i64) {
+    (a.to_owned(), b.to_owned(), n)
+}
+
+#[tokio::test]
+async fn flows_count_moves_between_companies_and_roll_up_to_parents() {
+    let app = world().await;
+    let plain = app.get("/v1/flows").await;
+    let plain = plain.ok(200);
+    assert_eq!(plain["total_moves"], 5);
+    assert_eq!(
+        links(plain),
+        [
+            s("google", "google-deepmind", 1),
+            s("google-deepmind", "meta", 2),
+            s("google-deepmind", "mistral-ai", 1),
+            s("meta", "openai", 1)
+        ]
+    );
+
+    // Under Google, the move from Google to DeepMind stays inside one parent: not a flow.
+    let rolled = app.get("/v1/flows?roll_up=parent").await;
+    let rolled = rolled.ok(200);
+    assert_eq!(rolled["total_moves"], 4);
+    assert_eq!(
+        links(rolled),
+        [
+            s("google", "meta", 2),
+            s("google", "mistral-ai", 1),
+            s("meta", "openai", 1)
+        ]
+    );
+
+    let big = app.get("/v1/flows?roll_up=parent&min_count=2").await;
+    assert_eq!(links(big.ok(200)), [s("google", "meta", 2)]);
+    assert_eq!(big.json["total_moves"], 4);
+    assert_eq!(big.json["nodes"].as_array().unwrap().len(), 2);
+
+    let january = app.get("/v1/flows?since=2024-01&until=2024-01").await;
+    assert_eq!(links(january.ok(200)), [s("google-deepmind", "meta", 2)]);
+    let founding = app.get("/v1/flows?kind=founding").await;
+    assert_eq!(
+        links(founding.ok(200)),
+        [s("google-deepmind", "mistral-ai", 1)]
+    );
+
+    app.get("/v1/flows?roll_up=grandparent").await.problem(400);
+    app.get("/v1/flows?since=2025&until=2024")
+        .await
+        .problem(400);
+    app.get("/v1/flows?top=0").await.problem(400);
+}
+
+#[tokio::test]
+async fn a_write_changes_the_next_answer() {
+    let app = world().await;
+    assert_eq!(app.get("/v1/flows").await.ok(200)["total_moves"], 5);
+    app.hire("bo", Some("meta"), "openai", "2024-04").await;
+    let after = app.get("/v1/flows").await;
+    assert_eq!(after.ok(200)["total_moves"], 6);
+    assert!(links(&after.json).contains(&s("meta", "openai", 2)));
+    assert_eq!(
+        app.get("/v1/companies/openai/balance").await.ok(200)["totals"]["inflow"],
+        2
+    );
+}
+
+#[tokio::test]
+async fn balance_counts_arrivals_and_departures_per_period() {
+    let app = world().await;
+    let meta = app.get("/v1/companies/meta/balance").await;
+    let meta = meta.ok(200);
+    let series: Vec<(String, i64, i64, i64)> = meta["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["period_start"].as_str().unwrap().to_owned(),
+                p["inflow"].as_i64().unwrap(),
+                p["outflow"].as_i64().unwrap(),
+                p["net"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        series,
+        [
+            ("2024-01-01".to_owned(), 2, 0, 2),
+            ("2024-02-01".to_owned(), 0, 1, -1),
+            ("2024-03-01".to_owned(), 0, 1, -1)
+        ]
+    );
+    assert_eq!(meta["totals"], json!({"inflow": 2, "outflow": 2, "net": 0}));
+    assert_eq!(
+        meta["gained_from"],
+        json!([{"company": meta["gained_from"][0]["company"], "count": 2}])
+    );
+    assert_eq!(meta["gained_from"][0]["company"]["slug"], "google-deepmind");
+    // The departure to nowhere known is in the totals but not in lost_to.
+    assert_eq!(meta["lost_to"].as_array().unwrap().len(), 1);
+    assert_eq!(meta["lost_to"][0]["company"]["slug"], "openai");
+
+    let quarterly = app.get("/v1/companies/meta/balance?interval=quarter").await;
+    let point = &quarterly.ok(200)["series"][0];
+    assert_eq!(
+        (
+            point["period_start"].as_str(),
+            point["inflow"].as_i64(),
+            point["outflow"].as_i64()
+        ),
+        (Some("2024-01-01"), Some(2), Some(2))
+    );
+
+    // Rolled up, DeepMind is Google: the internal move is no flow, and February is empty.
+    let google = app
+        .get("/v1/companies/google-deepmind/balance?roll_up=parent")
+        .await;
+    let google = google.ok(200);
+    assert_eq!(google["company"]["slug"], "google");
+    assert_eq!(
+        google["totals"],
+        json!({"inflow": 0, "outflow": 3, "net": -3})
+    );
+    let months: Vec<i64> = google["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["outflow"].as_i64().unwrap())
+        .collect();
+    assert_eq!(months, [2, 0, 1]);
+
+    // A fixed window gives every period, empty ones included.
+    let window = app
+        .get("/v1/companies/openai/balance?since=2023-12&until=2024-03")
+        .await;
+    assert_eq!(window.ok(200)["series"].as_array().unwrap().len(), 4);
+    app.get("/v1/companies/meta/balance?interval=week")
+        .await
+        .problem(400);
+    app.get("/v1/companies/nobody/balance").await.problem(404);
+}
+
+#[tokio::test]
+async fn attrition_counts_departures_from_the_company_up_to_as_of() {
+    let app = world().await;
+    app.create(
+        "projects",
+        json!({"name": "Model X", "company": "meta", "released_on": "2023-12"}),
+    )
+    .await;
+    let roster = json!([{"researcher": "ada"}, {"researcher": "bo"}, {"researcher": "di"}]);
+    app.call(
+        axum::http::Method::PUT,
+        "/v1/projects/model-x/contributors",
+        Some(&app.editor.clone()),
+        Some(&roster),
+    )
+    .await
+    .ok(200);
+    app.post(
+        "/v1/projects/model-x/reports",
+        json!({"roster_size": 3, "departed": 3, "qualifier": "about", "reported_on": "2024-04"}),
+    )
+    .await
+    .ok(201);
+
+    let now = app.get("/v1/projects/model-x/attrition").await;
+    let now = now.ok(200);
+    assert_eq!(
+        (
+            now["roster_size"].as_i64(),
+            now["departed"].as_i64(),
+            now["remaining"].as_i64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
+    assert!((now["departure_rate"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    let who: Vec<&str> = now["departures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["researcher"]["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["di", "ada"]);
+    assert_eq!(
+        now["destinations"],
+        json!([{"company": now["destinations"][0]["company"], "count": 1}])
+    );
+    assert_eq!(now["destinations"][0]["company"]["slug"], "openai");
+    assert_eq!(now["reported"][0]["departed"], 3);
+
+    // Di left on 29 February; Ada in March.
+    let february = app
+        .get("/v1/projects/model-x/attrition?as_of=2024-02")
+        .await;
+    assert_eq!(february.ok(200)["departed"], 1);
+    let before = app
+        .get("/v1/projects/model-x/attrition?as_of=2024-02-28")
+        .await;
+    assert_eq!(before.ok(200)["departed"], 0);
+    app.get("/v1/projects/model-x/attrition?as_of=soon")
+        .await
+        .problem(400);
+}
+
+#[tokio::test]
+async fn a_timeline_is_honest_about_unknown_starts_and_ends() {
+    let app = world().await;
+    let cy = app.get("/v1/researchers/cy/timeline").await;
+    let stints: Vec<(String, Value, Value, bool)> = cy.ok(200)["stints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["company"]["slug"].as_str().unwrap().to_owned(),
+                s["started_on"].clone(),
+                s["ended_on"].clone(),
+                s["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stints,
+        [
+            ("google".to_owned(), json!(null), json!("2024-02-01"), false),
+            (
+                "google-deepmind".to_owned(),
+                json!("2024-02-01"),
+                json!("2024-03-10"),
+                false
+            ),
+            (
+                "mistral-ai".to_owned(),
+                json!("2024-03-10"),
+                json!(null),
+                true
+            ),
+        ]
+    );
+    assert_eq!(cy.json["moves"].as_array().unwrap().len(), 2);
+
+    // Ada left Meta for nowhere known: no current stint, the end's precision kept.
+    let ada = app.get("/v1/researchers/ada/timeline").await;
+    let stints = ada.ok(200)["stints"].as_array().unwrap().clone();
+    assert_eq!(stints.len(), 2);
+    assert_eq!(stints[1]["company"]["slug"], "meta");
+    assert_eq!(stints[1]["ended_on"], "2024-03-01");
+    assert_eq!(stints[1]["ended_precision"], "month");
+    assert!(stints.iter().all(|s| s["current"] == false));
+    app.get("/v1/researchers/nobody/timeline")
+        .await
+        .problem(404);
+}
+
+#[tokio::test]
+async fn the_leaderboard_ranks_by_net_inflow_or_outflow() {
+    let app = world().await;
+    let ranked = |body: &Value| -> Vec<(String, i64)> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["company"]["slug"].as_str().unwrap().to_owned(),
+                    r["net"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let net = app.get("/v1/leaderboard").await;
+    assert_eq!(
+        ranked(net.ok(200)),
+        [
+            ("mistral-ai".to_owned(), 1),
+            ("openai".to_owned(), 1),
+            ("meta".to_owned(), 0),
+            ("google".to_owned(), -1),
+            ("google-deepmind".to_owned(), -2)
+        ]
+    );
+    let outflow = app.get("/v1/leaderboard?metric=outflow&limit=1").await;
+    assert_eq!(outflow.ok(200)[0]["company"]["slug"], "google-deepmind");
+    assert_eq!(outflow.json[0]["outflow"], 3);
+    let rolled = app
+        .get("/v1/leaderboard?metric=outflow&roll_up=parent&limit=1")
+        .await;
+    assert_eq!(rolled.ok(200)[0]["company"]["slug"], "google");
+    assert_eq!(rolled.json[0]["outflow"], 3);
+    app.get("/v1/leaderboard?metric=fame").await.problem(400);
+}
+
+#[tokio::test]
+async fn compensation_summary_gives_range_and_latest_per_company() {
+    let app = world().await;
+    for (company, min, max, on) in [
+        ("meta", None, Some(2_000_000), "2024-03"),
+        ("meta", Some(1_000_000), Some(1_500_000), "2023"),
+        ("openai", Some(5_000_000), Some(10_000_000), "2024-03"),
+    ] {
+        app.create("compensation", json!({"company": company, "role": "AI researcher", "currency": "USD", "annual_min": min, "annual_max": max, "reported_on": on}))
+            .await;
+    }
+    let summary = app
+        .get("/v1/compensation/summary?role=ai%20researcher")
+        .await;
+    let rows = summary.ok(200).as_array().unwrap().clone();
+    assert_eq!(rows[0]["company"]["slug"], "openai");
+    assert_eq!(rows[1]["company"]["slug"], "meta");
+    assert_eq!(
+        (
+            rows[1]["reports"].as_i64(),
+            rows[1]["min"].as_i64(),
+            rows[1]["max"].as_i64()
+        ),
+        (Some(2), Some(1_000_000), Some(2_000_000))
+    );
+    assert_eq!(rows[1]["latest"]["reported_on"], "2024-03-01");
+    let recent = app.get("/v1/compensation/summary?since=2024").await;
+    assert_eq!(recent.ok(200)[1]["reports"], 1);
+}
+
+#[tokio::test]
+async fn search_forgives_misspellings() {
+    let app = TestApp::with_demo_data().await;
+    let first = |body: &Value| {
+        (
+            body[0]["type"].as_str().unwrap().to_owned(),
+            body[0]["slug"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        first(app.get("/v1/search?q=balko").await.ok(200)),
+        ("researcher".to_owned(), "michal-valko".to_owned())
+    );
+    assert_eq!(
+        first(app.get("/v1/search?q=deepmnd").await.ok(200)),
+        ("company".to_owned(), "google-deepmind".to_owned())
+    );
+    assert_eq!(
+        first(app.get("/v1/search?q=lama").await.ok(200)),
+        ("project".to_owned(), "llama".to_owned())
+    );
+    let only = app.get("/v1/search?q=lama&types=company").await;
+    assert!(
+        only.ok(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["type"] == "company")
+    );
+    assert!(
+        app.get("/v1/search?q=zzzzqqq")
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    app.get("/v1/search").await.problem(400);
+    app.get("/v1/search?q=x&types=planet").await.problem(400);
+}
