@@ -54,6 +54,22 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Fill an empty database with a deterministic synthetic dataset (for load tests).
+    Gen {
+        #[arg(long, default_value_t = 2000)]
+        companies: usize,
+        #[arg(long, default_value_t = 100_000)]
+        researchers: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        moves: usize,
+        /// Default: one project for every 20 companies.
+        #[arg(long)]
+        projects: Option<usize>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -140,6 +156,26 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let database = open_migrated(&args).await?;
             let result = crate::bulk::cli::export_to(&database.pool, output.as_deref()).await;
+            database.close().await;
+            result
+        }
+        Command::Gen {
+            companies,
+            researchers,
+            moves,
+            projects,
+            seed,
+            database: args,
+        } => {
+            let database = open_migrated(&args).await?;
+            let sizes = crate::r#gen::Sizes {
+                companies,
+                researchers,
+                moves,
+                projects: projects.unwrap_or(companies / 20),
+                seed,
+            };
+            let result = crate::r#gen::generate(&database.pool, sizes).await;
             database.close().await;
             result
         }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod r#gen;
 pub mod idempotency;
 pub mod openapi;
 pub mod rate_limit;
