@@ -296,6 +296,8 @@ async fn attrition(
     let project = db::projects::get(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &key))?;
+    // Never hold a connection while waiting for another: under load that deadlocks the pool.
+    drop(conn);
     let roster_size = db::analytics::roster_size(&state.pool, project.id).await?;
     let departed_moves = match &project.company {
         Some(company) => {
@@ -307,7 +309,7 @@ async fn attrition(
                 as_of,
             )
             .await?;
-            let mut moves = db::moves::by_ids(&mut conn, &ids).await?;
+            let mut moves = db::moves::by_ids(&mut *state.pool.acquire().await?, &ids).await?;
             moves.sort_by_key(|m| (m.effective_on, m.id));
             moves
         }
@@ -332,7 +334,7 @@ async fn attrition(
             .then_with(|| a.company.name.cmp(&b.company.name))
     });
     let departed = departed_moves.len() as i64;
-    let reported = db::reports::all_of(&mut conn, project.id).await?;
+    let reported = db::reports::all_of(&mut *state.pool.acquire().await?, project.id).await?;
     Ok(Json(Attrition {
         project: ProjectRef {
             id: project.id,
@@ -373,6 +375,7 @@ async fn timeline(
     let researcher = db::researchers::get(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("researcher", &key))?;
+    drop(conn);
     let mut page = db::list::PageRequest::new(
         &db::moves::SORTS,
         Some("effective_on"),

@@ -84,7 +84,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
     let options: PgConnectOptions = url
         .parse()
         .context("DATABASE_URL is not a PostgreSQL URL")?;
-    let options = options.application_name("talentflow");
+    // JIT compilation costs more than it saves on these short queries (100+ ms on the analytics
+    // queries, whose recursive CTEs the planner overestimates).
+    let options = options
+        .application_name("talentflow")
+        .options([("jit", "off")]);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)

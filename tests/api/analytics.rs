@@ -434,3 +434,28 @@ async fn search_forgives_misspellings() {
     app.get("/v1/search").await.problem(400);
     app.get("/v1/search?q=x&types=planet").await.problem(400);
 }
+
+/// More concurrent requests than the pool has connections: a handler that held one connection
+/// while waiting for another would deadlock the pool here (and answer 503 after the wait).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn analytics_under_more_concurrency_than_connections() {
+    let app = world().await;
+    app.create(
+        "projects",
+        json!({"name": "Model X", "company": "meta", "released_on": "2023-12"}),
+    )
+    .await;
+    let uris: Vec<String> = (0..24)
+        .map(|i| {
+            if i % 2 == 0 {
+                "/v1/projects/model-x/attrition".to_owned()
+            } else {
+                "/v1/researchers/cy/timeline".to_owned()
+            }
+        })
+        .collect();
+    let responses = futures::future::join_all(uris.iter().map(|uri| app.get(uri))).await;
+    for response in &responses {
+        response.ok(200);
+    }
+}

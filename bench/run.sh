@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# API benchmarks on a generated dataset, each beside the same SQL through pgbench, in one run.
+#
+#   bench/run.sh [MOVES]      default 1000000 (with MOVES/10 researchers, 2000 companies)
+#   DURATION=20 CONCURRENCY=16 bench/run.sh 1000000
+#
+# Starts a private Postgres, fills it with `talentflow gen`, serves it with the release build,
+# loads it with wrk at fixed concurrency, runs pgbench -M prepared on the same statements, and
+# prints a Markdown table (req/s, p50, p99, API/pgbench ratio, server RSS) for BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+moves=${1:-1000000}
+researchers=$((moves / 10))
+duration=${DURATION:-20}
+concurrency=${CONCURRENCY:-16}
+
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (apt-get install wrk)" >&2; exit 1; fi
+fi
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+cargo build --release --quiet
+bin=$PWD/target/release/talentflow
+
+work=$(mktemp -d /tmp/talentflow-bench-XXXXXX)
+chmod 755 "$work"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres "$work"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pgport=$(free_port)
+apiport=$(free_port)
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+as_pg "$pgbin/initdb" -D "$work/pg" -U bench --auth=trust --no-locale -E UTF8 >/dev/null
+as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
+  -o "-p $pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c shared_buffers=512MB -c max_connections=100 -c jit=off" >/dev/null
+export DATABASE_URL="postgres://bench@127.0.0.1:$pgport/postgres"
+psql() { "$pgbin/psql" -X -q -At "$DATABASE_URL" "$@"; }
+
+TALENTFLOW_LOG=warn "$bin" migrate
+gen_start=$(date +%s.%N)
+TALENTFLOW_LOG=warn "$bin" gen --companies 2000 --researchers "$researchers" --moves "$moves" --seed 42 2>/dev/null
+gen_seconds=$(python3 -c "import time; print(f'{time.time() - $gen_start:.0f}')")
+
+TALENTFLOW_RATE_LIMIT=0 TALENTFLOW_LOG=error TALENTFLOW_BIND="127.0.0.1:$apiport" TALENTFLOW_DB_MAX_CONNECTIONS="$concurrency" \
+  "$bin" serve &
+server=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$apiport/readyz" >/dev/null && break; sleep 0.2; done
+
+rid=$(psql -c "SELECT id FROM researchers ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM researchers)")
+company=synthetic-lab-00005
+project=synthetic-project-00000
+base="http://127.0.0.1:$apiport/v1"
+
+# wrk: requests/s, p50 and p99 in ms.
+load() {
+  wrk -t2 -c"$concurrency" -d"${duration}s" --latency "$1" > "$work/wrk.txt"
+  python3 - "$work/wrk.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % label, text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+print(f"{rps:.0f} {ms('50%'):.2f} {ms('99%'):.2f} {errors.group(1) if errors else 0}")
+PY
+}
+# pgbench on the same statements: transactions/s, p50 and p99 in ms (from the per-transaction log).
+bench_sql() {
+  (cd "$work" && rm -f pgbench_log.* && "$pgbin/pgbench" -n -M prepared -c"$concurrency" -j2 -T"$duration" -l \
+      -D rid="$rid" -D company="$company" -f "$OLDPWD/$1" "$DATABASE_URL" > "$work/pgbench.txt" 2>&1)
+  python3 - "$work" <<'PY'
+import glob, re, sys
+work = sys.argv[1]
+out = open(f"{work}/pgbench.txt").read()
+found = re.search(r"tps = ([\d.]+)", out)
+if not found:
+    sys.exit("pgbench failed:\n" + out)
+tps = float(found.group(1))
+lat = sorted(int(line.split()[2]) / 1000 for f in glob.glob(f"{work}/pgbench_log.*") for line in open(f))
+print(f"{tps:.0f} {lat[len(lat)//2]:.2f} {lat[int(len(lat)*0.99)]:.2f}")
+PY
+}
+rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
+
+echo "| endpoint | API req/s | API p50 ms | API p99 ms | non-2xx | SQL (pgbench) tps | SQL p50 ms | SQL p99 ms | API ÷ pgbench |"
+echo "|---|---|---|---|---|---|---|---|---|"
+row() {
+  read -r arps ap50 ap99 aerr <<<"$(load "$2")"
+  if [ -n "${3:-}" ]; then
+    read -r stps sp50 sp99 <<<"$(bench_sql "$3")"
+    ratio=$(python3 -c "print(f'{$arps / $stps:.2f}')")
+  else stps="–"; sp50="–"; sp99="–"; ratio="–"; fi
+  echo "| $1 | $arps | $ap50 | $ap99 | $aerr | $stps | $sp50 | $sp99 | $ratio |"
+}
+row "E1 GET /v1/researchers/{id}" "$base/researchers/$rid" bench/sql/e1_researcher.sql
+row "E2 GET /v1/moves?company=…&limit=50" "$base/moves?company=$company&limit=50" bench/sql/e2_moves_by_company.sql
+row "E3 GET /v1/flows" "$base/flows" bench/sql/e3_flows.sql
+row "E3 GET /v1/companies/{id}/balance" "$base/companies/$company/balance"
+row "E3 GET /v1/projects/{id}/attrition" "$base/projects/$project/attrition"
+echo
+echo "moves: $moves, researchers: $researchers, companies: 2000; gen took ${gen_seconds}s; concurrency $concurrency, ${duration}s each;"
+echo "server peak RSS: $(rss) MB; $(nproc) cores, load generator on the same machine."
