@@ -59,7 +59,7 @@ base="http://127.0.0.1:$apiport/v1"
 
 # wrk: requests/s, p50 and p99 in ms.
 load() {
-  wrk -t2 -c"$concurrency" -d"${duration}s" --latency "$1" > "$work/wrk.txt"
+  wrk -t2 -c"$concurrency" -d"${duration}s" --timeout 60s --latency "$1" > "$work/wrk.txt"
   python3 - "$work/wrk.txt" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
