@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::rate_limit::limit,
         ))
+        .layer(middleware::from_fn(crate::metrics::record))
         .with_state(state);
 
     let middleware = ServiceBuilder::new()

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod r#gen;
 pub mod idempotency;
+pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
 pub mod seed;

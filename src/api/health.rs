@@ -12,6 +12,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
+        .routes(routes!(metrics))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,4 +58,19 @@ async fn readyz(State(state): State<AppState>) -> ApiResult<(StatusCode, Json<He
             "the database did not answer in time".to_owned(),
         )),
     }
+}
+
+/// Prometheus text format: `http_requests_total` and `http_request_duration_seconds` by route,
+/// method and status.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Metrics in the Prometheus text format", body = String,
+        content_type = "text/plain; version=0.0.4")))]
+async fn metrics() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::handle().render(),
+    )
 }

@@ -237,3 +237,35 @@ async fn a_non_ascii_orcid_is_422_not_a_panic() {
     response.problem(422);
     assert_eq!(response.error_fields(), ["orcid"]);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = TestApp::new().await;
+    app.company("Meta").await;
+    app.get("/v1/companies/meta").await.ok(200);
+    app.get("/v1/companies/nobody").await.problem(404);
+    let metrics = app.get("/metrics").await;
+    assert_eq!(metrics.status.as_u16(), 200);
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let line = |status: &str| {
+        metrics.text.lines().any(|l| {
+            l.starts_with("http_requests_total")
+                && l.contains("route=\"/v1/companies/{id}\"")
+                && l.contains("method=\"GET\"")
+                && l.contains(&format!("status=\"{status}\""))
+        })
+    };
+    assert!(line("200") && line("404"), "{}", metrics.text);
+    assert!(
+        metrics
+            .text
+            .contains("http_request_duration_seconds_bucket")
+    );
+    // Raw paths never become labels (one series per route, not per record).
+    assert!(!metrics.text.contains("/v1/companies/meta"));
+}

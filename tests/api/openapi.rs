@@ -55,7 +55,8 @@ fn every_operation_documents_its_problem_responses() {
                 .keys()
                 .filter(|status| status.starts_with('4') || status.starts_with('5'))
                 .collect();
-            if path != "/healthz" {
+            // The process-level probes cannot fail while the process answers at all.
+            if path != "/healthz" && path != "/metrics" {
                 assert!(
                     !errors.is_empty(),
                     "{method} {path} documents no error responses"
