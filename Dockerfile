@@ -4,6 +4,8 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
+# The demo data is built into the binary.
+COPY seed seed
 RUN cargo build --release --locked && strip target/release/talentflow
 
 # Runtime stage: the binary alone on a slim Debian.
