@@ -69,12 +69,8 @@ pub fn period(
 
 /// A deal filter naming no live deal is a 422, like the other filters.
 pub async fn resolve_deal_filter(state: &AppState, deal: Uuid) -> ApiResult<Uuid> {
-    let live: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM deals WHERE id = $1 AND deleted_at IS NULL")
-            .bind(deal)
-            .fetch_optional(&state.pool)
-            .await?;
-    live.ok_or_else(|| {
+    let live = db::deals::is_live(&state.pool, deal).await?;
+    live.then_some(deal).ok_or_else(|| {
         ApiError::invalid(vec![FieldError::new("deal", format!("no deal `{deal}`"))])
     })
 }

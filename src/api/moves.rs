@@ -253,14 +253,8 @@ async fn list_moves(
     let to = check.optional("to", params.to, |t| IdOrSlug::parse(&t));
     let kind = check.optional("kind", params.kind, |k| MoveKind::parse(&k));
     let confidence = check.optional("confidence", params.confidence, |c| Confidence::parse(&c));
-    let since = check.optional("since", params.since, |d| PartialDate::parse(&d));
-    let until = check.optional("until", params.until, |d| PartialDate::parse(&d));
+    let (since, until) = super::period(&mut check, params.since, params.until);
     let project = check.optional("project", params.project, |p| IdOrSlug::parse(&p));
-    if let (Some(since), Some(until)) = (since, until)
-        && since.start > until.end()
-    {
-        check.error("since", "must not be after `until`");
-    }
     check.finish_query()?;
 
     let mut filter = MoveFilter {

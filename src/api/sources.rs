@@ -127,13 +127,7 @@ async fn list_sources(
         params.include_total,
     )?;
     let mut check = Check::default();
-    let since = check.optional("since", params.since, |d| PartialDate::parse(&d));
-    let until = check.optional("until", params.until, |d| PartialDate::parse(&d));
-    if let (Some(since), Some(until)) = (since, until)
-        && since.start > until.end()
-    {
-        check.error("since", "must not be after `until`");
-    }
+    let (since, until) = super::period(&mut check, params.since, params.until);
     let q = check.optional("q", params.q, |t| text::query(&t));
     let publisher = check.optional("publisher", params.publisher, |t| text::query(&t));
     check.finish_query()?;

@@ -216,3 +216,11 @@ pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Deal
         .push(")");
     Ok(query.build_query_as().fetch_all(conn).await?)
 }
+
+/// Whether a live deal has this id (for filters).
+pub async fn is_live(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deals WHERE id = $1 AND deleted_at IS NULL)")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
