@@ -1,5 +1,5 @@
 //! Analytics for dashboards: flows, balance, attrition, timeline, leaderboard, pay, search.
-//! Every answer is computed from the current rows, so a write shows in the next answer.
+//! Every answer is exact and current: a write shows in the next answer.
 
 use std::collections::HashMap;
 
@@ -154,13 +154,15 @@ async fn flows(
         check.error("top", "must be between 1 and 1000");
     }
     check.finish_query()?;
-    let all = db::analytics::flows(&state.pool, &scope).await?;
-    let total_moves = all.iter().map(|(_, _, count)| count).sum();
-    let min_count = params.min_count.unwrap_or(1);
-    let links: Vec<FlowLink> = all
+    let (total_moves, links) = db::analytics::flows(
+        &state.pool,
+        &scope,
+        params.min_count.unwrap_or(1),
+        params.top.unwrap_or(1000),
+    )
+    .await?;
+    let links: Vec<FlowLink> = links
         .into_iter()
-        .filter(|(_, _, count)| *count >= min_count)
-        .take(params.top.unwrap_or(1000) as usize)
         .map(|(source, target, count)| FlowLink {
             source,
             target,
@@ -208,14 +210,19 @@ async fn balance(
     let company = db::resolve(&state.pool, Sluggable::Companies, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("company", &key))?;
-    let company = if scope.roll_up {
-        db::analytics::root_of(&state.pool, company).await?
+    // One snapshot for the series, the rankings and the totals, so they agree under writes.
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let (company, group) = if scope.roll_up {
+        let root = db::analytics::root_of(&mut tx, company).await?;
+        (root, db::analytics::group_of(&mut tx, root).await?)
     } else {
-        company
+        (company, vec![company])
     };
     let interval = params.interval.unwrap_or_default();
-    let rows =
-        db::analytics::balance_series(&state.pool, company, &scope, interval.as_str()).await?;
+    let rows = db::analytics::balance_series(&mut tx, &group, &scope, interval.as_str()).await?;
 
     // Every period from the first to the last, empty ones as zero.
     let mut series = Vec::new();
@@ -246,8 +253,9 @@ async fn balance(
     }
     let inflow: i64 = rows.iter().map(|r| r.1).sum();
     let outflow: i64 = rows.iter().map(|r| r.2).sum();
-    let gained_from = db::analytics::counterparts(&state.pool, company, &scope, true).await?;
-    let lost_to = db::analytics::counterparts(&state.pool, company, &scope, false).await?;
+    let gained_from = db::analytics::counterparts(&mut tx, company, &group, &scope, true).await?;
+    let lost_to = db::analytics::counterparts(&mut tx, company, &group, &scope, false).await?;
+    tx.commit().await?;
     let company_ref = db::analytics::company_refs(&state.pool, &[company])
         .await?
         .pop()

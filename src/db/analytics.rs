@@ -1,7 +1,9 @@
-//! Analytics over the moves, computed exactly from the current rows on every request.
+//! Analytics over the moves. Flows, balance and leaderboard read the counts that triggers
+//! keep in step with `moves` (migration 0005) plus the moves of partial months at a
+//! period's ends, so they are exact and current without scanning every move.
 
-use chrono::NaiveDate;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use chrono::{Datelike, Months, NaiveDate};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, types::Json};
 use uuid::Uuid;
 
 use crate::{
@@ -29,91 +31,318 @@ pub struct MoveScope {
     pub roll_up: bool,
 }
 
-/// `sided(effective_on, src, dst)`: the moves in scope with each side rolled up or not.
-fn push_sided(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
+/// A period cut into the whole months the maintained counts answer and the days at its ends
+/// that only `moves` itself can: `[since, months.0)` and `[months.1, until]`.
+#[derive(Debug, PartialEq, Eq)]
+struct PeriodSplit {
+    /// Whole months `[start, end)`; `None` is unbounded on that side.
+    months: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
+    /// Days counted from the moves, each `[from, to)`.
+    days: Vec<(NaiveDate, NaiveDate)>,
+}
+
+fn first_of_month(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).unwrap_or(date)
+}
+
+fn split_period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> PeriodSplit {
+    let month_start = since.map(|s| {
+        if s.day() == 1 {
+            s
+        } else {
+            first_of_month(s) + Months::new(1)
+        }
+    });
+    let after = until.map(|u| u.succ_opt().unwrap_or(u));
+    let month_end = after.map(|a| if a.day() == 1 { a } else { first_of_month(a) });
+    if let (Some(s), Some(a), Some(ms), Some(me)) = (since, after, month_start, month_end) {
+        if ms >= me {
+            // Not one whole month inside: all of it is days.
+            return PeriodSplit {
+                months: None,
+                days: if s < a { vec![(s, a)] } else { Vec::new() },
+            };
+        }
+    }
+    let mut days = Vec::new();
+    if let (Some(s), Some(ms)) = (since, month_start) {
+        if s < ms {
+            days.push((s, ms));
+        }
+    }
+    if let (Some(a), Some(me)) = (after, month_end) {
+        if me < a {
+            days.push((me, a));
+        }
+    }
+    PeriodSplit {
+        months: Some((month_start, month_end)),
+        days,
+    }
+}
+
+/// Pushes `part(query, Whole(start, end))` for the whole months of the scope's period and
+/// `part(query, Days(from, to))` for each run of days at its ends, joined by UNION ALL. A
+/// period with nothing in it pushes `empty`.
+fn push_period_parts(
+    query: &mut QueryBuilder<Postgres>,
+    scope: &MoveScope,
+    empty: &str,
+    mut part: impl FnMut(&mut QueryBuilder<Postgres>, Span),
+) {
+    let split = split_period(scope.since, scope.until);
+    let mut parts = 0;
+    if let Some((start, end)) = split.months {
+        part(query, Span::Months(start, end));
+        parts += 1;
+    }
+    for (from, to) in split.days {
+        if parts > 0 {
+            query.push(" UNION ALL ");
+        }
+        part(query, Span::Days(from, to));
+        parts += 1;
+    }
+    if parts == 0 {
+        query.push(empty);
+    }
+}
+
+/// What one part of a period covers.
+#[derive(Clone, Copy)]
+enum Span {
+    /// Whole months `[start, end)` of a maintained count, each side optional.
+    Months(Option<NaiveDate>, Option<NaiveDate>),
+    /// Days `[from, to)` of `moves`.
+    Days(NaiveDate, NaiveDate),
+}
+
+impl Span {
+    /// ` AND <column> >= .. AND <column> < ..` for this span.
+    fn push_range(self, query: &mut QueryBuilder<Postgres>, month_column: &str) {
+        match self {
+            Span::Months(start, end) => {
+                if let Some(start) = start {
+                    query
+                        .push(format!(" AND {month_column} >= "))
+                        .push_bind(start);
+                }
+                if let Some(end) = end {
+                    query.push(format!(" AND {month_column} < ")).push_bind(end);
+                }
+            }
+            Span::Days(from, to) => {
+                query.push(" AND effective_on >= ").push_bind(from);
+                query.push(" AND effective_on < ").push_bind(to);
+            }
+        }
+    }
+}
+
+fn all_time(scope: &MoveScope) -> bool {
+    scope.since.is_none() && scope.until.is_none()
+}
+
+/// `counted(month, src, dst, moves)`: the moves in scope, counted per month (or, with
+/// `by_month` false, possibly over all time with `month` NULL) and pair, each side rolled up
+/// when the scope says so. `touching` keeps only moves from or to one of those companies.
+fn push_counted(
+    query: &mut QueryBuilder<Postgres>,
+    scope: &MoveScope,
+    by_month: bool,
+    touching: Option<&[Uuid]>,
+) {
+    let restrict = |query: &mut QueryBuilder<Postgres>| {
+        if let Some(kind) = &scope.kind {
+            query.push(" AND kind = ").push_bind(kind.clone());
+        }
+        if let Some(ids) = touching {
+            query.push(" AND (from_company_id = ANY(");
+            query.push_bind(ids.to_vec());
+            query.push(") OR to_company_id = ANY(");
+            query.push_bind(ids.to_vec());
+            query.push("))");
+        }
+    };
     query.push(ROOTS);
-    query.push(
-        ", sided AS (SELECT m.effective_on,
-            CASE WHEN ",
-    );
-    query.push_bind(scope.roll_up);
-    query.push(" THEN rf.root ELSE m.from_company_id END AS src, CASE WHEN ");
-    query.push_bind(scope.roll_up);
-    query.push(
-        " THEN rt.root ELSE m.to_company_id END AS dst
-        FROM moves m
-        LEFT JOIN roots rf ON rf.id = m.from_company_id
-        LEFT JOIN roots rt ON rt.id = m.to_company_id
-        WHERE m.deleted_at IS NULL",
-    );
-    if let Some(since) = scope.since {
-        query.push(" AND m.effective_on >= ").push_bind(since);
+    query.push(", counted AS (SELECT x.month, ");
+    if scope.roll_up {
+        query.push("rf.root AS src, rt.root AS dst, x.moves FROM (");
+    } else {
+        query.push("x.from_company_id AS src, x.to_company_id AS dst, x.moves FROM (");
     }
-    if let Some(until) = scope.until {
-        query.push(" AND m.effective_on <= ").push_bind(until);
+    if all_time(scope) && !by_month && scope.kind.is_none() {
+        query.push(
+            "SELECT NULL::date AS month, from_company_id, to_company_id, moves
+             FROM move_flow_pairs WHERE moves <> 0",
+        );
+        restrict(query);
+    } else {
+        push_period_parts(
+            query,
+            scope,
+            "SELECT NULL::date AS month, NULL::uuid AS from_company_id,
+                    NULL::uuid AS to_company_id, 0 AS moves WHERE false",
+            |query, span| {
+                match span {
+                    Span::Months(..) => query.push(
+                        "SELECT month, from_company_id, to_company_id, moves
+                         FROM move_flow_months WHERE moves <> 0",
+                    ),
+                    Span::Days(..) => query.push(
+                        "SELECT date_trunc('month', effective_on)::date AS month,
+                                from_company_id, to_company_id, 1 AS moves
+                         FROM moves WHERE deleted_at IS NULL",
+                    ),
+                };
+                span.push_range(query, "month");
+                restrict(query);
+            },
+        );
     }
-    if let Some(kind) = &scope.kind {
-        query.push(" AND m.kind = ").push_bind(kind.clone());
+    query.push(") x");
+    if scope.roll_up {
+        query.push(
+            " LEFT JOIN roots rf ON rf.id = x.from_company_id
+              LEFT JOIN roots rt ON rt.id = x.to_company_id",
+        );
     }
     query.push(") ");
 }
 
-/// Links between two different companies, largest first.
-pub async fn flows(pool: &PgPool, scope: &MoveScope) -> ApiResult<Vec<(Uuid, Uuid, i64)>> {
+/// The moves between two different companies in scope, and the largest links among them
+/// (at least `min_count` moves, at most `top`), largest first.
+pub async fn flows(
+    pool: &PgPool,
+    scope: &MoveScope,
+    min_count: i64,
+    top: i64,
+) -> ApiResult<(i64, Vec<(Uuid, Uuid, i64)>)> {
     let mut query = QueryBuilder::new("");
-    push_sided(&mut query, scope);
-    query.push(
-        "SELECT src, dst, count(*) FROM sided
-         WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst
-         GROUP BY src, dst ORDER BY count(*) DESC, src, dst",
-    );
-    Ok(query.build_query_as().fetch_all(pool).await?)
+    let total = if all_time(scope) && scope.kind.is_none() && !scope.roll_up {
+        // Each pair is one row already, and the total is one row per company.
+        query.push(
+            // `n` stays the indexed column, so the largest links are read off the index.
+            "WITH links AS (SELECT from_company_id AS src, to_company_id AS dst, moves AS n
+             FROM move_flow_pairs
+             WHERE from_company_id IS NOT NULL AND to_company_id IS NOT NULL AND moves > 0) ",
+        );
+        "(SELECT sum(outflow_to_company) FROM company_flow_totals)"
+    } else {
+        push_counted(&mut query, scope, false, None);
+        query.push(
+            ", links AS (SELECT src, dst, sum(moves)::bigint AS n FROM counted
+               WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst
+               GROUP BY src, dst HAVING sum(moves) > 0) ",
+        );
+        "(SELECT sum(n) FROM links)"
+    };
+    query.push(format!(
+        "SELECT coalesce({total}, 0)::bigint,
+                coalesce((SELECT jsonb_agg(jsonb_build_array(src, dst, n) ORDER BY n DESC, src, dst)
+                          FROM (SELECT src, dst, n FROM links WHERE n >= "
+    ));
+    query.push_bind(min_count);
+    query.push(" ORDER BY n DESC, src, dst LIMIT ");
+    query.push_bind(top);
+    query.push(") top), '[]'::jsonb)");
+    let (total, Json(links)): (i64, Json<Vec<(Uuid, Uuid, i64)>>) =
+        query.build_query_as().fetch_one(pool).await?;
+    Ok((total, links))
 }
 
 /// The company a roll-up counts this one under.
-pub async fn root_of(pool: &PgPool, company: Uuid) -> ApiResult<Uuid> {
+pub async fn root_of(conn: &mut PgConnection, company: Uuid) -> ApiResult<Uuid> {
     let mut query = QueryBuilder::new(ROOTS);
     query
         .push(" SELECT root FROM roots WHERE id = ")
         .push_bind(company);
     Ok(query
         .build_query_scalar::<Uuid>()
-        .fetch_optional(pool)
+        .fetch_optional(conn)
         .await?
         .unwrap_or(company))
 }
 
-/// Inflow and outflow of one company per period (`month`, `quarter` or `year`).
+/// A company and every company under it, at any depth.
+pub async fn group_of(conn: &mut PgConnection, company: Uuid) -> ApiResult<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE grp AS (
+             SELECT id FROM companies WHERE id = $1
+             UNION SELECT c.id FROM companies c JOIN grp g ON c.parent_id = g.id
+         ) SELECT id FROM grp",
+    )
+    .bind(company)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Arrivals to and departures from `group` (one company, or a parent with everything under
+/// it) per period (`month`, `quarter` or `year`); moves inside the group are neither.
 pub async fn balance_series(
-    pool: &PgPool,
-    company: Uuid,
+    conn: &mut PgConnection,
+    group: &[Uuid],
     scope: &MoveScope,
     interval: &str,
 ) -> ApiResult<Vec<(NaiveDate, i64, i64)>> {
-    let mut query = QueryBuilder::new("");
-    push_sided(&mut query, scope);
-    query
-        .push("SELECT date_trunc(")
-        .push_bind(interval.to_owned())
-        .push(", effective_on)::date AS period, count(*) FILTER (WHERE dst = ");
-    query
-        .push_bind(company)
-        .push(" AND src IS DISTINCT FROM dst), count(*) FILTER (WHERE src = ");
-    query
-        .push_bind(company)
-        .push(" AND src IS DISTINCT FROM dst) FROM sided WHERE (src = ");
-    query
-        .push_bind(company)
-        .push(" OR dst = ")
-        .push_bind(company)
-        .push(") GROUP BY 1 ORDER BY 1");
-    Ok(query.build_query_as().fetch_all(pool).await?)
+    let mut query = QueryBuilder::new("SELECT date_trunc(");
+    query.push_bind(interval.to_owned());
+    query.push(", month)::date AS period, sum(inflow)::bigint, sum(outflow)::bigint FROM (");
+    push_period_parts(
+        &mut query,
+        scope,
+        "SELECT NULL::date AS month, 0 AS inflow, 0 AS outflow WHERE false",
+        |query, span| match span {
+            Span::Months(..) => {
+                query.push(
+                    "SELECT month, inflow, outflow FROM company_flow_months WHERE company_id = ANY(",
+                );
+                query.push_bind(group.to_vec()).push(")");
+                span.push_range(query, "month");
+                if group.len() > 1 {
+                    // A move between two members counted an arrival and a departure: take both back.
+                    query.push(
+                        " UNION ALL SELECT month, -moves, -moves FROM move_flow_months
+                          WHERE from_company_id = ANY(",
+                    );
+                    query.push_bind(group.to_vec());
+                    query.push(") AND to_company_id = ANY(");
+                    query.push_bind(group.to_vec()).push(")");
+                    span.push_range(query, "month");
+                }
+            }
+            Span::Days(..) => {
+                // `member(side)`: whether that side of the move is in the group (NULL is not).
+                let member = |query: &mut QueryBuilder<Postgres>, side: &str| {
+                    query.push(format!("coalesce({side}_company_id = ANY("));
+                    query.push_bind(group.to_vec()).push("), false)");
+                };
+                query.push("SELECT date_trunc('month', effective_on)::date, (");
+                member(query, "to");
+                query.push(" AND NOT ");
+                member(query, "from");
+                query.push(")::int, (");
+                member(query, "from");
+                query.push(" AND NOT ");
+                member(query, "to");
+                query
+                    .push(")::int FROM moves WHERE deleted_at IS NULL AND (from_company_id = ANY(");
+                query.push_bind(group.to_vec());
+                query.push(") OR to_company_id = ANY(");
+                query.push_bind(group.to_vec()).push("))");
+                span.push_range(query, "effective_on");
+            }
+        },
+    );
+    query.push(") parts GROUP BY 1 HAVING sum(inflow) <> 0 OR sum(outflow) <> 0 ORDER BY 1");
+    Ok(query.build_query_as().fetch_all(conn).await?)
 }
-
-/// The other side of a company's arrivals (`incoming`) or departures, largest first.
+/// The other side of arrivals to `company` (`incoming`) or departures from it, largest first;
+/// `group` is the company and, rolled up, everything under it.
 pub async fn counterparts(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     company: Uuid,
+    group: &[Uuid],
     scope: &MoveScope,
     incoming: bool,
 ) -> ApiResult<Vec<CompanyCount>> {
@@ -123,17 +352,18 @@ pub async fn counterparts(
         ("src", "dst")
     };
     let mut query = QueryBuilder::new("");
-    push_sided(&mut query, scope);
+    push_counted(&mut query, scope, false, Some(group));
     query.push(format!(
-        "SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company, count(*) AS count
-         FROM sided JOIN companies c ON c.id = sided.{other}
-         WHERE sided.{this} = "
+        "SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company, sum(moves)::bigint AS count
+         FROM counted JOIN companies c ON c.id = counted.{other}
+         WHERE counted.{this} = "
     ));
     query.push_bind(company);
     query.push(format!(
-        " AND sided.{other} <> sided.{this} GROUP BY c.id ORDER BY count(*) DESC, c.name LIMIT 50"
+        " AND counted.{other} <> counted.{this} GROUP BY c.id HAVING sum(moves) > 0
+          ORDER BY sum(moves) DESC, c.name LIMIT 50"
     ));
-    Ok(query.build_query_as().fetch_all(pool).await?)
+    Ok(query.build_query_as().fetch_all(conn).await?)
 }
 
 /// Companies ranked by `metric` (`net`, `inflow` or `outflow`).
@@ -149,18 +379,58 @@ pub async fn leaderboard(
         _ => "net",
     };
     let mut query = QueryBuilder::new("");
-    push_sided(&mut query, scope);
-    query.push(format!(
-        ", counted AS (
-            SELECT company, sum(arrived)::bigint AS inflow, sum(left_)::bigint AS outflow FROM (
-                SELECT dst AS company, 1 AS arrived, 0 AS left_ FROM sided WHERE dst IS NOT NULL AND src IS DISTINCT FROM dst
+    if scope.roll_up {
+        // Who is inside which parent is only known now: count from the pairs.
+        push_counted(&mut query, scope, false, None);
+        query.push(
+            ", sides AS (
+                SELECT dst AS company, moves AS inflow, 0 AS outflow FROM counted
+                WHERE dst IS NOT NULL AND src IS DISTINCT FROM dst
                 UNION ALL
-                SELECT src, 0, 1 FROM sided WHERE src IS NOT NULL AND src IS DISTINCT FROM dst
-            ) sides GROUP BY company
+                SELECT src, 0, moves FROM counted WHERE src IS NOT NULL AND src IS DISTINCT FROM dst
+             )",
+        );
+    } else {
+        query.push("WITH sides AS (");
+        if all_time(scope) {
+            query.push("SELECT company_id AS company, inflow, outflow FROM company_flow_totals");
+        } else {
+            push_period_parts(
+                &mut query,
+                scope,
+                "SELECT NULL::uuid AS company, 0 AS inflow, 0 AS outflow WHERE false",
+                |query, span| match span {
+                    Span::Months(..) => {
+                        query.push(
+                            "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
+                        );
+                        span.push_range(query, "month");
+                    }
+                    Span::Days(..) => {
+                        query.push(
+                            "SELECT to_company_id, 1, 0 FROM moves
+                             WHERE deleted_at IS NULL AND to_company_id IS NOT NULL",
+                        );
+                        span.push_range(query, "effective_on");
+                        query.push(
+                            " UNION ALL SELECT from_company_id, 0, 1 FROM moves
+                             WHERE deleted_at IS NULL AND from_company_id IS NOT NULL",
+                        );
+                        span.push_range(query, "effective_on");
+                    }
+                },
+            );
+        }
+        query.push(")");
+    }
+    query.push(format!(
+        ", by_company AS (
+            SELECT company, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow
+            FROM sides GROUP BY company HAVING sum(inflow) <> 0 OR sum(outflow) <> 0
          )
          SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
-                counted.inflow, counted.outflow, counted.inflow - counted.outflow AS net
-         FROM counted JOIN companies c ON c.id = counted.company
+                by_company.inflow, by_company.outflow, by_company.inflow - by_company.outflow AS net
+         FROM by_company JOIN companies c ON c.id = by_company.company
          ORDER BY {order} DESC, c.name, c.id LIMIT "
     ));
     query.push_bind(limit);
@@ -293,4 +563,59 @@ pub async fn search(
     let hits = query.build_query_as().fetch_all(&mut *tx).await?;
     tx.commit().await?;
     Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_months_come_from_the_counts_and_partial_ones_from_the_moves() {
+        let split = split_period(Some(day("2024-01-15")), Some(day("2024-04-10")));
+        assert_eq!(
+            split,
+            PeriodSplit {
+                months: Some((Some(day("2024-02-01")), Some(day("2024-04-01")))),
+                days: vec![
+                    (day("2024-01-15"), day("2024-02-01")),
+                    (day("2024-04-01"), day("2024-04-11"))
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn a_period_of_whole_months_needs_no_days() {
+        let split = split_period(Some(day("2024-01-01")), Some(day("2024-12-31")));
+        assert_eq!(
+            split.months,
+            Some((Some(day("2024-01-01")), Some(day("2025-01-01"))))
+        );
+        assert!(split.days.is_empty());
+        let open = split_period(None, Some(day("2024-02-29")));
+        assert_eq!(open.months, Some((None, Some(day("2024-03-01")))));
+        assert!(open.days.is_empty());
+        let from = split_period(Some(day("2024-03-02")), None);
+        assert_eq!(from.months, Some((Some(day("2024-04-01")), None)));
+        assert_eq!(from.days, vec![(day("2024-03-02"), day("2024-04-01"))]);
+    }
+
+    #[test]
+    fn a_period_inside_one_month_is_all_days() {
+        let split = split_period(Some(day("2024-01-10")), Some(day("2024-01-20")));
+        assert_eq!(split.months, None);
+        assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-01-21"))]);
+        // Up to the month's end, still not a whole month.
+        let split = split_period(Some(day("2024-01-10")), Some(day("2024-01-31")));
+        assert_eq!(split.months, None);
+        assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-02-01"))]);
+        // Two partial months, no whole one between.
+        let split = split_period(Some(day("2024-01-10")), Some(day("2024-02-05")));
+        assert_eq!(split.months, None);
+        assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-02-06"))]);
+    }
 }

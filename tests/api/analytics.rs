@@ -139,6 +139,161 @@ async fn a_write_changes_the_next_answer() {
 }
 
 #[tokio::test]
+async fn every_kind_of_write_changes_the_maintained_counts() {
+    let app = world().await;
+    let total = |flows: &Value| flows["total_moves"].as_i64().unwrap();
+    // A move re-dated out of the period leaves it, and joins the other.
+    let late = app.hire("bo", Some("meta"), "openai", "2024-04-20").await;
+    let id = late["id"].as_str().unwrap();
+    let april = "/v1/flows?since=2024-04&until=2024-04";
+    assert_eq!(total(app.get(april).await.ok(200)), 1);
+    app.patch(
+        &format!("/v1/moves/{id}"),
+        json!({"effective_on": "2024-05-02"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(total(app.get(april).await.ok(200)), 0);
+    assert_eq!(total(app.get("/v1/flows?since=2024-05").await.ok(200)), 1);
+    // A changed destination moves the count from one link to another.
+    app.patch(&format!("/v1/moves/{id}"), json!({"to": "mistral-ai"}))
+        .await
+        .ok(200);
+    let all = app.get("/v1/flows").await;
+    assert!(links(all.ok(200)).contains(&s("meta", "mistral-ai", 1)));
+    assert!(links(&all.json).contains(&s("meta", "openai", 1)));
+    // A deleted move is no longer counted, anywhere.
+    app.delete(&format!("/v1/moves/{id}")).await;
+    assert_eq!(total(app.get("/v1/flows").await.ok(200)), 5);
+    assert_eq!(total(app.get("/v1/flows?since=2024-05").await.ok(200)), 0);
+    // Re-parenting is read at query time: Meta under Google makes DeepMind → Meta internal.
+    app.patch("/v1/companies/meta", json!({"parent": "google"}))
+        .await
+        .ok(200);
+    let rolled = app.get("/v1/flows?roll_up=parent").await;
+    assert_eq!(
+        links(rolled.ok(200)),
+        [s("google", "mistral-ai", 1), s("google", "openai", 1)]
+    );
+}
+
+/// The maintained counts (migration 0005) less a recount from `moves`: no rows when in step.
+async fn counts_out_of_step(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar(
+        "WITH live AS (SELECT * FROM moves WHERE deleted_at IS NULL),
+         recount AS (
+             SELECT 'month ' || concat_ws(' ', date_trunc('month', effective_on)::date, kind, from_company_id, to_company_id, count(*)) AS row
+             FROM live GROUP BY date_trunc('month', effective_on), kind, from_company_id, to_company_id
+             UNION ALL
+             SELECT 'pair ' || concat_ws(' ', from_company_id, to_company_id, count(*)) FROM live GROUP BY from_company_id, to_company_id
+             UNION ALL
+             SELECT 'company ' || concat_ws(' ', company, month, sum(i), sum(o), sum(k)) FROM (
+                 SELECT to_company_id AS company, date_trunc('month', effective_on)::date AS month, 1 AS i, 0 AS o, 0 AS k FROM live WHERE to_company_id IS NOT NULL
+                 UNION ALL
+                 SELECT from_company_id, date_trunc('month', effective_on)::date, 0, 1, (to_company_id IS NOT NULL)::int FROM live WHERE from_company_id IS NOT NULL
+             ) sides GROUP BY company, month
+             UNION ALL
+             SELECT 'total ' || concat_ws(' ', company, sum(i), sum(o), sum(k)) FROM (
+                 SELECT to_company_id AS company, 1 AS i, 0 AS o, 0 AS k FROM live WHERE to_company_id IS NOT NULL
+                 UNION ALL
+                 SELECT from_company_id, 0, 1, (to_company_id IS NOT NULL)::int FROM live WHERE from_company_id IS NOT NULL
+             ) sides GROUP BY company
+         ),
+         kept AS (
+             SELECT 'month ' || concat_ws(' ', month, kind, from_company_id, to_company_id, moves) AS row FROM move_flow_months WHERE moves <> 0
+             UNION ALL
+             SELECT 'pair ' || concat_ws(' ', from_company_id, to_company_id, moves) FROM move_flow_pairs WHERE moves <> 0
+             UNION ALL
+             SELECT 'company ' || concat_ws(' ', company_id, month, inflow, outflow, outflow_to_company) FROM company_flow_months WHERE inflow <> 0 OR outflow <> 0
+             UNION ALL
+             SELECT 'total ' || concat_ws(' ', company_id, inflow, outflow, outflow_to_company) FROM company_flow_totals WHERE inflow <> 0 OR outflow <> 0
+         )
+         (SELECT 'missing: ' || row FROM recount EXCEPT ALL SELECT 'missing: ' || row FROM kept)
+         UNION ALL
+         (SELECT 'extra: ' || row FROM kept EXCEPT ALL SELECT 'extra: ' || row FROM recount)",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_maintained_counts_always_equal_a_recount() {
+    let app = world().await;
+    assert_eq!(counts_out_of_step(&app).await, Vec::<String>::new());
+    let late = app.hire("bo", Some("meta"), "openai", "2024-04-20").await;
+    let id = late["id"].as_str().unwrap();
+    for patch in [
+        json!({"effective_on": "2024-05-02"}),
+        json!({"to": "mistral-ai"}),
+        json!({"kind": "departure", "to": null}),
+        json!({"from": "google", "to": "meta", "kind": "hire"}),
+        json!({"notes": "no change to any count"}),
+    ] {
+        app.patch(&format!("/v1/moves/{id}"), patch.clone())
+            .await
+            .ok(200);
+        assert_eq!(
+            counts_out_of_step(&app).await,
+            Vec::<String>::new(),
+            "after {patch}"
+        );
+    }
+    app.delete(&format!("/v1/moves/{id}")).await;
+    assert_eq!(counts_out_of_step(&app).await, Vec::<String>::new());
+
+    // A bulk import writes many moves in one transaction; a failed one writes none.
+    let lines = [
+        json!({"type": "move", "researcher": "di", "from": "openai", "to": "meta", "kind": "hire", "effective_on": "2024-06"}),
+        json!({"type": "move", "researcher": "ada", "from": null, "to": "openai", "kind": "hire", "effective_on": "2024-07-01"}),
+    ];
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let response = app
+        .send(
+            axum::http::Request::post("/v1/import")
+                .header("authorization", format!("Bearer {}", app.editor))
+                .header("content-type", "application/x-ndjson")
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    response.ok(200);
+    assert_eq!(counts_out_of_step(&app).await, Vec::<String>::new());
+    assert_eq!(app.get("/v1/flows").await.ok(200)["total_moves"], 6);
+}
+
+/// A period that starts and ends inside months counts those months' days from the moves and
+/// the whole months between from the maintained counts; both must agree with the hand count.
+#[tokio::test]
+async fn periods_with_partial_months_count_exactly_the_days_inside() {
+    let app = world().await;
+    // 2024-01-20 .. 2024-03-05: bo (01-31), cy inside Google (02-01), di (02-29), ada's
+    // departure (03-01, no destination); not ada's hire (01-15) nor cy's founding (03-10).
+    let flows = app.get("/v1/flows?since=2024-01-20&until=2024-03-05").await;
+    assert_eq!(flows.ok(200)["total_moves"], 3);
+    assert_eq!(
+        links(&flows.json),
+        [
+            s("google", "google-deepmind", 1),
+            s("google-deepmind", "meta", 1),
+            s("meta", "openai", 1)
+        ]
+    );
+    let meta = app
+        .get("/v1/companies/meta/balance?since=2024-01-20&until=2024-03-05")
+        .await;
+    assert_eq!(
+        meta.ok(200)["totals"],
+        json!({"inflow": 1, "outflow": 2, "net": -1})
+    );
+    // Inside a single month: only the days asked for.
+    let days = app.get("/v1/flows?since=2024-01-16&until=2024-01-31").await;
+    assert_eq!(links(days.ok(200)), [s("google-deepmind", "meta", 1)]);
+    let none = app.get("/v1/flows?since=2024-01-16&until=2024-01-30").await;
+    assert_eq!(none.ok(200)["total_moves"], 0);
+}
+
+#[tokio::test]
 async fn balance_counts_arrivals_and_departures_per_period() {
     let app = world().await;
     let meta = app.get("/v1/companies/meta/balance").await;

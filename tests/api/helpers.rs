@@ -136,6 +136,10 @@ impl TestApp {
     }
 
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> Self {
+        // `TEST_LOG=warn cargo test ...` shows the service's log, e.g. the cause of a 500.
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            talentflow::telemetry::init(&filter, talentflow::config::LogFormat::Text);
+        }
         let (pool, _) = fresh_database().await;
         let mut config = Config::for_tests();
         adjust(&mut config);
