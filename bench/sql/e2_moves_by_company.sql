@@ -1,5 +1,6 @@
 -- E2: GET /v1/moves?company={slug}&limit=50. The two statements the handler runs (resolve the
--- slug, then one page) as in src/api/mod.rs and src/db/moves.rs; keep them in step.
+-- slug, then one page: a page from each side in index order, merged) as in src/api/mod.rs and
+-- src/db/moves.rs; keep them in step.
 SELECT id FROM companies WHERE deleted_at IS NULL AND slug = :company;
 SELECT m.id, jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher,
     CASE WHEN f.id IS NULL THEN NULL ELSE jsonb_build_object('id', f.id, 'slug', f.slug, 'name', f.name) END AS "from",
@@ -13,7 +14,13 @@ SELECT m.id, jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS r
         s.published_precision) END, 'quote', cited.quote) ORDER BY cited.position) FROM move_sources cited JOIN sources s ON s.id = cited.source_id
         WHERE cited.move_id = m.id), '[]'::jsonb) AS sources,
     m.notes, m.version, m.created_at, m.updated_at
-    FROM moves m
+    FROM (
+        (SELECT * FROM moves m WHERE m.deleted_at IS NULL AND m.from_company_id = (SELECT id FROM companies WHERE deleted_at IS NULL AND slug = :company)
+         ORDER BY m.effective_on DESC, m.id DESC LIMIT 51)
+        UNION ALL
+        (SELECT * FROM moves m WHERE m.deleted_at IS NULL AND m.to_company_id = (SELECT id FROM companies WHERE deleted_at IS NULL AND slug = :company)
+         ORDER BY m.effective_on DESC, m.id DESC LIMIT 51)
+    ) m
     JOIN researchers r ON r.id = m.researcher_id
     LEFT JOIN companies f ON f.id = m.from_company_id
     LEFT JOIN companies t ON t.id = m.to_company_id

@@ -353,15 +353,17 @@ pub async fn counterparts(
     };
     let mut query = QueryBuilder::new("");
     push_counted(&mut query, scope, false, Some(group));
+    // Ranked on plain columns, and only the 50 kept are turned into JSON.
     query.push(format!(
-        "SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company, sum(moves)::bigint AS count
-         FROM counted JOIN companies c ON c.id = counted.{other}
-         WHERE counted.{this} = "
+        "SELECT jsonb_build_object('id', top.id, 'slug', top.slug, 'name', top.name) AS company, top.count
+         FROM (SELECT c.id, c.slug, c.name, sum(moves)::bigint AS count
+               FROM counted JOIN companies c ON c.id = counted.{other}
+               WHERE counted.{this} = "
     ));
     query.push_bind(company);
     query.push(format!(
         " AND counted.{other} <> counted.{this} GROUP BY c.id HAVING sum(moves) > 0
-          ORDER BY sum(moves) DESC, c.name LIMIT 50"
+          ORDER BY count DESC, c.name LIMIT 50) top ORDER BY top.count DESC, top.name"
     ));
     Ok(query.build_query_as().fetch_all(conn).await?)
 }

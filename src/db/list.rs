@@ -151,6 +151,36 @@ impl PageRequest {
     }
 }
 
+/// ` AND (key, id) after the cursor ORDER BY key, id LIMIT limit + 1`: one page's worth in
+/// the page's order, the extra row telling whether another page follows. `sort_expr` and
+/// `id_column` name the sort key and id as the query at hand sees them.
+pub fn push_position(
+    query: &mut QueryBuilder<Postgres>,
+    page: &PageRequest,
+    sort_expr: &str,
+    id_column: &str,
+) {
+    let sort = page.sort;
+    let direction = if sort.descending { " DESC" } else { " ASC" };
+    if let Some((key, id)) = &page.after {
+        query
+            .push(" AND (")
+            .push(sort_expr)
+            .push(", ")
+            .push(id_column);
+        query.push(if sort.descending { ") < (" } else { ") > (" });
+        match key {
+            Key::Date(d) => query.push_bind(*d),
+            Key::Timestamp(t) => query.push_bind(*t),
+            Key::Text(s) => query.push_bind(s.clone()),
+        };
+        query.push(", ").push_bind(*id).push(")");
+    }
+    query.push(" ORDER BY ").push(sort_expr).push(direction);
+    query.push(", ").push(id_column).push(direction);
+    query.push(" LIMIT ").push_bind(page.limit + 1);
+}
+
 /// Runs `select` (which ends in a WHERE clause) plus the filters pushed by `filters`, one page
 /// of it, and the total when asked. `id_column` is the id of the listed table in `select`.
 pub async fn fetch_page<T>(
@@ -164,27 +194,25 @@ pub async fn fetch_page<T>(
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin + Keyed,
 {
+    let head = QueryBuilder::new(select);
+    fetch_page_with_head(pool, head, count_select, id_column, filters, page).await
+}
+
+/// [`fetch_page`] with a head that already holds binds (e.g. a narrowed FROM clause).
+pub async fn fetch_page_with_head<T>(
+    pool: &PgPool,
+    mut query: QueryBuilder<Postgres>,
+    count_select: &str,
+    id_column: &str,
+    filters: &(dyn Fn(&mut QueryBuilder<Postgres>) + Sync),
+    page: &PageRequest,
+) -> ApiResult<Page<T>>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin + Keyed,
+{
     let sort = page.sort;
-    let direction = if sort.descending { " DESC" } else { " ASC" };
-    let mut query = QueryBuilder::new(select);
     filters(&mut query);
-    if let Some((key, id)) = &page.after {
-        query
-            .push(" AND (")
-            .push(sort.expr)
-            .push(", ")
-            .push(id_column);
-        query.push(if sort.descending { ") < (" } else { ") > (" });
-        match key {
-            Key::Date(d) => query.push_bind(*d),
-            Key::Timestamp(t) => query.push_bind(*t),
-            Key::Text(s) => query.push_bind(s.clone()),
-        };
-        query.push(", ").push_bind(*id).push(")");
-    }
-    query.push(" ORDER BY ").push(sort.expr).push(direction);
-    query.push(", ").push(id_column).push(direction);
-    query.push(" LIMIT ").push_bind(page.limit + 1);
+    push_position(&mut query, page, sort.expr, id_column);
     let mut data: Vec<T> = query.build_query_as().fetch_all(pool).await?;
 
     let next_cursor = if data.len() as i64 > page.limit {

@@ -16,7 +16,10 @@ use crate::{
     error::{ApiError, ApiResult, FieldError},
 };
 
-const SELECT: &str = concat!(
+/// The columns of a move as shown; `m` is the moves (or a narrowed set of them).
+macro_rules! columns {
+    () => {
+        concat!(
     "SELECT m.id, jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher, ",
     crate::company_ref_sql!("f"),
     " AS \"from\", ",
@@ -27,8 +30,14 @@ const SELECT: &str = concat!(
         'acquirer', jsonb_build_object('id', da.id, 'slug', da.slug, 'name', da.name),
         'target', jsonb_build_object('id', dt.id, 'slug', dt.slug, 'name', dt.name)) END AS deal, ",
     crate::citations_sql!("move_sources", "move_id", "m.id"),
-    " AS sources, m.notes, m.version, m.created_at, m.updated_at
-    FROM moves m
+    " AS sources, m.notes, m.version, m.created_at, m.updated_at"
+)
+    };
+}
+/// What every move is shown with.
+macro_rules! joins {
+    () => {
+        "
     JOIN researchers r ON r.id = m.researcher_id
     LEFT JOIN companies f ON f.id = m.from_company_id
     LEFT JOIN companies t ON t.id = m.to_company_id
@@ -36,7 +45,11 @@ const SELECT: &str = concat!(
     LEFT JOIN companies da ON da.id = d.acquirer_id
     LEFT JOIN companies dt ON dt.id = d.target_id
     WHERE m.deleted_at IS NULL"
-);
+    };
+}
+const COLUMNS: &str = columns!();
+const JOINS: &str = joins!();
+const SELECT: &str = concat!(columns!(), " FROM moves m", joins!());
 const COUNT: &str = "SELECT count(*) FROM moves m WHERE m.deleted_at IS NULL";
 
 /// Newest first is the default: the order people read transfer news in.
@@ -88,7 +101,44 @@ pub struct MoveFilter {
 }
 
 pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> ApiResult<Page<Move>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
+    let filters = |query: &mut QueryBuilder<Postgres>| push_filters(query, filter);
+    let mut head = QueryBuilder::new(COLUMNS);
+    match filter.company {
+        // Either side is an OR that no one index answers in order: Postgres would collect every
+        // move of the company and sort them for one page. Instead take one page from each side,
+        // each in index order, and page over the union of the two (a move never names one
+        // company on both sides).
+        Some(company) => {
+            let side_filter = MoveFilter {
+                company: None,
+                ..filter.clone()
+            };
+            head.push(" FROM (");
+            for (i, side) in ["from_company_id", "to_company_id"].into_iter().enumerate() {
+                if i > 0 {
+                    head.push(" UNION ALL ");
+                }
+                head.push(format!(
+                    "(SELECT * FROM moves m WHERE m.deleted_at IS NULL AND m.{side} = "
+                ));
+                head.push_bind(company);
+                push_filters(&mut head, &side_filter);
+                list::push_position(&mut head, page, page.sort.expr, "m.id");
+                head.push(")");
+            }
+            head.push(") m");
+        }
+        None => {
+            head.push(" FROM moves m");
+        }
+    }
+    head.push(JOINS);
+    list::fetch_page_with_head(pool, head, COUNT, "m.id", &filters, page).await
+}
+
+/// The filter's conditions, each ` AND ...` on `moves m`.
+fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &MoveFilter) {
+    {
         if let Some(researcher) = filter.researcher {
             query.push(" AND m.researcher_id = ").push_bind(researcher);
         }
@@ -128,8 +178,7 @@ pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> Api
                 .push_bind(project)
                 .push(")");
         }
-    };
-    list::fetch_page(pool, SELECT, COUNT, "m.id", &filters, page).await
+    }
 }
 
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Move>> {

@@ -182,3 +182,59 @@ async fn forged_cursor_keys_the_database_would_refuse_are_400() {
         response.problem(400);
     }
 }
+
+/// `company=` pages over moves to and from the company, interleaved by date and sharing
+/// dates, in both orders and with other filters: every page is the next slice of the whole.
+#[tokio::test]
+async fn company_pages_merge_arrivals_and_departures_in_order() {
+    let app = TestApp::new().await;
+    for name in ["Meta", "OpenAI"] {
+        app.company(name).await;
+    }
+    app.researcher("Ada").await;
+    for i in 0..17 {
+        let date = format!("2024-0{}", 1 + i % 4);
+        let (from, to) = if i % 3 == 0 {
+            (Some("meta"), "openai")
+        } else {
+            (Some("openai"), "meta")
+        };
+        app.hire("ada", from, to, &date).await;
+    }
+    // Not Meta's: never listed.
+    app.hire("ada", None, "openai", "2024-02").await;
+    for query in [
+        "company=meta",
+        "company=meta&sort=effective_on",
+        "company=meta&sort=-created_at",
+        "company=meta&since=2024-02&until=2024-03",
+        "company=meta&from=openai",
+    ] {
+        let whole = app
+            .get(&format!("/v1/moves?{query}&limit=500"))
+            .await
+            .ok(200)
+            .clone();
+        let paged = walk(&app, &format!("/v1/moves?{query}&limit=3"), async |_| {}).await;
+        assert_eq!(paged, ids(&whole), "{query}");
+        let expected = match query {
+            "company=meta&since=2024-02&until=2024-03" => 8,
+            "company=meta&from=openai" => 11,
+            _ => 17,
+        };
+        assert_eq!(paged.len(), expected, "{query}");
+    }
+    // The same order as the unfiltered list with the other company's moves taken out.
+    let all = app.get("/v1/moves?limit=500").await.ok(200).clone();
+    let metas: Vec<String> = all["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"]["slug"] == "meta" || m["to"]["slug"] == "meta")
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        walk(&app, "/v1/moves?company=meta&limit=4", async |_| {}).await,
+        metas
+    );
+}
