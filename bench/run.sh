@@ -103,8 +103,11 @@ row() {
 row "E1 GET /v1/researchers/{id}" "$base/researchers/$rid" bench/sql/e1_researcher.sql
 row "E2 GET /v1/moves?company=…&limit=50" "$base/moves?company=$company&limit=50" bench/sql/e2_moves_by_company.sql
 row "E3 GET /v1/flows" "$base/flows" bench/sql/e3_flows.sql
-row "E3 GET /v1/companies/{id}/balance" "$base/companies/$company/balance"
+row "E3 GET /v1/companies/{id}/balance" "$base/companies/$company/balance" bench/sql/e3_balance.sql
 row "E3 GET /v1/projects/{id}/attrition" "$base/projects/$project/attrition"
+# Beyond the targets: a bounded period sums that period's monthly pair counts.
+row "GET /v1/flows?since=2024&until=2024" "$base/flows?since=2024&until=2024"
+row "GET /v1/leaderboard" "$base/leaderboard"
 echo
 echo "moves: $moves, researchers: $researchers, companies: 2000; gen took ${gen_seconds}s; concurrency $concurrency, ${duration}s each;"
 echo "server peak RSS: $(rss) MB; $(nproc) cores, load generator on the same machine."

@@ -1,15 +1,14 @@
--- E3: the statement behind GET /v1/flows (src/db/analytics.rs, no filters, no roll-up).
-WITH RECURSIVE roots AS (
-        SELECT id, id AS root FROM companies WHERE parent_id IS NULL
-        UNION ALL
-        SELECT c.id, r.root FROM companies c JOIN roots r ON c.parent_id = r.id
-    ), sided AS (SELECT m.effective_on,
-        CASE WHEN false THEN rf.root ELSE m.from_company_id END AS src,
-        CASE WHEN false THEN rt.root ELSE m.to_company_id END AS dst
-        FROM moves m
-        LEFT JOIN roots rf ON rf.id = m.from_company_id
-        LEFT JOIN roots rt ON rt.id = m.to_company_id
-        WHERE m.deleted_at IS NULL)
-SELECT src, dst, count(*) FROM sided
- WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst
- GROUP BY src, dst ORDER BY count(*) DESC, src, dst;
+-- E3: the statement behind GET /v1/flows with no filters (src/db/analytics.rs, the path for
+-- all time, every kind, no roll-up): the largest links off the pair counts' index, the total
+-- from the per-company counts. Keep in step with the code.
+WITH links AS (SELECT from_company_id AS src, to_company_id AS dst, moves AS n
+    FROM move_flow_pairs
+    WHERE from_company_id IS NOT NULL AND to_company_id IS NOT NULL AND moves > 0)
+SELECT coalesce((SELECT sum(outflow_to_company) FROM company_flow_totals), 0)::bigint,
+       coalesce((SELECT jsonb_agg(jsonb_build_array(src, dst, n) ORDER BY n DESC, src, dst)
+                 FROM (SELECT src, dst, n FROM links WHERE n >= 1 ORDER BY n DESC, src, dst LIMIT 1000) top), '[]'::jsonb);
+SELECT id, slug, name FROM companies WHERE id = ANY(ARRAY(
+    SELECT DISTINCT unnest(ARRAY[from_company_id, to_company_id]) FROM (
+        SELECT from_company_id, to_company_id FROM move_flow_pairs
+        WHERE from_company_id IS NOT NULL AND to_company_id IS NOT NULL AND moves > 0
+        ORDER BY moves DESC, from_company_id, to_company_id LIMIT 1000) top));
