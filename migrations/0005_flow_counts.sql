@@ -28,9 +28,11 @@ CREATE TABLE move_flow_pairs (
     from_company_id  uuid,
     to_company_id    uuid,
     moves            integer NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (from_company_id, to_company_id) INCLUDE (moves)
+    UNIQUE NULLS NOT DISTINCT (from_company_id, to_company_id)
 );
-CREATE INDEX move_flow_pairs_to_idx ON move_flow_pairs (to_company_id) INCLUDE (from_company_id, moves);
+-- A company's largest counterparts on either side, read off the index in rank order.
+CREATE INDEX move_flow_pairs_to_ranked_idx ON move_flow_pairs (to_company_id, moves DESC) INCLUDE (from_company_id);
+CREATE INDEX move_flow_pairs_from_ranked_idx ON move_flow_pairs (from_company_id, moves DESC) INCLUDE (to_company_id);
 CREATE INDEX move_flow_pairs_moves_idx ON move_flow_pairs (moves DESC);
 
 -- Per company and month: arrivals, departures, and departures to a known company (the ones

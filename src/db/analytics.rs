@@ -352,6 +352,25 @@ pub async fn counterparts(
         ("src", "dst")
     };
     let mut query = QueryBuilder::new("");
+    if !scope.roll_up && all_time(scope) && scope.kind.is_none() {
+        // One row per counterpart already: the top 50 (and any tied with the 50th, so the
+        // name can break ties) come straight off the ranked index.
+        query.push(format!(
+            "SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company, top.moves::bigint AS count
+             FROM (SELECT {other}_company_id AS other, moves FROM move_flow_pairs
+                   WHERE {this}_company_id = ",
+            this = if incoming { "to" } else { "from" },
+            other = if incoming { "from" } else { "to" },
+        ));
+        query.push_bind(company);
+        query.push(format!(
+            " AND {}_company_id IS NOT NULL AND moves > 0
+              ORDER BY moves DESC FETCH FIRST 50 ROWS WITH TIES) top
+             JOIN companies c ON c.id = top.other ORDER BY top.moves DESC, c.name LIMIT 50",
+            if incoming { "from" } else { "to" },
+        ));
+        return Ok(query.build_query_as().fetch_all(conn).await?);
+    }
     push_counted(&mut query, scope, false, Some(group));
     // Ranked on plain columns, and only the 50 kept are turned into JSON.
     query.push(format!(
