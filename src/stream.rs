@@ -72,9 +72,34 @@ impl Drain {
         }
     }
 
+    /// Fused: a body may be polled again after its end (the gzip layer does), and a bare
+    /// `unfold` panics when it is.
     pub fn into_body(self) -> Body {
-        Body::from_stream(futures::stream::unfold(self, |mut drain| async move {
-            drain.recv().await.map(|item| (item, drain))
-        }))
+        use futures::StreamExt;
+        Body::from_stream(
+            futures::stream::unfold(self, |mut drain| async move {
+                drain.recv().await.map(|item| (item, drain))
+            })
+            .fuse(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_finished_body_can_be_polled_again() {
+        let (feed, drain) = channel();
+        let mut body = drain.into_body();
+        assert!(feed.send(Bytes::from_static(b"row\n")).await);
+        drop(feed);
+        let first = body.frame().await.unwrap().unwrap();
+        assert_eq!(first.into_data().unwrap(), "row\n");
+        assert!(body.frame().await.is_none());
+        assert!(body.frame().await.is_none(), "polled after the end");
     }
 }
