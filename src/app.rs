@@ -16,7 +16,6 @@ use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -89,10 +88,7 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn_with_state(config.clone(), request_timeout))
@@ -100,6 +96,35 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(config.body_limit));
     app.layer(middleware)
+}
+
+/// Headers for an API that browsers may also reach: no content sniffing, no framing, no
+/// referrer leaks, and for everything but the HTML pages (docs) a policy that lets the
+/// response load nothing at all.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !is_html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
+    }
+    response
 }
 
 /// Only the configured origins; `*` allows any origin but then never with credentials.
@@ -187,40 +212,82 @@ async fn require_read_key(State(state): State<AppState>, request: Request, next:
     next.run(request).await
 }
 
-/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish within the grace period.
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight requests finish
+/// within the grace period.
+///
+/// The accept loop is hyper's own rather than `axum::serve`, which installs no timer and so
+/// leaves hyper's header-read timeout inert: a client dribbling its headers could hold a
+/// connection forever.
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo, TokioTimer},
+        server::{conn::auto, graceful::GracefulShutdown},
+        service::TowerToHyperService,
+    };
+
     let config = state.config.clone();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     tracing::info!(address = %listener.local_addr()?, "listening; docs at /docs");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let mut stop_rx = stop_rx;
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    });
-    let mut server = tokio::spawn(async move { server.await });
-    tokio::select! {
-        result = &mut server => {
-            housekeeping.abort();
-            return Ok(result??);
-        }
-        () = shutdown_signal() => {}
+    let app = router(state);
+    let mut connections = auto::Builder::new(TokioExecutor::new());
+    connections
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout());
+    connections.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        );
+        let connection = connections
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, %peer, "connection ended with an error");
+            }
+        });
     }
+
+    // New connections are refused from here on; open ones finish their request and close.
+    drop(listener);
     housekeeping.abort();
     tracing::info!(
         grace_secs = config.shutdown_grace_secs,
         "shutting down: finishing in-flight requests"
     );
-    let _ = stop_tx.send(true);
-    match tokio::time::timeout(config.shutdown_grace(), &mut server).await {
-        Ok(result) => result??,
-        Err(_) => {
-            tracing::warn!(
-                "in-flight requests did not finish within the grace period; stopping anyway"
-            );
-            server.abort();
-        }
+    if tokio::time::timeout(config.shutdown_grace(), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "in-flight requests did not finish within the grace period; stopping anyway"
+        );
     }
     Ok(())
 }

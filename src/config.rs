@@ -61,6 +61,11 @@ pub struct Config {
     #[arg(long, env = "TALENTFLOW_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// Seconds a client gets to send a request's headers (also how long an idle keep-alive
+    /// connection is kept); slower ones are disconnected, so they cannot hold connections open.
+    #[arg(long, env = "TALENTFLOW_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "TALENTFLOW_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
@@ -97,6 +102,10 @@ pub struct Config {
 impl Config {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs.max(1))
     }
 
     pub fn shutdown_grace(&self) -> Duration {

@@ -213,6 +213,16 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!(error = %err, "database unavailable");
                 Self::ServiceUnavailable("the database is unavailable; retry shortly".to_owned())
             }
+            // The server is shutting down, crashed or still starting (class 57), or the
+            // connection broke (class 08): the database is unavailable, not the request wrong.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|code| code.starts_with("57") || code.starts_with("08")) =>
+            {
+                tracing::warn!(error = %db, "database unavailable");
+                Self::ServiceUnavailable("the database is unavailable; retry shortly".to_owned())
+            }
             // Deadlock, serialization failure, lock not available: two writers met; nothing
             // was written, and the client's retry will go through.
             sqlx::Error::Database(db)

@@ -19,6 +19,8 @@ pub const DATABASE: &str = "talentflow";
 
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
+    data_dir: PathBuf,
+    remove_when_gone: bool,
     cluster_dir: PathBuf,
     bin_dir: PathBuf,
     port: u16,
@@ -64,6 +66,8 @@ impl EmbeddedPostgres {
         if let Some(port) = running_server_port(&cluster_dir) {
             tracing::info!(port, dir = %cluster_dir.display(), "attaching to the embedded Postgres already running");
             return Ok(Self {
+                data_dir,
+                remove_when_gone,
                 cluster_dir,
                 bin_dir,
                 port,
@@ -72,14 +76,30 @@ impl EmbeddedPostgres {
             });
         }
 
-        let port = free_port()?;
-        let log_file = data_dir.join("postgres.log");
-        let options =
-            format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
-        let output = postgres_command(&bin_dir.join("pg_ctl"), as_root)
+        let server = Self {
+            data_dir,
+            remove_when_gone,
+            cluster_dir,
+            bin_dir,
+            port: free_port()?,
+            password,
+            started_here: true,
+        };
+        server.launch()?;
+        Ok(server)
+    }
+
+    /// Starts the server on its port and sets a watchdog on it.
+    fn launch(&self) -> Result<()> {
+        let log_file = self.data_dir.join("postgres.log");
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
+            self.port
+        );
+        let output = postgres_command(&self.bin_dir.join("pg_ctl"), running_as_root())
             .arg("start")
             .arg("-D")
-            .arg(&cluster_dir)
+            .arg(&self.cluster_dir)
             .args(["-w", "-t", "60", "-s", "-o", &options, "-l"])
             .arg(&log_file)
             .stdin(Stdio::null())
@@ -95,15 +115,34 @@ impl EmbeddedPostgres {
                 log_tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             );
         }
-        let server = Self {
-            cluster_dir,
-            bin_dir,
-            port,
-            password,
-            started_here: true,
-        };
-        server.watch_owner(&data_dir, remove_when_gone)?;
-        Ok(server)
+        self.watch_owner(&self.data_dir, self.remove_when_gone)
+    }
+
+    /// Starts the server again on the same port after it stopped or crashed (the outage test
+    /// kills it with -9). Retries while the old server's processes are still going away.
+    pub fn start_again(&self) -> Result<()> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match self.launch() {
+                Ok(()) => return Ok(()),
+                Err(err) if std::time::Instant::now() < deadline => {
+                    tracing::debug!(error = %err, "Postgres not startable yet; retrying");
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// The running server's process id (its postmaster), from `postmaster.pid`.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        fs::read_to_string(self.cluster_dir.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     pub fn url(&self, database: &str) -> String {
@@ -138,10 +177,8 @@ impl EmbeddedPostgres {
     /// A small shell process that outlives us: when this process is gone (even killed with -9)
     /// it stops the server, so no orphaned Postgres keeps running.
     fn watch_owner(&self, data_dir: &Path, remove_when_gone: bool) -> Result<()> {
-        let postmaster_pid = fs::read_to_string(self.cluster_dir.join("postmaster.pid"))?
-            .lines()
-            .next()
-            .and_then(|line| line.trim().parse::<u32>().ok())
+        let postmaster_pid = self
+            .postmaster_pid()
             .ok_or_else(|| anyhow!("postmaster.pid has no pid"))?;
         let cleanup = if remove_when_gone {
             format!("; sleep 2; rm -rf '{}'", data_dir.display())

@@ -49,4 +49,25 @@ mod tests {
         assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode(b"{\"s\":1}")).is_err());
         assert!(Cursor::decode(&"A".repeat(5000)).is_err());
     }
+
+    proptest::proptest! {
+        /// Any text at all: a cursor or an error, never a panic.
+        #[test]
+        fn decoding_anything_never_panics(text in ".{0,300}") {
+            let _ = Cursor::decode(&text);
+        }
+
+        #[test]
+        fn every_cursor_round_trips(sort in "[a-z_-]{1,20}", key in ".{0,100}", id: u128) {
+            let cursor = Cursor { sort, key, id: Uuid::from_u128(id) };
+            proptest::prop_assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        }
+
+        /// Cutting a cursor short always breaks it (the JSON inside is cut too).
+        #[test]
+        fn a_truncated_cursor_is_refused(id: u128, cut in 1usize..20) {
+            let text = Cursor { sort: "-effective_on".into(), key: "2024-03-01".into(), id: Uuid::from_u128(id) }.encode();
+            proptest::prop_assert!(Cursor::decode(&text[..text.len() - cut]).is_err());
+        }
+    }
 }

@@ -7,16 +7,23 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 super::text_enum! {
-    /// `editor` writes records; `admin` also manages keys.
-    Role { Editor => "editor", Admin => "admin" }
+    /// `reader` only reads (where reads need a key); `editor` also writes records; `admin`
+    /// also manages keys.
+    Role { Reader => "reader", Editor => "editor", Admin => "admin" }
 }
 
 impl Role {
+    fn rank(self) -> u8 {
+        match self {
+            Role::Reader => 0,
+            Role::Editor => 1,
+            Role::Admin => 2,
+        }
+    }
+
+    /// Each role can do everything the roles below it can.
     pub fn allows(self, needed: Role) -> bool {
-        matches!(
-            (self, needed),
-            (Role::Admin, _) | (Role::Editor, Role::Editor)
-        )
+        self.rank() >= needed.rank()
     }
 }
 
@@ -80,6 +87,9 @@ mod tests {
         assert!(Role::Admin.allows(Role::Admin));
         assert!(Role::Editor.allows(Role::Editor));
         assert!(!Role::Editor.allows(Role::Admin));
+        assert!(Role::Editor.allows(Role::Reader));
+        assert!(!Role::Reader.allows(Role::Editor));
+        assert!(!Role::Reader.allows(Role::Admin));
     }
 
     #[test]

@@ -175,4 +175,34 @@ mod tests {
         assert!(PartialDate::parse("2024-02-29").is_ok());
         assert!(PartialDate::parse("2100-02-29").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_anything_never_panics(text in ".{0,40}") {
+            let _ = PartialDate::parse(&text);
+        }
+
+        #[test]
+        fn parsing_date_shaped_text_never_panics(text in "[0-9]{1,6}(-[0-9]{1,3}){0,3}") {
+            if let Ok(date) = PartialDate::parse(&text) {
+                proptest::prop_assert!(date.start <= date.end());
+            }
+        }
+
+        /// Every real day in range formats and parses back to itself, at every precision.
+        #[test]
+        fn real_dates_round_trip(year in 1800i32..=2200, month in 1u32..=12, day in 1u32..=31) {
+            if let Some(start) = NaiveDate::from_ymd_opt(year, month, day) {
+                let text = start.format("%Y-%m-%d").to_string();
+                let parsed = PartialDate::parse(&text).unwrap();
+                proptest::prop_assert_eq!(parsed.start, start);
+                proptest::prop_assert_eq!(parsed.end(), start);
+                let month_text = format!("{year:04}-{month:02}");
+                let month_date = PartialDate::parse(&month_text).unwrap();
+                proptest::prop_assert_eq!(month_date.start.day(), 1);
+                proptest::prop_assert!(month_date.end() >= start);
+                proptest::prop_assert_eq!(PartialDate::parse(&format!("{year:04}")).unwrap().start.ordinal(), 1);
+            }
+        }
+    }
 }

@@ -136,4 +136,24 @@ mod tests {
         let suffixed = long.with_suffix(12);
         assert!(Slug::parse(suffixed.as_str()).is_ok());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_anything_never_panics_and_accepts_only_slugs(text in ".{0,120}") {
+            if let Ok(slug) = Slug::parse(&text) {
+                proptest::prop_assert!(slug.as_str().bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+                proptest::prop_assert!(!slug.as_str().starts_with('-') && !slug.as_str().ends_with('-'));
+                proptest::prop_assert!(!slug.as_str().contains("--"));
+            }
+        }
+
+        /// Whatever the name (any script, emoji, control characters), the slug it suggests is
+        /// a valid slug.
+        #[test]
+        fn every_name_suggests_a_valid_slug(name in "\\PC{0,200}") {
+            let slug = Slug::from_name(&name);
+            proptest::prop_assert!(Slug::parse(slug.as_str()).is_ok(), "{:?} -> {:?}", name, slug);
+            proptest::prop_assert!(Slug::parse(slug.with_suffix(12).as_str()).is_ok());
+        }
+    }
 }

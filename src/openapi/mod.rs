@@ -28,6 +28,15 @@ pub use responses::*;
         license(name = "MIT", identifier = "MIT")
     ),
     modifiers(&BearerKey),
+    // Query and path parameters refer to these by name, and `IntoParams` does not register
+    // what it refers to.
+    components(schemas(
+        crate::api::analytics::Interval,
+        crate::api::analytics::Metric,
+        crate::api::analytics::RollUp,
+        crate::api::companies::Direction,
+        crate::api::history::Collection,
+    )),
     tags(
         (name = "companies", description = "Companies and labs, with their parent companies"),
         (name = "researchers", description = "Researchers, with aliases and their current company"),

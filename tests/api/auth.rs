@@ -260,3 +260,89 @@ async fn a_key_can_be_read_back_by_an_admin_without_its_secret() {
         .await;
     lower.ok(201);
 }
+
+/// Who may do what, for every operation in the spec (not a hand-kept list), on a server whose
+/// reads need a key: no key and a bad key are 401 everywhere under /v1; a key whose role is
+/// too low is 403 (reader → writes, editor → key management); the role that suffices gets
+/// past authorization (whatever the fake ids then make of the request). Operations endpoints
+/// outside /v1 stay open to probes.
+#[tokio::test]
+async fn the_auth_matrix_covers_every_operation_in_the_spec() {
+    use talentflow::{config::ReadAuth, db, domain::key::Role};
+    let app = TestApp::with_config(|config| config.read_auth = ReadAuth::Key).await;
+    let (_, reader) = db::keys::create(
+        &mut app.pool.acquire().await.unwrap(),
+        "reader",
+        Role::Reader,
+    )
+    .await
+    .unwrap();
+    let spec: Value = serde_json::from_str(&talentflow::openapi::spec_json()).unwrap();
+    let fake_id = "0190a000-0000-7000-8000-000000000001";
+    let keys = [
+        (Role::Reader, reader.as_str()),
+        (Role::Editor, app.editor.as_str()),
+        (Role::Admin, app.admin.as_str()),
+    ];
+    let mut checked = 0;
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        let uri = path
+            .split('/')
+            .map(|part| if part.starts_with('{') { fake_id } else { part })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method_name, operation) in operations.as_object().unwrap() {
+            let method: Method = method_name.to_uppercase().parse().unwrap();
+            let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+            let call =
+                async |key: Option<&str>| app.call(method.clone(), &uri, key, body.as_ref()).await;
+            let what = format!("{method} {uri}");
+            if !path.starts_with("/v1/") {
+                let status = call(None).await.status.as_u16();
+                assert!(![401, 403].contains(&status), "{what} is open: {status}");
+                continue;
+            }
+            let needed = if path.starts_with("/v1/admin/") {
+                Role::Admin
+            } else if method == Method::GET {
+                Role::Reader
+            } else {
+                Role::Editor
+            };
+            let declared = operation["responses"].as_object().unwrap();
+            assert!(declared.contains_key("401"), "{what} does not declare 401");
+            let no_key = call(None).await;
+            assert_eq!(
+                no_key.status.as_u16(),
+                401,
+                "{what} without a key: {}",
+                no_key.text
+            );
+            no_key.problem(401);
+            let bad = call(Some("tf_not-a-real-key")).await;
+            assert_eq!(
+                bad.status.as_u16(),
+                401,
+                "{what} with a bad key: {}",
+                bad.text
+            );
+            for (role, key) in keys {
+                let response = call(Some(key)).await;
+                let status = response.status.as_u16();
+                if role.allows(needed) {
+                    assert!(
+                        ![401, 403].contains(&status),
+                        "{what} as {role}: {status} {}",
+                        response.text
+                    );
+                } else {
+                    assert!(declared.contains_key("403"), "{what} does not declare 403");
+                    assert_eq!(status, 403, "{what} as {role}: {}", response.text);
+                    response.problem(403);
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} operations found");
+}

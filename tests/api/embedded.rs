@@ -9,16 +9,16 @@ use std::{
 
 use serde_json::Value;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_talentflow");
+pub const BINARY: &str = env!("CARGO_BIN_EXE_talentflow");
 
-fn temp_dir(name: &str) -> PathBuf {
+pub fn temp_dir(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
         "talentflow-{name}-{}",
         uuid::Uuid::new_v4().simple()
     ))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -38,7 +38,7 @@ fn start(data_dir: &Path, port: u16) -> Child {
         .expect("talentflow starts")
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str, child: &mut Child) {
+pub async fn wait_ready(client: &reqwest::Client, base: &str, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Ok(response) = client.get(format!("{base}/readyz")).send().await
@@ -57,7 +57,7 @@ async fn wait_ready(client: &reqwest::Client, base: &str, child: &mut Child) {
     }
 }
 
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
+pub fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

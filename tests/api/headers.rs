@@ -1,0 +1,169 @@
+//! Headers and limits: security headers on every kind of response, nothing about the server's
+//! internals, CORS that never hands credentials to an arbitrary origin, and clients that send
+//! their headers too slowly are disconnected.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use axum::http::Method;
+
+use crate::{
+    embedded::{BINARY, free_port, terminate, wait_ready},
+    helpers::TestApp,
+};
+
+#[tokio::test]
+async fn every_kind_of_response_carries_the_security_headers_and_no_internals() {
+    let app = TestApp::with_demo_data().await;
+    for (uri, status) in [
+        ("/v1/companies", 200),
+        ("/v1/companies/meta", 200),
+        ("/v1/companies/no-such-company", 404),
+        ("/v1/companies?limit=0", 400),
+        ("/v1/nowhere", 404),
+        ("/healthz", 200),
+        ("/openapi.json", 200),
+    ] {
+        let response = app.get(uri).await;
+        assert_eq!(response.status.as_u16(), status, "{uri}");
+        assert_eq!(
+            response.header("x-content-type-options"),
+            Some("nosniff"),
+            "{uri}"
+        );
+        assert_eq!(response.header("x-frame-options"), Some("DENY"), "{uri}");
+        assert_eq!(
+            response.header("referrer-policy"),
+            Some("no-referrer"),
+            "{uri}"
+        );
+        assert_eq!(
+            response.header("content-security-policy"),
+            Some("default-src 'none'; frame-ancestors 'none'"),
+            "{uri}"
+        );
+        for internal in ["server", "x-powered-by"] {
+            assert_eq!(response.header(internal), None, "{uri} names the server");
+        }
+        for leak in ["sqlx", "postgres", "panicked", "src/", "SQLSTATE"] {
+            assert!(!response.text.contains(leak), "{uri} leaks `{leak}`");
+        }
+    }
+    // The docs page is HTML with scripts of its own: framing and sniffing still refused.
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status, 200);
+    assert_eq!(docs.header("x-frame-options"), Some("DENY"));
+    assert_eq!(docs.header("x-content-type-options"), Some("nosniff"));
+}
+
+#[tokio::test]
+async fn cors_never_gives_an_arbitrary_origin_credentials() {
+    async fn preflight(app: &TestApp, origin: &'static str) -> crate::helpers::Response {
+        let request = axum::http::Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/v1/companies")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .body(axum::body::Body::empty())
+            .unwrap();
+        app.send(request).await
+    }
+    // Default: no origins allowed.
+    let closed = TestApp::new().await;
+    let response = preflight(&closed, "https://evil.example").await;
+    assert_eq!(response.header("access-control-allow-origin"), None);
+    assert_eq!(response.header("access-control-allow-credentials"), None);
+
+    // A list: the listed origin is named back, another is not.
+    let listed =
+        TestApp::with_config(|c| c.cors_origins = vec!["https://dash.example".into()]).await;
+    let response = preflight(&listed, "https://dash.example").await;
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some("https://dash.example")
+    );
+    assert_eq!(response.header("access-control-allow-credentials"), None);
+    let response = preflight(&listed, "https://evil.example").await;
+    assert_eq!(response.header("access-control-allow-origin"), None);
+
+    // `*`: any origin, as the literal `*` (never the caller's origin), and never credentials.
+    let open = TestApp::with_config(|c| c.cors_origins = vec!["*".into()]).await;
+    let response = preflight(&open, "https://evil.example").await;
+    assert_eq!(response.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(response.header("access-control-allow-credentials"), None);
+}
+
+/// A client that starts a request and then sends its headers a byte at a time is cut off
+/// after the header timeout; meanwhile normal clients are served.
+#[tokio::test]
+async fn clients_that_send_headers_too_slowly_are_disconnected() {
+    let (pool, url) = crate::helpers::fresh_database().await;
+    drop(pool);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Command::new(BINARY)
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
+        .env("TALENTFLOW_HEADER_TIMEOUT", "2")
+        .env("TALENTFLOW_LOG", "error")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base, &mut server).await;
+
+    let slow = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let started = Instant::now();
+        let request = b"GET /v1/companies HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+        for byte in request {
+            if stream.write_all(&[*byte]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            if started.elapsed() > Duration::from_secs(15) {
+                break;
+            }
+        }
+        // The server has given up on us: the connection is closed (maybe after a 408).
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        (
+            started.elapsed(),
+            String::from_utf8_lossy(&rest).into_owned(),
+        )
+    });
+    // Served while the slow client dribbles.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ok = client
+        .get(format!("{base}/v1/companies"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+
+    let (took, answer) = tokio::task::spawn_blocking(move || slow.join().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        took < Duration::from_secs(8),
+        "the slow client was cut off after {took:?} (answer {answer:?})"
+    );
+    assert!(
+        !answer.contains("200 OK"),
+        "the slow request was not served: {answer}"
+    );
+    assert!(terminate(&mut server).success());
+}
