@@ -202,45 +202,76 @@ fn every_command_has_help() {
     }
 }
 
-#[tokio::test]
-async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_connections() {
-    let (pool, url) = crate::helpers::fresh_database().await;
-    talentflow::seed::load(&pool).await.unwrap();
+/// `talentflow serve` on `url` with this shutdown grace; returns the process and its address.
+async fn serve_with_grace(url: &str, grace_secs: u32) -> (Child, u16) {
     let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     let mut server = Command::new(BINARY)
         .arg("serve")
-        .env("DATABASE_URL", &url)
+        .env("DATABASE_URL", url)
         .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
+        .env("TALENTFLOW_SHUTDOWN_GRACE", grace_secs.to_string())
         .env("TALENTFLOW_LOG", "warn")
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
-    wait_ready(&client, &base, &mut server).await;
+    wait_ready(
+        &reqwest::Client::new(),
+        &format!("http://127.0.0.1:{port}"),
+        &mut server,
+    )
+    .await;
+    (server, port)
+}
 
-    // Hold a lock the list query needs, so the request is in flight when SIGTERM arrives.
+/// Waits for the process to exit, failing after `limit`; returns its status and how long.
+async fn exit_within(server: &mut Child, limit: Duration) -> (std::process::ExitStatus, Duration) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            return (status, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < limit,
+            "the server did not exit within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_connections() {
+    let (pool, url) = crate::helpers::fresh_database().await;
+    talentflow::seed::load(&pool).await.unwrap();
+    let (mut server, port) = serve_with_grace(&url, 10).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+
+    // Hold a lock the list queries need, so several slow requests are in flight when SIGTERM
+    // arrives.
     let mut blocker = pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE companies IN ACCESS EXCLUSIVE MODE")
         .execute(&mut *blocker)
         .await
         .unwrap();
-    let in_flight = tokio::spawn({
-        let client = client.clone();
-        let base = base.clone();
-        async move { client.get(format!("{base}/v1/companies")).send().await }
-    });
+    let in_flight: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            let base = base.clone();
+            tokio::spawn(async move { client.get(format!("{base}/v1/companies")).send().await })
+        })
+        .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let killed = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
+    let signalled = Instant::now();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     assert!(
         server.try_wait().unwrap().is_none(),
-        "the server waits for the request in flight"
+        "the server waits for the requests in flight"
     );
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
@@ -248,25 +279,61 @@ async fn sigterm_lets_in_flight_requests_finish_and_refuses_new_connections() {
     );
     blocker.rollback().await.unwrap();
 
-    let response = in_flight
-        .await
-        .unwrap()
-        .expect("the in-flight request is answered");
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["data"].as_array().unwrap().len(), 7);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not exit after its last request"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    for request in in_flight {
+        let response = request
+            .await
+            .unwrap()
+            .expect("the in-flight request is answered");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["data"].as_array().unwrap().len(), 7);
+    }
+    let (status, _) = exit_within(&mut server, Duration::from_secs(10)).await;
     assert!(status.success(), "exit status {status}");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "within the grace period"
+    );
+}
+
+/// A request that outlasts the grace period does not keep the process alive: it exits 0 at
+/// the deadline.
+#[tokio::test]
+async fn sigterm_exits_at_the_grace_deadline_even_with_a_request_stuck() {
+    let (pool, url) = crate::helpers::fresh_database().await;
+    let (mut server, port) = serve_with_grace(&url, 2).await;
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE companies IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let stuck =
+        tokio::spawn(
+            async move { reqwest::get(format!("http://127.0.0.1:{port}/v1/companies")).await },
+        );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (status, took) = exit_within(&mut server, Duration::from_secs(6)).await;
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "it waited for the grace period: {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(3500),
+        "and not much longer: {took:?}"
+    );
+    assert!(
+        stuck.await.unwrap().is_err(),
+        "the stuck request was cut off, not answered"
+    );
+    blocker.rollback().await.unwrap();
 }
 
 #[tokio::test]
