@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(api)
         .merge(crate::openapi::docs(spec))
+        .merge(crate::dashboard::router())
         .fallback(error::unknown_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),

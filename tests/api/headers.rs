@@ -167,3 +167,42 @@ async fn clients_that_send_headers_too_slowly_are_disconnected() {
     );
     assert!(terminate(&mut server).success());
 }
+
+/// The dashboard's files come from the binary: `/` leads there, each file has its type and a
+/// tag to revalidate with, and nothing else can be fetched through it.
+#[tokio::test]
+async fn the_dashboard_is_served_from_the_binary() {
+    let app = TestApp::new().await;
+    let root = app.get("/").await;
+    assert_eq!(root.status.as_u16(), 307);
+    assert_eq!(root.header("location"), Some("/dashboard"));
+
+    let page = app.get("/dashboard").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    let policy = page.header("content-security-policy").unwrap();
+    assert!(policy.starts_with("default-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+
+    for (file, content_type) in [
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("style.css", "text/css; charset=utf-8"),
+        ("vendor/echarts.min.js", "text/javascript; charset=utf-8"),
+        ("vendor/LICENSE-echarts.txt", "text/plain; charset=utf-8"),
+    ] {
+        let response = app.get(&format!("/dashboard/{file}")).await;
+        assert_eq!(response.status, 200, "{file}");
+        assert_eq!(response.header("content-type"), Some(content_type), "{file}");
+        assert!(!response.text.is_empty(), "{file}");
+        let tag = response.header("etag").unwrap().to_owned();
+        let request = axum::http::Request::get(format!("/dashboard/{file}"))
+            .header("if-none-match", &tag)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        assert_eq!(app.send(request).await.status.as_u16(), 304, "{file}");
+    }
+    for missing in ["/dashboard/nope.js", "/dashboard/../Cargo.toml", "/dashboard/vendor/"] {
+        app.get(missing).await.problem(404);
+    }
+}
