@@ -218,7 +218,7 @@
 
     const side = Math.max(nodes.filter((n) => n.depth === 0).length, nodes.length - nodes.filter((n) => n.depth === 0).length);
     const el = $('#sankey');
-    el.style.height = `${Math.min(900, Math.max(240, side * 24))}px`;
+    el.style.height = `${Math.min(960, Math.max(260, side * 30))}px`;
     el.dataset.links = String(links.length);
 
     const sankey = chart('sankey');
@@ -584,15 +584,21 @@
     return item;
   }
 
-  function upsertMove(move, { fresh = false, prepend = true } = {}) {
+  /** Shows a move in the feed, newest recorded first; one that is already there is replaced. */
+  function upsertMove(move, { fresh = false, insert = true } = {}) {
     const existing = feedList.querySelector(`li[data-move-id="${CSS.escape(move.id)}"]`);
     if (existing) {
       existing.replaceWith(feedItem(move, fresh));
       return;
     }
-    if (!prepend) return;
+    if (!insert) return;
     $('.empty', feedList)?.remove();
-    feedList.prepend(feedItem(move, fresh));
+    const item = feedItem(move, fresh);
+    const created = Date.parse(move.created_at) || 0;
+    item.dataset.createdAt = String(created);
+    // Live events and the seed page can land in either order: keep newest recorded first.
+    const older = [...feedList.children].find((li) => Number(li.dataset.createdAt || 0) < created);
+    feedList.insertBefore(item, older || null);
     while (feedList.children.length > FEED_SIZE) feedList.lastElementChild.remove();
   }
 
@@ -601,10 +607,8 @@
     try {
       const page = await api('/moves', { sort: '-created_at', limit: 20 });
       showError(feedSection, null);
-      if (!page.data.length && !feedList.children.length) {
-        feedList.append(h('li', { class: 'empty' }, 'No moves yet.'));
-      }
-      for (const move of [...page.data].reverse()) upsertMove(move);
+      for (const move of page.data) upsertMove(move);
+      if (!feedList.children.length) feedList.append(h('li', { class: 'empty' }, 'No moves yet.'));
     } catch (err) {
       showError(feedSection, err);
     }
@@ -633,7 +637,7 @@
     });
     stream.addEventListener('move.updated', (event) => {
       const move = parseEvent(event);
-      if (move) upsertMove(move, { fresh: true, prepend: false });
+      if (move) upsertMove(move, { fresh: true, insert: false });
     });
     stream.addEventListener('move.deleted', (event) => {
       const move = parseEvent(event);
@@ -656,8 +660,8 @@
       const seconds = Math.round(retryDelay / 1000);
       setFeedState('down', `offline, retrying in ${seconds}s`);
       setTimeout(() => {
-        seedFeed();
         connectStream();
+        seedFeed();
       }, retryDelay);
       retryDelay = Math.min(60000, retryDelay * 2);
     });
@@ -797,7 +801,9 @@
     if (hash.get('company')) openCompany(hash.get('company'));
     if (hash.get('researcher')) openResearcher(hash.get('researcher'));
     setUpProjects();
-    seedFeed().then(connectStream);
+    // Listen first, then fetch the latest page: a move recorded in between shows either way.
+    connectStream();
+    seedFeed();
   }
 
   start();
