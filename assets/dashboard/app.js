@@ -82,8 +82,9 @@
       try {
         const problem = await response.json();
         message = problem.detail || problem.title || message;
-        const fields = (problem.errors || []).map((e) => `${e.field}: ${e.message}`);
-        if (fields.length && !fields.every((f) => message.includes(f))) message += ` (${fields.join('; ')})`;
+        // Field errors the detail does not already say (it often sums them up).
+        const more = (problem.errors || []).filter((e) => !message.includes(e.message));
+        if (more.length) message += ` (${more.map((e) => `${e.field}: ${e.message}`).join('; ')})`;
       } catch { /* not JSON: keep the status line */ }
       throw new ApiProblem(message);
     }
@@ -107,6 +108,13 @@
     box.textContent = err instanceof ApiProblem ? err.message : `Something went wrong: ${err.message}`;
     box.hidden = false;
     if (!(err instanceof ApiProblem)) console.error(err);
+  }
+
+  /** A panel whose request failed shows the problem, not the previous answer as if current. */
+  function failed(section, title) {
+    $('h2', section).textContent = title;
+    $('.sub', section).textContent = '';
+    for (const body of section.querySelectorAll('[id$="-body"]')) body.hidden = true;
   }
 
   // ---- charts --------------------------------------------------------------------------------
@@ -174,6 +182,12 @@
       showError(flowsSection, null);
       renderFlows(flows, Number(top));
     } catch (err) {
+      if (err.name !== 'AbortError') {
+        flowsLinks = [];
+        chart('sankey').clear();
+        renderFlowsTable([]);
+        $('#flows-summary').textContent = '';
+      }
       showError(flowsSection, err);
     } finally {
       flowsSection.removeAttribute('aria-busy');
@@ -318,6 +332,7 @@
       showError(companySection, null);
       renderCompany(balance, interval);
     } catch (err) {
+      if (err.name !== 'AbortError') failed(companySection, 'Company');
       showError(companySection, err);
     } finally {
       companySection.removeAttribute('aria-busy');
@@ -398,6 +413,7 @@
       showError(researcherSection, null);
       renderTimeline(timeline);
     } catch (err) {
+      if (err.name !== 'AbortError') failed(researcherSection, 'Researcher');
       showError(researcherSection, err);
     } finally {
       researcherSection.removeAttribute('aria-busy');
@@ -497,6 +513,7 @@
       showError(projectSection, null);
       renderAttrition(attrition);
     } catch (err) {
+      if (err.name !== 'AbortError') failed(projectSection, 'Project attrition');
       showError(projectSection, err);
     } finally {
       projectSection.removeAttribute('aria-busy');
@@ -776,7 +793,8 @@
   window.talentflow = {
     sankeyLinks() {
       if (!charts.sankey) return [];
-      const series = charts.sankey.getOption().series[0];
+      const series = (charts.sankey.getOption().series || [])[0];
+      if (!series) return [];
       const names = new Map(series.data.map((node) => [node.id, node.name]));
       return series.links.map((link) => ({
         from: names.get(link.source), to: names.get(link.target), count: link.value,
