@@ -631,6 +631,23 @@
     }
   }
 
+  // A bulk import or a replay after a reconnect can bring thousands of events at once: draw them
+  // once per frame, and only as many as the feed shows.
+  let pending = [];
+
+  function queueMove(move) {
+    pending.push(move);
+    if (pending.length > FEED_SIZE) pending = pending.slice(-FEED_SIZE);
+    if (pending.length === 1) requestAnimationFrame(flushMoves);
+  }
+
+  function flushMoves() {
+    const batch = pending;
+    pending = [];
+    for (const move of batch) upsertMove(move, { fresh: true });
+    if (batch.length) $('#flows-stale').hidden = false;
+  }
+
   function parseEvent(event) {
     try {
       return JSON.parse(event.data);
@@ -648,9 +665,7 @@
     });
     stream.addEventListener('move.created', (event) => {
       const move = parseEvent(event);
-      if (!move) return;
-      upsertMove(move, { fresh: true });
-      $('#flows-stale').hidden = false;
+      if (move) queueMove(move);
     });
     stream.addEventListener('move.updated', (event) => {
       const move = parseEvent(event);
