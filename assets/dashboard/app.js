@@ -256,12 +256,14 @@
         left: 8, right: 8, top: 8, bottom: 8,
         nodeAlign: 'justify',
         nodeWidth: 14,
-        nodeGap: 10,
+        // Hundreds of companies a side (a large `top`) still fit, closer together.
+        nodeGap: Math.max(1, Math.min(10, Math.floor(480 / side))),
         layoutIterations: 32,
         draggable: false,
         emphasis: { focus: 'adjacency' },
         // Node ids are `from:<uuid>` and `to:<uuid>`; show the company's name.
         label: { fontSize: 12, color: '#1d2433', formatter: (p) => p.data.name },
+        labelLayout: { hideOverlap: true },
         lineStyle: { color: 'gradient', opacity: 0.28, curveness: 0.5 },
         data: nodes,
         links,
@@ -808,7 +810,8 @@
   window.talentflow = {
     sankeyLinks() {
       if (!charts.sankey) return [];
-      const series = (charts.sankey.getOption().series || [])[0];
+      const option = charts.sankey.getOption();
+      const series = ((option && option.series) || [])[0];
       if (!series) return [];
       const names = new Map(series.data.map((node) => [node.id, node.name]));
       return series.links.map((link) => ({
