@@ -117,8 +117,10 @@ fn scope(
 #[into_params(parameter_in = Query)]
 pub struct FlowParams {
     /// Moves effective on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    #[param(format = "partial-date")]
     since: Option<String>,
     /// Moves effective on or before, inclusive of the whole period.
+    #[param(format = "partial-date")]
     until: Option<String>,
     #[param(value_type = Option<MoveKind>)]
     kind: Option<String>,
@@ -185,7 +187,9 @@ async fn flows(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct BalanceParams {
+    #[param(format = "partial-date")]
     since: Option<String>,
+    #[param(format = "partial-date")]
     until: Option<String>,
     /// `month` (default), `quarter` or `year`.
     interval: Option<Interval>,
@@ -279,6 +283,7 @@ async fn balance(
 pub struct AttritionParams {
     /// Count departures up to this date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, the end of the
     /// period); default today.
+    #[param(format = "partial-date")]
     as_of: Option<String>,
 }
 
@@ -473,7 +478,9 @@ pub fn stints(moves: &[Move]) -> Vec<Stint> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LeaderboardParams {
+    #[param(format = "partial-date")]
     since: Option<String>,
+    #[param(format = "partial-date")]
     until: Option<String>,
     /// `net` (default), `inflow` or `outflow`.
     metric: Option<Metric>,
@@ -511,8 +518,10 @@ async fn leaderboard(
 #[into_params(parameter_in = Query)]
 pub struct CompensationSummaryParams {
     /// The role, case-insensitive.
+    #[param(format = "search-text")]
     role: Option<String>,
     /// Reports on or after.
+    #[param(format = "partial-date")]
     since: Option<String>,
 }
 
@@ -559,8 +568,10 @@ async fn compensation_summary(
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// What to look for; misspellings are forgiven (`balko`, `deepmnd`, `lama`).
+    #[param(required = true, format = "search-query")]
     q: Option<String>,
     /// Comma-separated: `researcher`, `company`, `project` (default all).
+    #[param(pattern = "^(researcher|company|project)(,(researcher|company|project))*$")]
     types: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,

@@ -41,24 +41,25 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyInput {
-    #[schema(required = true, value_type = String, example = "Google DeepMind")]
+    #[schema(required = true, value_type = String, example = "Google DeepMind", format = "name:200")]
     pub name: Option<String>,
     /// Generated from the name when absent.
-    #[schema(example = "google-deepmind")]
+    #[schema(example = "google-deepmind", format = "slug")]
     pub slug: Option<String>,
     #[schema(required = true, value_type = CompanyKind)]
     pub kind: Option<String>,
     /// Id or slug of the parent company.
-    #[schema(example = "google")]
+    #[schema(example = "google", format = "id-or-slug")]
     pub parent: Option<String>,
+    #[schema(format = "name:200", max_items = 50)]
     pub aliases: Option<Vec<String>>,
     /// ISO 3166-1 alpha-2 code.
-    #[schema(example = "GB")]
+    #[schema(example = "GB", format = "country")]
     pub country: Option<String>,
-    #[schema(example = "https://deepmind.google")]
+    #[schema(example = "https://deepmind.google", format = "http-url")]
     pub website: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(example = "2010")]
+    #[schema(example = "2010", format = "partial-date")]
     pub founded_on: Option<String>,
 }
 
@@ -108,14 +109,18 @@ impl From<&Company> for CompanyInput {
 #[into_params(parameter_in = Query)]
 pub struct CompanyListParams {
     /// Prefix of a word of the name or an alias; case- and accent-insensitive.
+    #[param(format = "search-text")]
     q: Option<String>,
     #[param(value_type = Option<CompanyKind>)]
     kind: Option<String>,
     /// ISO 3166-1 alpha-2 code.
+    #[param(format = "country")]
     country: Option<String>,
     /// Id or slug of the parent company: lists its subsidiaries.
+    #[param(format = "id-or-slug")]
     parent: Option<String>,
     /// `name` (default), `-name`, `created_at` or `-created_at`.
+    #[param(pattern = "^-?(name|created_at)$")]
     sort: Option<String>,
     /// Rows per page, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
@@ -219,8 +224,9 @@ async fn update_company(
     let key = super::path_key("company", &key)?;
     let mut tx = state.pool.begin().await?;
     let before = db::companies::get_for_update(&mut tx, &key).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&CompanyInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::companies::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)
@@ -265,6 +271,7 @@ pub struct CompanyMovesParams {
     /// `in`, `out` or `any` (default).
     direction: Option<Direction>,
     /// `-effective_on` (default), `effective_on`, `-created_at` or `created_at`.
+    #[param(pattern = "^-?(effective_on|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,

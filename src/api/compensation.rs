@@ -43,24 +43,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CompensationInput {
     /// Id or slug of the company.
-    #[schema(required = true, value_type = String, example = "meta")]
+    #[schema(required = true, value_type = String, example = "meta", format = "id-or-slug")]
     pub company: Option<String>,
-    #[schema(required = true, value_type = String, example = "AI researcher")]
+    #[schema(required = true, value_type = String, example = "AI researcher", format = "name:200")]
     pub role: Option<String>,
     /// ISO 4217 code.
-    #[schema(required = true, value_type = String, example = "USD")]
+    #[schema(required = true, value_type = String, example = "USD", format = "currency")]
     pub currency: Option<String>,
-    #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "super::support::integer")]
+    #[schema(minimum = 0, maximum = 9223372036854775807_i64)]
     pub annual_min: Option<i64>,
-    #[schema(example = 2000000, minimum = 0)]
+    #[serde(default, deserialize_with = "super::support::integer")]
+    #[schema(example = 2000000, minimum = 0, maximum = 9223372036854775807_i64)]
     pub annual_max: Option<i64>,
     #[schema(value_type = Option<Basis>)]
     pub basis: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(required = true, value_type = String, example = "2024-03")]
+    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
     pub reported_on: Option<String>,
     /// Id of the source.
     pub source: Option<Uuid>,
+    #[schema(format = "prose:10000")]
     pub notes: Option<String>,
 }
 
@@ -131,16 +134,22 @@ impl From<&CompensationReport> for CompensationInput {
 #[into_params(parameter_in = Query)]
 pub struct CompensationListParams {
     /// Id or slug of the company.
+    #[param(format = "id-or-slug")]
     company: Option<String>,
     /// The role, case-insensitive.
+    #[param(format = "search-text")]
     role: Option<String>,
     /// ISO 4217 code.
+    #[param(format = "currency")]
     currency: Option<String>,
     /// Reported on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    #[param(format = "partial-date")]
     since: Option<String>,
     /// Reported on or before, inclusive of the whole period.
+    #[param(format = "partial-date")]
     until: Option<String>,
     /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
+    #[param(pattern = "^-?(reported_on|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -245,8 +254,9 @@ async fn update_compensation(
     let id = report_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::compensation::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&CompensationInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::compensation::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)

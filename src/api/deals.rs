@@ -45,19 +45,22 @@ pub struct DealInput {
     #[schema(required = true, value_type = DealKind)]
     pub kind: Option<String>,
     /// Id or slug of the company that took the people.
-    #[schema(required = true, value_type = String, example = "microsoft")]
+    #[schema(required = true, value_type = String, example = "microsoft", format = "id-or-slug")]
     pub acquirer: Option<String>,
     /// Id or slug of the company they came from (it may go on existing).
-    #[schema(required = true, value_type = String, example = "inflection-ai")]
+    #[schema(required = true, value_type = String, example = "inflection-ai", format = "id-or-slug")]
     pub target: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(example = "2024-03")]
+    #[schema(example = "2024-03", format = "partial-date")]
     pub announced_on: Option<String>,
+    #[serde(default, deserialize_with = "super::support::integer")]
     #[schema(minimum = 0, maximum = 2147483647)]
     pub people_moved: Option<i64>,
-    #[schema(minimum = 0)]
+    #[serde(default, deserialize_with = "super::support::integer")]
+    #[schema(minimum = 0, maximum = 9223372036854775807_i64)]
     pub value_usd: Option<i64>,
     pub sources: Option<Vec<CitationInput>>,
+    #[schema(format = "prose:10000")]
     pub notes: Option<String>,
 }
 
@@ -125,16 +128,22 @@ impl From<&Deal> for DealInput {
 #[into_params(parameter_in = Query)]
 pub struct DealListParams {
     /// Id or slug of a company on either side.
+    #[param(format = "id-or-slug")]
     company: Option<String>,
+    #[param(format = "id-or-slug")]
     acquirer: Option<String>,
+    #[param(format = "id-or-slug")]
     target: Option<String>,
     #[param(value_type = Option<DealKind>)]
     kind: Option<String>,
     /// Announced on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    #[param(format = "partial-date")]
     since: Option<String>,
     /// Announced on or before, inclusive of the whole period.
+    #[param(format = "partial-date")]
     until: Option<String>,
     /// `-created_at` (default) or `created_at`.
+    #[param(pattern = "^-?created_at$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -244,8 +253,9 @@ async fn update_deal(
     let id = deal_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::deals::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&DealInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::deals::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)
@@ -275,6 +285,7 @@ async fn delete_deal(
 #[into_params(parameter_in = Query)]
 pub struct DealMovesParams {
     /// `-effective_on` (default), `effective_on`, `-created_at` or `created_at`.
+    #[param(pattern = "^-?(effective_on|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,

@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyInput {
-    #[schema(required = true, value_type = String, example = "news pipeline")]
+    #[schema(required = true, value_type = String, example = "news pipeline", format = "name:100")]
     pub name: Option<String>,
     #[schema(required = true, value_type = Role)]
     pub role: Option<String>,

@@ -41,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CitationInput {
     #[schema(required = true, value_type = Uuid)]
     pub source: Option<Uuid>,
+    #[schema(format = "prose:5000")]
     pub quote: Option<String>,
 }
 
@@ -49,23 +50,24 @@ pub struct CitationInput {
 #[serde(deny_unknown_fields)]
 pub struct MoveInput {
     /// Id or slug of the researcher.
-    #[schema(required = true, value_type = String, example = "michal-valko")]
+    #[schema(required = true, value_type = String, example = "michal-valko", format = "id-or-slug")]
     pub researcher: Option<String>,
     /// Id or slug of the company left; null when unknown or not applicable.
-    #[schema(example = "google-deepmind")]
+    #[schema(example = "google-deepmind", format = "id-or-slug")]
     pub from: Option<String>,
     /// Id or slug of the company joined; null for a departure.
-    #[schema(example = "meta")]
+    #[schema(example = "meta", format = "id-or-slug")]
     pub to: Option<String>,
     #[schema(required = true, value_type = MoveKind)]
     pub kind: Option<String>,
     /// The role at the destination.
-    #[schema(example = "Chief Engineer, Llama")]
+    #[schema(example = "Chief Engineer, Llama", format = "name:200")]
     pub title: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(required = true, value_type = String, example = "2024-03")]
+    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
     pub effective_on: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(format = "partial-date")]
     pub announced_on: Option<String>,
     /// Default `reported`.
     #[schema(value_type = Option<Confidence>)]
@@ -73,6 +75,7 @@ pub struct MoveInput {
     /// Id of the deal the move was part of.
     pub deal: Option<Uuid>,
     pub sources: Option<Vec<CitationInput>>,
+    #[schema(format = "prose:10000")]
     pub notes: Option<String>,
 }
 
@@ -204,26 +207,34 @@ impl From<&Move> for MoveInput {
 #[into_params(parameter_in = Query)]
 pub struct MoveListParams {
     /// Id or slug of the researcher.
+    #[param(format = "id-or-slug")]
     researcher: Option<String>,
     /// Id or slug of a company on either side of the move.
+    #[param(format = "id-or-slug")]
     company: Option<String>,
     /// Id or slug of the company left.
+    #[param(format = "id-or-slug")]
     from: Option<String>,
     /// Id or slug of the company joined.
+    #[param(format = "id-or-slug")]
     to: Option<String>,
     #[param(value_type = Option<MoveKind>)]
     kind: Option<String>,
     #[param(value_type = Option<Confidence>)]
     confidence: Option<String>,
     /// Effective on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    #[param(format = "partial-date")]
     since: Option<String>,
     /// Effective on or before, inclusive of the whole period (`2024-03` = until 2024-03-31).
+    #[param(format = "partial-date")]
     until: Option<String>,
     /// Id of a deal: the moves that were part of it.
     deal: Option<Uuid>,
     /// Id or slug of a project: moves of its contributors.
+    #[param(format = "id-or-slug")]
     project: Option<String>,
     /// `-effective_on` (default: newest first), `effective_on`, `-created_at` or `created_at`.
+    #[param(pattern = "^-?(effective_on|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -348,8 +359,9 @@ async fn update_move(
     let id = move_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::moves::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&MoveInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::moves::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)

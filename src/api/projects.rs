@@ -44,16 +44,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectInput {
-    #[schema(required = true, value_type = String, example = "Llama")]
+    #[schema(required = true, value_type = String, example = "Llama", format = "name:200")]
     pub name: Option<String>,
     /// Generated from the name when absent.
+    #[schema(format = "slug")]
     pub slug: Option<String>,
     /// Id or slug of the company behind it.
-    #[schema(example = "meta")]
+    #[schema(example = "meta", format = "id-or-slug")]
     pub company: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(example = "2023-02")]
+    #[schema(example = "2023-02", format = "partial-date")]
     pub released_on: Option<String>,
+    #[schema(format = "http-url")]
     pub url: Option<String>,
 }
 
@@ -94,9 +96,9 @@ impl From<&Project> for ProjectInput {
 #[serde(deny_unknown_fields)]
 pub struct ContributorInput {
     /// Id or slug of the researcher.
-    #[schema(required = true, value_type = String, example = "guillaume-lample")]
+    #[schema(required = true, value_type = String, example = "guillaume-lample", format = "id-or-slug")]
     pub researcher: Option<String>,
-    #[schema(example = "author")]
+    #[schema(example = "author", format = "name:100")]
     pub role: Option<String>,
 }
 
@@ -141,18 +143,21 @@ pub struct Roster {
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
     /// The roster size the report counts from ("of 14"), when it gives one.
+    #[serde(default, deserialize_with = "super::support::integer")]
     #[schema(example = 14, minimum = 1, maximum = 2147483647)]
     pub roster_size: Option<i64>,
+    #[serde(default, deserialize_with = "super::support::integer")]
     #[schema(required = true, value_type = i64, example = 7, minimum = 0, maximum = 2147483647)]
     pub departed: Option<i64>,
     /// `exactly` (default), `at_least` or `about`.
     #[schema(value_type = Option<Qualifier>)]
     pub qualifier: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(required = true, value_type = String, example = "2024-03")]
+    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
     pub reported_on: Option<String>,
     /// Id of the source.
     pub source: Option<Uuid>,
+    #[schema(format = "prose:10000")]
     pub notes: Option<String>,
 }
 
@@ -219,12 +224,16 @@ impl From<&ProjectReport> for ReportInput {
 #[into_params(parameter_in = Query)]
 pub struct ProjectListParams {
     /// Prefix of a word of the name; case- and accent-insensitive.
+    #[param(format = "search-text")]
     q: Option<String>,
     /// Id or slug of the company behind the project.
+    #[param(format = "id-or-slug")]
     company: Option<String>,
     /// Id or slug of a researcher: the projects on whose roster they are.
+    #[param(format = "id-or-slug")]
     researcher: Option<String>,
     /// `name` (default), `-name`, `created_at` or `-created_at`.
+    #[param(pattern = "^-?(name|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -325,8 +334,9 @@ async fn update_project(
     let key = super::path_key("project", &key)?;
     let mut tx = state.pool.begin().await?;
     let before = db::projects::get_for_update(&mut tx, &key).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&ProjectInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::projects::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)
@@ -405,6 +415,7 @@ async fn replace_contributors(
 #[into_params(parameter_in = Query)]
 pub struct ReportListParams {
     /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
+    #[param(pattern = "^-?(reported_on|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -525,8 +536,9 @@ async fn update_report(
 ) -> ApiResult<Response> {
     let mut tx = state.pool.begin().await?;
     let before = report_of(&mut tx, &project, &report, true).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&ReportInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::reports::update(&mut tx, &actor, &before, before.project.id, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)

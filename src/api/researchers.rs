@@ -42,19 +42,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResearcherInput {
-    #[schema(required = true, value_type = String, example = "Michal Valko")]
+    #[schema(required = true, value_type = String, example = "Michal Valko", format = "name:200")]
     pub name: Option<String>,
     /// Generated from the name when absent (`michal-valko`, then `michal-valko-2`, …).
+    #[schema(format = "slug")]
     pub slug: Option<String>,
     /// Other spellings, including misspellings seen in the press.
-    #[schema(example = json!(["Michal Balko"]))]
+    #[schema(example = json!(["Michal Balko"]), format = "name:200", max_items = 50)]
     pub aliases: Option<Vec<String>>,
     /// ORCID iD; the `https://orcid.org/` form is accepted.
+    #[schema(format = "orcid")]
     pub orcid: Option<String>,
     /// OpenAlex author id (`A…`).
+    #[schema(format = "openalex-id")]
     pub openalex_id: Option<String>,
+    #[schema(format = "http-url")]
     pub homepage: Option<String>,
-    #[schema(example = json!(["reinforcement learning"]))]
+    #[schema(example = json!(["reinforcement learning"]), format = "name:100", max_items = 50)]
     pub topics: Option<Vec<String>>,
 }
 
@@ -101,12 +105,16 @@ impl From<&Researcher> for ResearcherInput {
 #[into_params(parameter_in = Query)]
 pub struct ResearcherListParams {
     /// Prefix of a word of the name or an alias; case- and accent-insensitive (`balko`).
+    #[param(format = "search-text")]
     q: Option<String>,
     /// Researchers with this topic.
+    #[param(format = "search-text")]
     topic: Option<String>,
     /// Id or slug of a company: researchers whose current company it is.
+    #[param(format = "id-or-slug")]
     company: Option<String>,
     /// `name` (default), `-name`, `created_at` or `-created_at`.
+    #[param(pattern = "^-?(name|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -201,8 +209,9 @@ async fn update_researcher(
     let key = super::path_key("researcher", &key)?;
     let mut tx = state.pool.begin().await?;
     let before = db::researchers::get_for_update(&mut tx, &key).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&ResearcherInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::researchers::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)

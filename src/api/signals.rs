@@ -43,12 +43,12 @@ pub struct SignalInput {
     #[schema(required = true, value_type = SignalKind)]
     pub kind: Option<String>,
     /// Id or slug of the company.
-    #[schema(required = true, value_type = String, example = "meta")]
+    #[schema(required = true, value_type = String, example = "meta", format = "id-or-slug")]
     pub company: Option<String>,
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, value_type = String, format = "non-blank-prose:5000")]
     pub description: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(required = true, value_type = String, example = "2024-03")]
+    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
     pub reported_on: Option<String>,
     pub sources: Option<Vec<CitationInput>>,
 }
@@ -102,14 +102,18 @@ impl From<&Signal> for SignalInput {
 #[into_params(parameter_in = Query)]
 pub struct SignalListParams {
     /// Id or slug of the company.
+    #[param(format = "id-or-slug")]
     company: Option<String>,
     #[param(value_type = Option<SignalKind>)]
     kind: Option<String>,
     /// Reported on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    #[param(format = "partial-date")]
     since: Option<String>,
     /// Reported on or before, inclusive of the whole period.
+    #[param(format = "partial-date")]
     until: Option<String>,
     /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
+    #[param(pattern = "^-?(reported_on|created_at)$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -212,8 +216,9 @@ async fn update_signal(
     let id = signal_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::signals::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&SignalInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::signals::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)

@@ -39,15 +39,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceInput {
+    #[schema(format = "http-url")]
     pub url: Option<String>,
-    #[schema(example = "The Information")]
+    #[schema(example = "The Information", format = "name:200")]
     pub publisher: Option<String>,
+    #[schema(format = "name:500")]
     pub title: Option<String>,
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(example = "2024-03")]
+    #[schema(example = "2024-03", format = "partial-date")]
     pub published_on: Option<String>,
     /// BCP 47 language tag.
-    #[schema(example = "en")]
+    #[schema(example = "en", format = "language")]
     pub language: Option<String>,
 }
 
@@ -96,14 +98,19 @@ impl From<&Source> for SourceInput {
 #[into_params(parameter_in = Query)]
 pub struct SourceListParams {
     /// Prefix of a word of the title or publisher; case- and accent-insensitive.
+    #[param(format = "search-text")]
     q: Option<String>,
     /// Publisher, case-insensitive.
+    #[param(format = "search-text")]
     publisher: Option<String>,
     /// Published on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    #[param(format = "partial-date")]
     since: Option<String>,
     /// Published on or before, inclusive of the whole period (`2024` = until 2024-12-31).
+    #[param(format = "partial-date")]
     until: Option<String>,
     /// `-created_at` (default) or `created_at`.
+    #[param(pattern = "^-?created_at$")]
     sort: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
@@ -201,8 +208,9 @@ async fn update_source(
     let id = source_id(&id)?;
     let mut tx = state.pool.begin().await?;
     let before = db::sources::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
+    // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&SourceInput::from(&before), &patch)?.validate()?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
     let after = db::sources::update(&mut tx, &actor, &before, draft).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)

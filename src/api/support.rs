@@ -82,6 +82,32 @@ impl Check {
     }
 }
 
+/// An optional integer field of a JSON body: any JSON number with no fractional part, `7.0` as
+/// well as `7`, because that is what JSON Schema's `integer` (and so the spec) promises.
+/// Use with `#[serde(default, deserialize_with = "...")]`.
+pub fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    use serde::{Deserialize, de::Error};
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    if let Some(n) = number.as_i64() {
+        return Ok(Some(n));
+    }
+    // i64::MAX as f64 rounds up to 2^63, which is out of range: hence `<`.
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 =>
+        {
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(Some(f as i64))
+        }
+        _ => Err(D::Error::custom(format!(
+            "invalid value: `{number}`, expected an integer between {} and {}",
+            i64::MIN,
+            i64::MAX
+        ))),
+    }
+}
+
 /// Values that `Check` has confirmed are present.
 pub fn checked<T>(value: Option<T>) -> T {
     value.expect("Check::finish passed, so every required value is present")
@@ -114,6 +140,19 @@ where
     I: Serialize + serde::de::DeserializeOwned,
 {
     let mut document = serde_json::to_value(current).map_err(anyhow::Error::from)?;
+    // `null` for a member that is not there is a no-op in RFC 7396, so an unknown field set to
+    // null would slip past the check below: refuse it like any other unknown field.
+    if let Value::Object(fields) = &document
+        && let Some(unknown) = patch
+            .iter()
+            .find(|(key, value)| value.is_null() && !fields.contains_key(*key))
+            .map(|(key, _)| key)
+    {
+        return Err(ApiError::BadRequest {
+            detail: format!("the JSON body is not acceptable: unknown field `{unknown}`"),
+            errors: vec![FieldError::new(unknown.clone(), "unknown field")],
+        });
+    }
     merge_patch(&mut document, &Value::Object(patch.clone()));
     let bytes = serde_json::to_vec(&document).map_err(anyhow::Error::from)?;
     crate::extract::parse_json(&bytes)
@@ -195,6 +234,53 @@ mod tests {
             json!({"title": "Hello!", "author": {"givenName": "John"},
             "tags": ["example"], "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"})
         );
+    }
+
+    #[test]
+    fn a_patch_may_not_null_an_unknown_field() {
+        #[derive(Debug, Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Input {
+            name: Option<String>,
+        }
+        let current = Input {
+            name: Some("a".into()),
+        };
+        let patch = |value: Value| value.as_object().unwrap().clone();
+        assert!(
+            patched(&current, &patch(json!({"name": null})))
+                .unwrap()
+                .name
+                .is_none()
+        );
+        for bad in [
+            json!({"nmae": null}),
+            json!({"": null}),
+            json!({"nmae": "b"}),
+        ] {
+            match patched(&current, &patch(bad)) {
+                Err(ApiError::BadRequest { .. }) => {}
+                other => panic!("expected 400, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn integers_may_be_written_with_a_zero_fraction() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Body {
+            #[serde(default, deserialize_with = "integer")]
+            n: Option<i64>,
+        }
+        let parse = |text: &str| serde_json::from_str::<Body>(text).map(|b| b.n);
+        assert_eq!(parse(r#"{"n": 7}"#).unwrap(), Some(7));
+        assert_eq!(parse(r#"{"n": 7.0}"#).unwrap(), Some(7));
+        assert_eq!(parse(r#"{"n": -3e2}"#).unwrap(), Some(-300));
+        assert_eq!(parse(r#"{"n": null}"#).unwrap(), None);
+        assert_eq!(parse(r#"{}"#).unwrap(), None);
+        assert!(parse(r#"{"n": 7.5}"#).is_err());
+        assert!(parse(r#"{"n": 1e300}"#).is_err());
+        assert!(parse(r#"{"n": "7"}"#).is_err());
     }
 
     #[test]
