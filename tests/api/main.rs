@@ -20,5 +20,6 @@ mod pagination;
 mod rate_limits;
 mod reliability;
 mod researchers;
+mod schemathesis;
 mod sources;
 mod story;
