@@ -30,6 +30,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub rate_limits: Option<Arc<RateLimits>>,
+    /// Wakes the live streams of this process when moves change anywhere.
+    pub changes: crate::live::Changes,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             pool,
             config: Arc::new(config),
             rate_limits,
+            changes: crate::live::Changes::default(),
         }
     }
 }
@@ -170,14 +173,15 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Answers 503 when a request takes longer than the configured time. Imports are exempt: they
-/// last as long as their body takes to stream and write, and are bounded by their size instead.
+/// Answers 503 when a request takes longer than the configured time. Imports (they last as long
+/// as their body takes to stream and write) and the change stream are exempt.
 async fn request_timeout(
     State(config): State<Arc<Config>>,
     request: Request,
     next: Next,
 ) -> Response {
-    if request.uri().path() == "/v1/import" {
+    // The import is bounded by its size instead; the change stream never ends by design.
+    if matches!(request.uri().path(), "/v1/import" | "/v1/moves/stream") {
         return next.run(request).await;
     }
     match tokio::time::timeout(config.request_timeout(), next.run(request)).await {
@@ -229,6 +233,8 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let config = state.config.clone();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let changes = state.changes.clone();
+    tokio::spawn(changes.clone().listen(state.pool.clone()));
     tracing::info!(address = %listener.local_addr()?, "listening; docs at /docs");
     let app = router(state);
     let mut connections = auto::Builder::new(TokioExecutor::new());
@@ -275,8 +281,10 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         });
     }
 
-    // New connections are refused from here on; open ones finish their request and close.
+    // New connections are refused from here on; open ones finish their request and close,
+    // and change streams end.
     drop(listener);
+    changes.shutdown.cancel();
     housekeeping.abort();
     tracing::info!(
         grace_secs = config.shutdown_grace_secs,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod r#gen;
 pub mod idempotency;
+pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;

@@ -9,6 +9,7 @@ pub mod deals;
 pub mod health;
 pub mod history;
 pub mod keys;
+pub mod live;
 pub mod moves;
 pub mod projects;
 pub mod researchers;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     let v1 = OpenApiRouter::new()
         .merge(companies::router())
         .merge(researchers::router())
+        .merge(live::router())
         .merge(moves::router())
         .merge(sources::router())
         .merge(projects::router())

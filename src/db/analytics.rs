@@ -317,16 +317,16 @@ pub async fn balance_series(
                     query.push(format!("coalesce({side}_company_id = ANY("));
                     query.push_bind(group.to_vec()).push("), false)");
                 };
-                query.push("SELECT date_trunc('month', effective_on)::date, (");
+                query.push("SELECT date_trunc('month', effective_on)::date AS month, (");
                 member(query, "to");
                 query.push(" AND NOT ");
                 member(query, "from");
-                query.push(")::int, (");
+                query.push(")::int AS inflow, (");
                 member(query, "from");
                 query.push(" AND NOT ");
                 member(query, "to");
                 query
-                    .push(")::int FROM moves WHERE deleted_at IS NULL AND (from_company_id = ANY(");
+                    .push(")::int AS outflow FROM moves WHERE deleted_at IS NULL AND (from_company_id = ANY(");
                 query.push_bind(group.to_vec());
                 query.push(") OR to_company_id = ANY(");
                 query.push_bind(group.to_vec()).push("))");
@@ -429,7 +429,7 @@ pub async fn leaderboard(
                     }
                     Span::Days(..) => {
                         query.push(
-                            "SELECT to_company_id, 1, 0 FROM moves
+                            "SELECT to_company_id AS company, 1 AS inflow, 0 AS outflow FROM moves
                              WHERE deleted_at IS NULL AND to_company_id IS NOT NULL",
                         );
                         span.push_range(query, "effective_on");

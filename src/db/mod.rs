@@ -7,6 +7,7 @@ pub mod companies;
 pub mod compensation;
 pub mod deals;
 pub mod embedded;
+pub mod events;
 pub mod idempotency;
 pub mod keys;
 pub mod list;

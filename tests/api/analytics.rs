@@ -291,6 +291,23 @@ async fn periods_with_partial_months_count_exactly_the_days_inside() {
     assert_eq!(links(days.ok(200)), [s("google-deepmind", "meta", 1)]);
     let none = app.get("/v1/flows?since=2024-01-16&until=2024-01-30").await;
     assert_eq!(none.ok(200)["total_moves"], 0);
+    // Days only, rolled up: bo leaves the Google group on the 31st.
+    let google = app
+        .get("/v1/companies/google/balance?since=2024-01-16&until=2024-01-31&roll_up=parent")
+        .await;
+    assert_eq!(
+        google.ok(200)["totals"],
+        json!({"inflow": 0, "outflow": 1, "net": -1})
+    );
+    let board = app
+        .get("/v1/leaderboard?since=2024-01-16&until=2024-01-31&metric=inflow")
+        .await;
+    assert_eq!(board.ok(200)[0]["company"]["slug"], "meta");
+    assert_eq!(board.json[0]["inflow"], 1);
+    let leap = app
+        .get("/v1/companies/meta/balance?since=2000-02-29&until=2000-02-29&roll_up=parent")
+        .await;
+    assert_eq!(leap.ok(200)["totals"]["inflow"], 0);
 }
 
 #[tokio::test]

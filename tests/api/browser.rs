@@ -21,7 +21,8 @@ fn root() -> &'static Path {
 }
 
 fn chromium() -> PathBuf {
-    let path = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    let path =
+        PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
     assert!(
         path.exists(),
         "the browser test needs Chromium at {} (Debian: apt-get install -y chromium; or set CHROMIUM)",
@@ -51,7 +52,10 @@ fn check_node() {
 
 /// `npm ci` from the committed lock file, once: the same playwright-core everywhere.
 fn install_playwright(dir: &Path) {
-    if dir.join("node_modules/playwright-core/package.json").exists() {
+    if dir
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
         return;
     }
     let npm = Command::new("npm")
@@ -99,7 +103,9 @@ async fn dashboard_shows_flows_search_and_live_moves_in_headless_chromium() {
     install_playwright(&browser_dir);
 
     let (pool, url) = crate::helpers::fresh_database().await;
-    talentflow::seed::load(&pool).await.expect("demo data loads");
+    talentflow::seed::load(&pool)
+        .await
+        .expect("demo data loads");
     let mut conn = pool.acquire().await.unwrap();
     let (_, editor) = talentflow::db::keys::create(
         &mut conn,
@@ -128,12 +134,7 @@ async fn dashboard_shows_flows_search_and_live_moves_in_headless_chromium() {
             .spawn()
             .expect("talentflow starts"),
     ));
-    wait_ready(
-        &reqwest::Client::new(),
-        &base,
-        server.0.as_mut().unwrap(),
-    )
-    .await;
+    wait_ready(&reqwest::Client::new(), &base, server.0.as_mut().unwrap()).await;
 
     let screenshot = root().join("docs/dashboard.png");
     std::fs::create_dir_all(screenshot.parent().unwrap()).unwrap();

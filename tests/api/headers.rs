@@ -179,7 +179,10 @@ async fn the_dashboard_is_served_from_the_binary() {
 
     let page = app.get("/dashboard").await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     let policy = page.header("content-security-policy").unwrap();
     assert!(policy.starts_with("default-src 'self'"), "{policy}");
     assert!(policy.contains("frame-ancestors 'none'"));
@@ -193,7 +196,11 @@ async fn the_dashboard_is_served_from_the_binary() {
     ] {
         let response = app.get(&format!("/dashboard/{file}")).await;
         assert_eq!(response.status, 200, "{file}");
-        assert_eq!(response.header("content-type"), Some(content_type), "{file}");
+        assert_eq!(
+            response.header("content-type"),
+            Some(content_type),
+            "{file}"
+        );
         assert!(!response.text.is_empty(), "{file}");
         let tag = response.header("etag").unwrap().to_owned();
         let request = axum::http::Request::get(format!("/dashboard/{file}"))
@@ -202,7 +209,11 @@ async fn the_dashboard_is_served_from_the_binary() {
             .unwrap();
         assert_eq!(app.send(request).await.status.as_u16(), 304, "{file}");
     }
-    for missing in ["/dashboard/nope.js", "/dashboard/../Cargo.toml", "/dashboard/vendor/"] {
+    for missing in [
+        "/dashboard/nope.js",
+        "/dashboard/../Cargo.toml",
+        "/dashboard/vendor/",
+    ] {
         app.get(missing).await.problem(404);
     }
 }

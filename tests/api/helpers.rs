@@ -170,6 +170,15 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Response {
+        self.send_reading(request, true).await
+    }
+
+    /// Like `send`, but the body of a 2xx answer is left unread: it may be an endless stream.
+    pub async fn send_unread_if_ok(&self, request: Request<Body>) -> Response {
+        self.send_reading(request, false).await
+    }
+
+    async fn send_reading(&self, request: Request<Body>, read_success: bool) -> Response {
         let response = self
             .router
             .clone()
@@ -178,6 +187,14 @@ impl TestApp {
             .expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
+        if status.is_success() && !read_success {
+            return Response {
+                status,
+                headers,
+                text: String::new(),
+                json: Value::Null,
+            };
+        }
         let bytes = response
             .into_body()
             .collect()

@@ -4,6 +4,7 @@ mod helpers;
 
 mod analytics;
 mod auth;
+mod browser;
 mod bulk;
 mod companies;
 mod concurrency;
@@ -14,6 +15,7 @@ mod headers;
 mod history;
 mod hostile_input;
 mod idempotency;
+mod live;
 mod moves;
 mod openapi;
 mod pagination;

@@ -19,7 +19,7 @@ const VERSION: &str = "4.32.5";
 const SEED: &str = "20240321";
 /// Test cases per operation and phase: enough to reach the odd inputs, and the whole run stays
 /// within a few minutes on two cores.
-const MAX_EXAMPLES: &str = "50";
+const MAX_EXAMPLES: &str = "100";
 
 /// Loaded by Schemathesis (`SCHEMATHESIS_HOOKS`). Two things the spec cannot say for itself:
 ///
@@ -248,6 +248,9 @@ async fn schemathesis_finds_nothing_wrong_with_any_operation() {
         .args(["--no-color", "run", &format!("{base}/openapi.json")])
         .args(["--checks", "all"])
         .args(["--seed", SEED, "--max-examples", MAX_EXAMPLES])
+        // The change stream answers 200 and never ends, by design: no response to check.
+        // tests/api/live.rs drives it over a real socket instead.
+        .args(["--exclude-path", "/v1/moves/stream"])
         // Failures found earlier are not replayed: the run depends on the seed alone.
         .args(["--generation-database", "none"])
         .args(["--report", "junit"])
