@@ -292,3 +292,66 @@ async fn events_are_numbered_in_commit_order() {
             .is_empty()
     );
 }
+
+/// An idle stream gets keep-alive comments, so proxies and clients don't time it out; and a
+/// client that stops reading holds up no one: another client still gets every event at once,
+/// and the server's memory does not grow with what the stalled one has not read.
+#[tokio::test]
+async fn idle_streams_are_kept_alive_and_a_stalled_reader_holds_up_no_one() {
+    let setup = setup().await;
+    let (mut server, base) = serve(&setup.url).await;
+
+    let mut idle = reqwest::Client::new()
+        .get(format!("{base}/v1/moves/stream"))
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let comment = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut seen = String::new();
+        while let Some(chunk) = idle.next().await {
+            seen.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+            if seen.lines().any(|line| line.starts_with(':')) {
+                return seen;
+            }
+        }
+        panic!("the stream ended");
+    })
+    .await
+    .expect("a keep-alive comment within 20 s");
+    assert!(!comment.contains("event:"), "{comment}");
+
+    // A reader that never reads after connecting, with a tiny receive buffer.
+    let mut stalled = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    std::io::Write::write_all(
+        &mut stalled,
+        b"GET /v1/moves/stream?last_event_id=0 HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .unwrap();
+    let rss = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let mut follower = Events::open(&base, None).await;
+    let before = rss(server.id());
+    let mut last = String::new();
+    for _ in 0..200 {
+        last = hire(&setup, &base, "openai").await;
+    }
+    let started = std::time::Instant::now();
+    loop {
+        if follower.next(WAIT).await.data["id"] == last.as_str() {
+            break;
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let growth_kb = rss(server.id()).saturating_sub(before);
+    assert!(growth_kb < 20_000, "the server grew by {growth_kb} kB");
+    drop(stalled);
+    assert!(terminate(&mut server).success());
+}
