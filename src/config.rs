@@ -135,7 +135,7 @@ impl Config {
             ),
         };
         format!(
-            "bind={} database={} read_auth={:?} cors_origins={:?} request_timeout={}s shutdown_grace={}s body_limit={} log={} log_format={:?}",
+            "bind={} database={} read_auth={:?} cors_origins={:?} request_timeout={}s header_timeout={}s shutdown_grace={}s body_limit={} log={} log_format={:?}",
             self.bind,
             database,
             self.read_auth,
@@ -144,6 +144,7 @@ impl Config {
                 .filter(|o| !o.trim().is_empty())
                 .collect::<Vec<_>>(),
             self.request_timeout_secs,
+            self.header_timeout_secs,
             self.shutdown_grace_secs,
             self.body_limit,
             self.log,

@@ -266,15 +266,17 @@ pub async fn root_of(conn: &mut PgConnection, company: Uuid) -> ApiResult<Uuid> 
 
 /// A company and every company under it, at any depth.
 pub async fn group_of(conn: &mut PgConnection, company: Uuid) -> ApiResult<Vec<Uuid>> {
-    Ok(sqlx::query_scalar(
-        "WITH RECURSIVE grp AS (
-             SELECT id FROM companies WHERE id = $1
-             UNION SELECT c.id FROM companies c JOIN grp g ON c.parent_id = g.id
-         ) SELECT id FROM grp",
-    )
-    .bind(company)
-    .fetch_all(conn)
-    .await?)
+    let mut query = QueryBuilder::new("");
+    push_group(&mut query, company);
+    query.push(" SELECT id FROM grp");
+    Ok(query.build_query_scalar().fetch_all(conn).await?)
+}
+
+/// `grp(id)`: the company and every company under it, at any depth.
+fn push_group(query: &mut QueryBuilder<Postgres>, company: Uuid) {
+    query.push("WITH RECURSIVE grp AS (SELECT id FROM companies WHERE id = ");
+    query.push_bind(company);
+    query.push(" UNION SELECT c.id FROM companies c JOIN grp g ON c.parent_id = g.id)");
 }
 
 /// Arrivals to and departures from `group` (one company, or a parent with everything under
@@ -467,15 +469,10 @@ pub async fn departures(
     from: Option<NaiveDate>,
     as_of: NaiveDate,
 ) -> ApiResult<Vec<Uuid>> {
-    let mut query = QueryBuilder::new(
-        "WITH RECURSIVE grp AS (
-             SELECT id FROM companies WHERE id = ",
-    );
-    query.push_bind(company);
+    let mut query = QueryBuilder::new("");
+    push_group(&mut query, company);
     query.push(
-        " UNION SELECT c.id FROM companies c JOIN grp g ON c.parent_id = g.id
-         )
-         SELECT DISTINCT ON (m.researcher_id) m.id
+        " SELECT DISTINCT ON (m.researcher_id) m.id
          FROM moves m
          JOIN project_contributors pc ON pc.researcher_id = m.researcher_id AND pc.project_id = ",
     );

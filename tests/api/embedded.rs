@@ -202,18 +202,22 @@ fn every_command_has_help() {
     }
 }
 
-/// `talentflow serve` on `url` with this shutdown grace; returns the process and its address.
-async fn serve_with_grace(url: &str, grace_secs: u32) -> (Child, u16) {
+/// `talentflow serve` on `database_url` with rate limits off and `settings` (environment
+/// variables) on top, ready when this returns; the process and its port.
+pub async fn serve_on(database_url: &str, settings: &[(&str, &str)]) -> (Child, u16) {
     let port = free_port();
-    let mut server = Command::new(BINARY)
+    let mut command = Command::new(BINARY);
+    command
         .arg("serve")
-        .env("DATABASE_URL", url)
+        .env("DATABASE_URL", database_url)
         .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
-        .env("TALENTFLOW_SHUTDOWN_GRACE", grace_secs.to_string())
+        .env("TALENTFLOW_RATE_LIMIT", "0")
         .env("TALENTFLOW_LOG", "warn")
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdin(Stdio::null());
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    let mut server = command.spawn().expect("talentflow starts");
     wait_ready(
         &reqwest::Client::new(),
         &format!("http://127.0.0.1:{port}"),
@@ -221,6 +225,14 @@ async fn serve_with_grace(url: &str, grace_secs: u32) -> (Child, u16) {
     )
     .await;
     (server, port)
+}
+
+async fn serve_with_grace(url: &str, grace_secs: u32) -> (Child, u16) {
+    serve_on(
+        url,
+        &[("TALENTFLOW_SHUTDOWN_GRACE", &grace_secs.to_string())],
+    )
+    .await
 }
 
 /// Waits for the process to exit, failing after `limit`; returns its status and how long.

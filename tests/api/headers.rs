@@ -5,16 +5,12 @@
 use std::{
     io::{Read, Write},
     net::TcpStream,
-    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 use axum::http::Method;
 
-use crate::{
-    embedded::{BINARY, free_port, terminate, wait_ready},
-    helpers::TestApp,
-};
+use crate::{embedded::terminate, helpers::TestApp};
 
 #[tokio::test]
 async fn every_kind_of_response_carries_the_security_headers_and_no_internals() {
@@ -107,19 +103,10 @@ async fn cors_never_gives_an_arbitrary_origin_credentials() {
 async fn clients_that_send_headers_too_slowly_are_disconnected() {
     let (pool, url) = crate::helpers::fresh_database().await;
     drop(pool);
-    let port = free_port();
+    let (mut server, port) =
+        crate::embedded::serve_on(&url, &[("TALENTFLOW_HEADER_TIMEOUT", "2")]).await;
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = Command::new(BINARY)
-        .arg("serve")
-        .env("DATABASE_URL", &url)
-        .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
-        .env("TALENTFLOW_HEADER_TIMEOUT", "2")
-        .env("TALENTFLOW_LOG", "error")
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
     let client = reqwest::Client::new();
-    wait_ready(&client, &base, &mut server).await;
 
     let slow = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -8,7 +8,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use talentflow::{db, domain::key::Role};
 
-use crate::embedded::{BINARY, free_port, terminate, wait_ready};
+use crate::embedded::terminate;
 
 /// A Server-Sent Events reader over a real socket.
 struct Events {
@@ -100,19 +100,8 @@ async fn setup() -> Setup {
 }
 
 async fn serve(url: &str) -> (std::process::Child, String) {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = std::process::Command::new(BINARY)
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
-        .env("TALENTFLOW_RATE_LIMIT", "0")
-        .env("TALENTFLOW_LOG", "warn")
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_ready(&reqwest::Client::new(), &base, &mut child).await;
-    (child, base)
+    let (child, port) = crate::embedded::serve_on(url, &[]).await;
+    (child, format!("http://127.0.0.1:{port}"))
 }
 
 async fn write(key: &str, method: reqwest::Method, url: String, body: Option<Value>) -> Value {

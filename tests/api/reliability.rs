@@ -3,7 +3,7 @@
 
 use std::{
     collections::BTreeSet,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -14,26 +14,11 @@ use talentflow::{
     domain::key::Role,
 };
 
-use crate::embedded::{BINARY, free_port, temp_dir, terminate, wait_ready};
+use crate::embedded::{temp_dir, terminate};
 
-/// `talentflow serve` on `database_url`, with rate limits off and `extra` settings.
-async fn serve(database_url: &str, extra: &[(&str, &str)]) -> (Child, String) {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut command = Command::new(BINARY);
-    command
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
-        .env("TALENTFLOW_RATE_LIMIT", "0")
-        .env("TALENTFLOW_LOG", "error")
-        .stdin(Stdio::null());
-    for (name, value) in extra {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("talentflow starts");
-    wait_ready(&reqwest::Client::new(), &base, &mut child).await;
-    (child, base)
+async fn serve(database_url: &str, settings: &[(&str, &str)]) -> (Child, String) {
+    let (child, port) = crate::embedded::serve_on(database_url, settings).await;
+    (child, format!("http://127.0.0.1:{port}"))
 }
 
 async fn editor_key(pool: &sqlx::PgPool) -> String {
