@@ -15,13 +15,15 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// What was wrong with one field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
-    /// Dotted path of the field (`sources.0.source`), or the query parameter's name.
+    /// Path of the field (`sources[0].source`), or the query parameter's or header's name.
     #[schema(example = "to")]
     pub field: String,
     #[schema(example = "must differ from `from`")]
     pub message: String,
     /// The line of an imported file the error is on (imports only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Left out rather than null: see `openapi::conventions`.
+    #[schema(nullable = false)]
     pub line: Option<u64>,
 }
 

@@ -19,7 +19,7 @@ use crate::{
     domain::{
         analytics::{
             Attrition, Balance, BalancePoint, CompanyCount, CompensationSummary, Departure,
-            FlowLink, Flows, LeaderboardRow, SearchHit, Stint, Timeline, Totals,
+            FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, Timeline, Totals,
         },
         moves::{Move, MoveKind},
         partial_date::PartialDate,
@@ -593,17 +593,17 @@ async fn search(
             Ok(q)
         }
     });
-    let mut types: Vec<&str> = Vec::new();
-    let given = params
-        .types
-        .unwrap_or_else(|| "researcher,company,project".to_owned());
-    for kind in given.split(',').map(str::trim) {
-        match kind {
-            "researcher" | "company" | "project" => types.push(kind),
-            other => check.error(
-                "types",
-                format!("`{other}` is not one of: researcher, company, project"),
-            ),
+    let mut types: Vec<SearchType> = Vec::new();
+    match params.types {
+        None => types.extend([SearchType::Researcher, SearchType::Company, SearchType::Project]),
+        Some(given) => {
+            for kind in given.split(',').map(str::trim) {
+                match SearchType::parse(kind) {
+                    Ok(kind) if types.contains(&kind) => {}
+                    Ok(kind) => types.push(kind),
+                    Err(message) => check.error("types", message),
+                }
+            }
         }
     }
     let limit = params.limit.unwrap_or(20);

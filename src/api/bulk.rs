@@ -41,9 +41,10 @@ pub struct ImportParams {
 }
 
 /// Upserts records from NDJSON, all or nothing. One record a line:
-/// `{"type": "company" | "researcher" | "source" | "move", "id": optional, …the fields of its POST body}`.
-/// Companies and researchers are matched by id, then slug; sources by id, then URL; moves by
-/// id. A line may refer to records that exist or come earlier in the file. Any bad line: 422
+/// `{"type": "company" | "researcher" | "source" | "project" | "report" | "deal" | "move" |
+/// "compensation" | "signal", "id": optional, …the fields of its POST body}`. Companies,
+/// researchers and projects are matched by id, then slug; sources by id, then URL; the others
+/// by id. A line may refer to records that exist or come earlier in the file. Any bad line: 422
 /// naming every bad line (`errors[].line`), and nothing is written. The body is streamed.
 #[utoipa::path(post, path = "/v1/import", tag = "bulk", params(ImportParams),
     request_body(content = String, content_type = "application/x-ndjson",

@@ -40,6 +40,21 @@ pub enum Collection {
 }
 
 impl Collection {
+    /// One record of the collection, as error messages name it.
+    fn record_name(self) -> &'static str {
+        match self {
+            Self::Companies => "company",
+            Self::Researchers => "researcher",
+            Self::Moves => "move",
+            Self::Sources => "source",
+            Self::Projects => "project",
+            Self::Reports => "report",
+            Self::Deals => "deal",
+            Self::Compensation => "compensation report",
+            Self::Signals => "signal",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::Companies => "companies",
@@ -70,6 +85,8 @@ pub struct HistoryPage {
     pub data: Vec<HistoryEntry>,
     pub next_cursor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    // Left out rather than null: see `openapi::conventions`.
+    #[schema(nullable = false)]
     pub total: Option<i64>,
 }
 
@@ -99,7 +116,7 @@ async fn record_history(
     let record = IdOrSlug::parse(&key).map_err(|_| ApiError::not_found("record", &key))?;
     let record_id = audit::record_id(&state.pool, collection.as_str(), &record)
         .await?
-        .ok_or_else(|| ApiError::not_found(collection.as_str().trim_end_matches('s'), &key))?;
+        .ok_or_else(|| ApiError::not_found(collection.record_name(), &key))?;
 
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {

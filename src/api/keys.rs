@@ -82,7 +82,7 @@ async fn create_key(
     audit::record(
         &mut tx,
         &actor,
-        audit::Action::Create,
+        audit::AuditAction::Create,
         "keys",
         key.id,
         None,
@@ -131,7 +131,7 @@ async fn revoke_key(
     audit::record(
         &mut tx,
         &actor,
-        audit::Action::Update,
+        audit::AuditAction::Update,
         "keys",
         id,
         Some(&before),

@@ -50,7 +50,7 @@ pub struct ImportReport {
     pub created: u64,
     pub updated: u64,
     pub unchanged: u64,
-    /// The same counts per record type (`company`, `researcher`, `source`, `move`).
+    /// The same counts per record type (`company`, `researcher`, `move`, …: the line's `type`).
     pub by_type: BTreeMap<String, Counts>,
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        analytics::{CompanyCount, LeaderboardRow, SearchHit},
+        analytics::{CompanyCount, LeaderboardRow, SearchHit, SearchType},
         refs::CompanyRef,
     },
     error::ApiResult,
@@ -540,7 +540,7 @@ pub async fn company_refs(pool: &PgPool, ids: &[Uuid]) -> ApiResult<Vec<CompanyR
 pub async fn search(
     pool: &PgPool,
     q: &str,
-    types: &[&str],
+    types: &[SearchType],
     limit: i64,
 ) -> ApiResult<Vec<SearchHit>> {
     let mut tx = pool.begin().await?;
@@ -551,14 +551,8 @@ pub async fn search(
         .await?;
     let mut query = QueryBuilder::new("SELECT * FROM (");
     let mut first = true;
-    for (kind, table) in [
-        ("researcher", "researchers"),
-        ("company", "companies"),
-        ("project", "projects"),
-    ] {
-        if !types.contains(&kind) {
-            continue;
-        }
+    for kind in types {
+        let table = kind.table();
         if !first {
             query.push(" UNION ALL ");
         }

@@ -7,27 +7,15 @@ use uuid::Uuid;
 
 use crate::domain::key::Actor;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Action {
-    Create,
-    Update,
-    Delete,
-}
-
-impl Action {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Delete => "delete",
-        }
-    }
+crate::domain::text_enum! {
+    /// What a change did to a record.
+    AuditAction { Create => "create", Update => "update", Delete => "delete" }
 }
 
 pub async fn record<T: Serialize>(
     conn: &mut PgConnection,
     actor: &Actor,
-    action: Action,
+    action: AuditAction,
     collection: &str,
     record_id: Uuid,
     before: Option<&T>,
@@ -56,9 +44,7 @@ pub struct HistoryEntry {
     /// Increases with every change in the database: later changes have larger ids.
     pub id: i64,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
-    /// `create`, `update` or `delete`.
-    #[schema(example = "update")]
-    pub action: String,
+    pub action: AuditAction,
     #[sqlx(json)]
     pub actor: HistoryActor,
     /// The record before the change; null for a create.

@@ -114,7 +114,7 @@ pub async fn create_with_id(
     audit::record(
         conn,
         actor,
-        audit::Action::Create,
+        audit::AuditAction::Create,
         "companies",
         id,
         None,
@@ -137,7 +137,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        audit::Action::Update,
+        audit::AuditAction::Update,
         "companies",
         before.id,
         Some(before),

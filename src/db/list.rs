@@ -70,6 +70,8 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
     /// All rows matching the filters, with `include_total=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    // Left out rather than null: see `openapi::conventions`.
+    #[schema(nullable = false)]
     pub total: Option<i64>,
 }
 

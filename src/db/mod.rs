@@ -393,7 +393,7 @@ pub async fn soft_delete<T: serde::Serialize>(
     audit::record(
         conn,
         actor,
-        audit::Action::Delete,
+        audit::AuditAction::Delete,
         table.collection,
         id,
         Some(before),

@@ -212,7 +212,7 @@ pub async fn create_with_id(
     audit::record(
         conn,
         actor,
-        audit::Action::Create,
+        audit::AuditAction::Create,
         "moves",
         id,
         None,
@@ -235,7 +235,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        audit::Action::Update,
+        audit::AuditAction::Update,
         "moves",
         before.id,
         Some(before),

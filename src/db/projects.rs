@@ -117,7 +117,7 @@ pub async fn create_with_id(
     audit::record(
         conn,
         actor,
-        audit::Action::Create,
+        audit::AuditAction::Create,
         "projects",
         id,
         None,
@@ -140,7 +140,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        audit::Action::Update,
+        audit::AuditAction::Update,
         "projects",
         before.id,
         Some(before),
@@ -294,7 +294,7 @@ pub async fn replace_contributors(
     audit::record(
         conn,
         actor,
-        audit::Action::Update,
+        audit::AuditAction::Update,
         "projects",
         project.id,
         Some(&snapshot(&before)),

@@ -113,7 +113,7 @@ pub async fn create_with_id(
     audit::record(
         conn,
         actor,
-        audit::Action::Create,
+        audit::AuditAction::Create,
         "reports",
         id,
         None,
@@ -138,7 +138,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        audit::Action::Update,
+        audit::AuditAction::Update,
         "reports",
         before.id,
         Some(before),

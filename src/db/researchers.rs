@@ -128,7 +128,7 @@ pub async fn create_with_id(
     audit::record(
         conn,
         actor,
-        audit::Action::Create,
+        audit::AuditAction::Create,
         "researchers",
         id,
         None,
@@ -151,7 +151,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        audit::Action::Update,
+        audit::AuditAction::Update,
         "researchers",
         before.id,
         Some(before),

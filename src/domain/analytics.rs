@@ -135,11 +135,25 @@ pub struct CompensationSummary {
     pub latest: CompensationReport,
 }
 
+super::text_enum! {
+    /// The kinds of record search looks through.
+    SearchType { Researcher => "researcher", Company => "company", Project => "project" }
+}
+
+impl SearchType {
+    /// The table the records of this kind live in.
+    pub fn table(self) -> &'static str {
+        match self {
+            Self::Researcher => "researchers",
+            Self::Company => "companies",
+            Self::Project => "projects",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct SearchHit {
-    /// `researcher`, `company` or `project`.
-    #[schema(example = "researcher")]
-    pub r#type: String,
+    pub r#type: SearchType,
     pub id: Uuid,
     pub slug: String,
     pub name: String,

@@ -5,6 +5,10 @@
 //! - every POST takes `Idempotency-Key` (409 while the first is running, 422 when reused for
 //!   another request, `Idempotent-Replayed` on replays);
 //! - every API operation may be rate limited (429 with `Retry-After` and `RateLimit-*`);
+//! - reads of the API may send a key (servers with `TALENTFLOW_READ_AUTH=key` require one);
+//! - a parameter is present or absent, never null; a response field that may be null is always
+//!   present (`Option` fields serialize as null, not by being left out);
+//! - a list's page refers to its item schema rather than copying it;
 //! - the text formats the handlers check (`#[schema(format = "partial-date")]` and the others in
 //!   [`text_format`]) become the patterns and enums that say exactly what is accepted, so a
 //!   client (or a fuzzer) can tell a valid request from an invalid one without trying it.
@@ -16,16 +20,24 @@ pub fn apply(doc: OpenApi) -> OpenApi {
     let Ok(mut spec) = serde_json::to_value(&doc) else {
         return doc;
     };
+    // Paths are relative to wherever the document was served from.
+    spec["servers"] = json!([{"url": "/"}]);
     patch_schemas(&mut spec);
     text_formats(&mut spec);
+    page_items_by_reference(&mut spec);
+    nullable_output_fields_required(&mut spec);
     for (path, item) in spec["paths"].as_object_mut().into_iter().flatten() {
         let is_api = path.starts_with("/v1/");
         for (method, operation) in item.as_object_mut().into_iter().flatten() {
             let Some(operation) = operation.as_object_mut() else {
                 continue;
             };
+            parameters_never_null(operation);
             if method == "get" {
                 csv_alternative(operation);
+                if is_api {
+                    optional_read_key(operation);
+                }
             }
             if method == "post" {
                 idempotency(operation);
@@ -84,6 +96,12 @@ fn patch_schemas(spec: &mut Value) {
             *reference = Value::String(format!("#/components/schemas/{patch}"));
             twins.push((input, patch));
         }
+        // The server takes a merge patch under either media type (`src/extract.rs`).
+        if let Some(merge_patch) = content.get("application/merge-patch+json").cloned() {
+            content
+                .entry("application/json")
+                .or_insert(merge_patch);
+        }
     }
     let Some(schemas) = spec
         .pointer_mut("/components/schemas")
@@ -124,13 +142,159 @@ fn csv_alternative(operation: &mut Map<String, Value>) {
         return;
     }
     if let Some(content) = ok.get_mut("content").and_then(Value::as_object_mut) {
+        // A media type object has no `description` of its own: it goes on the schema.
         content.insert(
             "text/csv".to_owned(),
             json!({
-                "schema": {"type": "string"},
-                "description": "With `Accept: text/csv`: every matching row from `cursor` on (not one page; `limit` is ignored), RFC 4180 with a header row, references flattened to slug and name columns."
+                "schema": {
+                    "type": "string",
+                    "description": "With `Accept: text/csv`: every matching row from `cursor` on (not one page; `limit` is ignored), RFC 4180 with a header row, references flattened to slug and name columns."
+                }
             }),
         );
+    }
+}
+
+/// A read of the API may carry a key: anonymous on a public server, required with
+/// `TALENTFLOW_READ_AUTH=key` (the operation's 401 says so). Reads that always need a key (key
+/// management) already name the scheme alone.
+fn optional_read_key(operation: &mut Map<String, Value>) {
+    operation
+        .entry("security")
+        .or_insert_with(|| json!([{}, {"api_key": []}]));
+}
+
+/// Query, path and header parameters are present or absent: a client cannot send a null.
+/// (`Option<String>` fields in `IntoParams` structs come out as `["string", "null"]`.)
+fn parameters_never_null(operation: &mut Map<String, Value>) {
+    let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for schema in parameters.iter_mut().filter_map(|p| p.get_mut("schema")) {
+        if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+            types.retain(|t| t != "null");
+            if let [only] = types.as_slice() {
+                schema["type"] = only.clone();
+            }
+        }
+        if let Some(values) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+            values.retain(|v| !v.is_null());
+        }
+    }
+}
+
+/// utoipa copies a generic's argument into `Page_Move` instead of referring to `Move`, which
+/// gives generated clients two unrelated classes for one record.
+fn page_items_by_reference(spec: &mut Value) {
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let pages: Vec<(String, String)> = schemas
+        .keys()
+        .filter_map(|name| {
+            let item = name.strip_prefix("Page_")?;
+            schemas
+                .contains_key(item)
+                .then(|| (name.clone(), item.to_owned()))
+        })
+        .collect();
+    for (page, item) in pages {
+        let copied = schemas[&page].pointer("/properties/data/items").cloned();
+        // Only an exact copy is replaced: anything else would change what the page says.
+        if copied.as_ref() == schemas.get(&item)
+            && let Some(items) = schemas
+                .get_mut(&page)
+                .and_then(|p| p.pointer_mut("/properties/data/items"))
+        {
+            *items = json!({"$ref": format!("#/components/schemas/{item}")});
+        }
+    }
+}
+
+/// The component schemas a request body refers to, directly or through other schemas.
+fn request_schemas(spec: &Value) -> std::collections::BTreeSet<String> {
+    fn references(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                if let Some(name) = object
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    found.push(name.to_owned());
+                }
+                object.values().for_each(|v| references(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    for item in spec["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+        for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+            references(&operation["requestBody"], &mut pending);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if seen.insert(name.clone()) {
+            references(&spec["components"]["schemas"][&name], &mut pending);
+        }
+    }
+    seen
+}
+
+fn admits_null(schema: &Value) -> bool {
+    schema["type"] == "null"
+        || schema["type"]
+            .as_array()
+            .is_some_and(|types| types.contains(&json!("null")))
+        || ["oneOf", "anyOf"].iter().any(|key| {
+            schema[*key]
+                .as_array()
+                .is_some_and(|options| options.iter().any(admits_null))
+        })
+}
+
+/// In what the server sends, a nullable field is always there (null when unknown), so it is
+/// `required`: clients then see `T | null`, not `T | null | undefined`. A field the server
+/// leaves out when it has nothing (`skip_serializing_if`) is declared not nullable instead.
+/// Schemas a request body uses keep optional fields optional.
+fn nullable_output_fields_required(spec: &mut Value) {
+    let requests = request_schemas(spec);
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if requests.contains(name) {
+            continue;
+        }
+        let nullable: Vec<Value> = schema["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, property)| admits_null(property))
+            .map(|(field, _)| Value::String(field.clone()))
+            .collect();
+        if nullable.is_empty() {
+            continue;
+        }
+        let required = schema
+            .as_object_mut()
+            .map(|object| object.entry("required").or_insert_with(|| json!([])));
+        if let Some(required) = required.and_then(Value::as_array_mut) {
+            for field in nullable {
+                if !required.contains(&field) {
+                    required.push(field);
+                }
+            }
+        }
     }
 }
 

@@ -21,7 +21,8 @@ pub use responses::*;
         description = "Records and analyses how AI researchers move between companies and labs: \
             researchers, companies, moves and their sources.\n\n\
             Errors are RFC 9457 `application/problem+json`. Writes need `Authorization: Bearer <api key>` \
-            (roles `editor` and `admin`); reads are public unless the server is configured otherwise.\n\n\
+            (role `editor`, or `admin` for key management); reads are public unless the server is configured \
+            with `TALENTFLOW_READ_AUTH=key`, when they need a key of any role (`reader` and up).\n\n\
             Lists use keyset pagination: pass `next_cursor` back as `cursor` with the same filters and sort. \
             Rows that were there when paging began are never skipped or repeated; rows written \
             meanwhile may or may not appear.",

@@ -21,7 +21,7 @@ pub enum ListErrors {
     Unauthorized(Problem),
     #[response(
         status = 422,
-        description = "A filter names a record that does not exist, or a bad value",
+        description = "A filter names a record that does not exist",
         content_type = "application/problem+json"
     )]
     Unprocessable(Problem),

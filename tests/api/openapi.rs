@@ -127,3 +127,180 @@ fn patch_bodies_require_no_fields() {
     }
     assert_eq!(patches, 9);
 }
+
+fn spec() -> Value {
+    serde_json::from_str(&talentflow::openapi::spec_json()).unwrap()
+}
+
+fn operations(spec: &Value) -> impl Iterator<Item = (&String, &String, &Value)> {
+    spec["paths"].as_object().unwrap().iter().flat_map(|(path, item)| {
+        item.as_object()
+            .unwrap()
+            .iter()
+            .map(move |(method, operation)| (path, method, operation))
+    })
+}
+
+/// OpenAPI 3.1 media type objects have `schema`, `example(s)` and `encoding`; anything else
+/// (a `description` on the CSV alternative was one) fails every validator.
+#[test]
+fn media_types_hold_only_what_openapi_allows() {
+    let spec = spec();
+    let allowed = ["schema", "example", "examples", "encoding"];
+    for (path, method, operation) in operations(&spec) {
+        let bodies = operation["responses"]
+            .as_object()
+            .unwrap()
+            .values()
+            .chain(operation.get("requestBody"));
+        for body in bodies {
+            for (media, object) in body["content"].as_object().into_iter().flatten() {
+                for key in object.as_object().unwrap().keys() {
+                    assert!(
+                        allowed.contains(&key.as_str()) || key.starts_with("x-"),
+                        "{method} {path} {media} has `{key}`"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A header, query or path parameter is sent or not; typed nullable, generated clients either
+/// refuse `None` or drop the header (and a conditional GET silently becomes a plain one).
+#[test]
+fn no_parameter_is_nullable() {
+    let spec = spec();
+    let mut headers = 0;
+    for (path, method, operation) in operations(&spec) {
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let schema = &parameter["schema"];
+            let types = match &schema["type"] {
+                Value::Array(types) => types.clone(),
+                other => vec![other.clone()],
+            };
+            assert!(
+                !types.contains(&Value::from("null"))
+                    && !schema["enum"].as_array().is_some_and(|v| v.contains(&Value::Null)),
+                "{method} {path} parameter {} is nullable: {schema}",
+                parameter["name"]
+            );
+            if parameter["name"] == "If-Match" || parameter["name"] == "If-None-Match" {
+                assert_eq!(schema["type"], "string");
+                headers += 1;
+            }
+        }
+    }
+    assert!(headers >= 20, "only {headers} conditional headers");
+}
+
+/// Reads may need a key (`TALENTFLOW_READ_AUTH=key`): every read of the API says a key may be
+/// sent, and anonymous reads are allowed unless the read always needs one (key management).
+#[test]
+fn reads_declare_an_optional_key_and_writes_a_required_one() {
+    let spec = spec();
+    for (path, method, operation) in operations(&spec) {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let security = &operation["security"];
+        if method != "get" || path.starts_with("/v1/admin/") {
+            assert_eq!(security, &serde_json::json!([{"api_key": []}]), "{method} {path}");
+        } else {
+            assert_eq!(
+                security,
+                &serde_json::json!([{}, {"api_key": []}]),
+                "{method} {path}"
+            );
+        }
+    }
+    assert_eq!(spec["servers"], serde_json::json!([{"url": "/"}]));
+}
+
+/// One record, one schema: a page refers to `Move` rather than copying it, so a generated
+/// client has one `Move` class, not `Move` and `PageMoveDataItem`.
+#[test]
+fn pages_refer_to_their_item_schema() {
+    let spec = spec();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let mut pages = 0;
+    for (name, schema) in schemas {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        assert_eq!(
+            schema["properties"]["data"]["items"],
+            serde_json::json!({"$ref": format!("#/components/schemas/{item}")}),
+            "{name}"
+        );
+        pages += 1;
+    }
+    assert_eq!(pages, 9);
+}
+
+/// What the server sends has every field, null when unknown: such fields are `required`, so a
+/// typed client sees `CompanyRef | null`, not also `undefined`. `total` (only with
+/// `include_total=true`) and a field error's `line` (imports only) are left out instead, and so
+/// are optional but never null.
+#[test]
+fn response_fields_that_may_be_null_are_required() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let required = |schema: &str| -> Vec<String> {
+        serde_json::from_value(schemas[schema]["required"].clone()).unwrap_or_default()
+    };
+    for (schema, fields) in [
+        (
+            "Move",
+            &["from", "to", "title", "notes", "deal", "announced_on", "announced_precision"][..],
+        ),
+        ("Company", &["country", "parent"]),
+        ("Stint", &["started_on", "ended_on"]),
+        ("Page_Move", &["next_cursor"]),
+        ("HistoryEntry", &["before", "after"]),
+    ] {
+        let required = required(schema);
+        for field in fields {
+            assert!(required.iter().any(|r| r == field), "{schema}.{field} is not required");
+        }
+    }
+    for (schema, field) in [("Page_Move", "total"), ("HistoryPage", "total"), ("FieldError", "line")] {
+        assert!(!required(schema).iter().any(|r| r == field), "{schema}.{field}");
+        assert!(
+            schemas[schema]["properties"][field]["type"] == "integer",
+            "{schema}.{field} is left out, never null"
+        );
+    }
+    // Request bodies keep optional fields optional.
+    assert!(!required("MoveInput").iter().any(|r| r == "title"));
+}
+
+#[test]
+fn closed_vocabularies_are_enums_and_patch_takes_both_media_types() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let values = |schema: &Value| -> Value {
+        let schema = match schema["$ref"].as_str() {
+            Some(reference) => &schemas[reference.trim_start_matches("#/components/schemas/")],
+            None => schema,
+        };
+        schema["enum"].clone()
+    };
+    assert_eq!(
+        values(&schemas["SearchHit"]["properties"]["type"]),
+        serde_json::json!(["researcher", "company", "project"])
+    );
+    assert_eq!(
+        values(&schemas["HistoryEntry"]["properties"]["action"]),
+        serde_json::json!(["create", "update", "delete"])
+    );
+    for (path, method, operation) in operations(&spec) {
+        if method == "patch" {
+            let content = &operation["requestBody"]["content"];
+            assert_eq!(
+                content["application/json"], content["application/merge-patch+json"],
+                "PATCH {path}"
+            );
+        }
+    }
+}
