@@ -1,4 +1,4 @@
-//! The command line: serve, migrate, seed, keys, openapi.
+//! The command line: serve, migrate, seed, import, export, gen, keys, openapi, healthcheck.
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -77,6 +77,16 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when the server on TALENTFLOW_BIND answers `/readyz` with 200, 1 otherwise
+    /// (a container healthcheck that needs no curl in the image).
+    Healthcheck {
+        /// The address `serve` listens on; an unspecified one (0.0.0.0) is reached on loopback.
+        #[arg(long, env = "TALENTFLOW_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 5)]
+        timeout: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -182,6 +192,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Openapi => {
             print!("{}", crate::openapi::spec_json());
             Ok(())
+        }
+        Command::Healthcheck { bind, timeout } => {
+            crate::healthcheck::check(bind, std::time::Duration::from_secs(timeout)).await
         }
     }
 }

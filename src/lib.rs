@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod r#gen;
+pub mod healthcheck;
 pub mod idempotency;
 pub mod live;
 pub mod metrics;

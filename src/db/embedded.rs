@@ -36,6 +36,14 @@ pub fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
+/// What [`EmbeddedPostgres::stop`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    Stopped,
+    /// Another process started the server and keeps it running.
+    Detached,
+}
+
 impl EmbeddedPostgres {
     /// Starts (initialising on first use) the server kept in `data_dir`, or attaches to the one
     /// already running there. When `remove_when_gone` is set, the data directory is deleted
@@ -156,10 +164,12 @@ impl EmbeddedPostgres {
         self.port
     }
 
-    /// Fast shutdown: open sessions are ended, the data is consistent on disk.
-    pub fn stop(&self) -> Result<()> {
+    /// Fast shutdown of a server this process started: open sessions are ended, the data is
+    /// consistent on disk. A server this process only attached to belongs to the process that
+    /// started it (a running `serve`), so it is left running.
+    pub fn stop(&self) -> Result<Shutdown> {
         if !self.started_here {
-            return Ok(());
+            return Ok(Shutdown::Detached);
         }
         let status = postgres_command(&self.bin_dir.join("pg_ctl"), running_as_root())
             .arg("stop")
@@ -171,7 +181,7 @@ impl EmbeddedPostgres {
         if !status.success() {
             bail!("pg_ctl stop failed with {status}");
         }
-        Ok(())
+        Ok(Shutdown::Stopped)
     }
 
     /// A small shell process that outlives us: when this process is gone (even killed with -9)

@@ -76,7 +76,10 @@ impl Database {
         if let Some(server) = self.embedded {
             let stopped = tokio::task::spawn_blocking(move || server.stop()).await;
             match stopped {
-                Ok(Ok(())) => tracing::info!("embedded Postgres stopped"),
+                Ok(Ok(embedded::Shutdown::Stopped)) => tracing::info!("embedded Postgres stopped"),
+                Ok(Ok(embedded::Shutdown::Detached)) => tracing::info!(
+                    "detached from the embedded Postgres; the running server that started it keeps it"
+                ),
                 Ok(Err(err)) => {
                     tracing::warn!(error = %err, "embedded Postgres did not stop cleanly")
                 }

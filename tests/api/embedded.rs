@@ -104,6 +104,24 @@ async fn serve_without_database_url_runs_embedded_postgres_with_demo_data_once()
     let docs = client.get(format!("{base}/docs/")).send().await.unwrap();
     assert!(docs.status().is_success());
 
+    // A command run beside the server attaches to its Postgres and, when done, leaves it
+    // running for the server, and says so.
+    let keys = Command::new(BINARY)
+        .args(["keys", "create", "--name", "beside", "--role", "editor"])
+        .env_remove("DATABASE_URL")
+        .env("TALENTFLOW_DATA_DIR", &data_dir)
+        .env("TALENTFLOW_LOG", "info")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&keys.stderr);
+    assert!(keys.status.success(), "{log}");
+    assert!(
+        log.contains("detached from the embedded Postgres") && !log.contains("Postgres stopped"),
+        "{log}"
+    );
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert!(ready.status().is_success(), "the server lost its database");
+
     let status = terminate(&mut server);
     assert!(status.success(), "exit status {status}");
     assert!(
@@ -192,6 +210,7 @@ fn every_command_has_help() {
         &["seed", "--help"],
         &["keys", "create", "--help"],
         &["openapi", "--help"],
+        &["healthcheck", "--help"],
     ] {
         let output = Command::new(BINARY).args(command).output().unwrap();
         assert!(output.status.success(), "{command:?}");

@@ -9,6 +9,7 @@ mod bulk;
 mod companies;
 mod concurrency;
 mod csv;
+mod docker;
 mod embedded;
 mod errors;
 mod headers;

@@ -1,0 +1,358 @@
+//! `docker compose up` without a Docker engine (none runs on the machines this is built on):
+//! what the image build needs is checked against the sources, and what the compose file runs is
+//! run, twice on one database, with the real binary standing in for the image's.
+
+use std::{
+    collections::BTreeSet,
+    path::{Component, Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::embedded::{BINARY, free_port, temp_dir, terminate};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(root().join(relative))
+        .unwrap_or_else(|err| panic!("cannot read {relative}: {err}"))
+}
+
+/// The sources of the build stage's `COPY` instructions (the stage that runs `cargo build`),
+/// as paths relative to the build context.
+fn build_stage_copies(dockerfile: &str) -> Vec<String> {
+    let mut stages: Vec<Vec<String>> = Vec::new();
+    for line in dockerfile.lines().map(str::trim) {
+        let mut words = line.split_whitespace();
+        match words.next().map(str::to_ascii_uppercase).as_deref() {
+            Some("FROM") => stages.push(vec![line.to_owned()]),
+            Some(_) if !line.starts_with('#') => {
+                if let Some(stage) = stages.last_mut() {
+                    stage.push(line.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    let build = stages
+        .iter()
+        .find(|stage| stage.iter().any(|l| l.contains("cargo build")))
+        .expect("the Dockerfile has a stage that runs `cargo build`");
+    let mut sources = Vec::new();
+    for line in build {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if !words[0].eq_ignore_ascii_case("COPY") {
+            continue;
+        }
+        // `COPY --from=…` copies from another stage or image, not from the context.
+        if words.iter().any(|w| w.starts_with("--from")) {
+            continue;
+        }
+        let arguments: Vec<&str> = words[1..]
+            .iter()
+            .copied()
+            .filter(|w| !w.starts_with("--"))
+            .collect();
+        let (_, copied) = arguments.split_last().expect("COPY has a destination");
+        sources.extend(copied.iter().map(|s| normalize(Path::new(s))));
+    }
+    sources
+}
+
+/// `a/./b/../c` → `a/c`, relative to the crate root, `/`-separated.
+fn normalize(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+/// Every path the crate reads at compile time: `include_str!`, `include_bytes!` and `include!`
+/// (relative to the file that has them; through `concat!`, the literal prefix, a folder) and
+/// `sqlx::migrate!` (relative to the crate root). Also the manifest, lock file and sources.
+fn compile_time_inputs() -> BTreeSet<String> {
+    let mut inputs: BTreeSet<String> = ["Cargo.toml", "Cargo.lock", "src"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if root().join("build.rs").exists() {
+        inputs.insert("build.rs".to_owned());
+    }
+    let mut files = vec![root().join("src")];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let folder = path.parent().unwrap().strip_prefix(root()).unwrap();
+        for (macro_name, relative_to_file) in [
+            ("include_str!(", true),
+            ("include_bytes!(", true),
+            ("include!(", true),
+            ("migrate!(", false),
+        ] {
+            for (at, _) in text.match_indices(macro_name) {
+                let after = text[at + macro_name.len()..].trim_start();
+                let after = after.strip_prefix("concat!(").unwrap_or(after).trim_start();
+                let literal = after
+                    .strip_prefix('"')
+                    .and_then(|rest| rest.split_once('"'))
+                    .map(|(literal, _)| literal);
+                let Some(literal) = literal else {
+                    // The macro's own definition or a path built from a variable: nothing to check.
+                    assert!(
+                        !after.starts_with('"'),
+                        "{}: cannot read the path of {macro_name}",
+                        path.display()
+                    );
+                    continue;
+                };
+                // `migrate!()` with no path reads `migrations/`.
+                let literal = if literal.is_empty() { "migrations" } else { literal };
+                let full = if relative_to_file {
+                    folder.join(literal)
+                } else {
+                    PathBuf::from(literal)
+                };
+                inputs.insert(normalize(&full));
+            }
+        }
+    }
+    inputs
+}
+
+/// `folder` is normalized: the context's root (`COPY . .`) is the empty path.
+fn lies_under(path: &str, folder: &str) -> bool {
+    folder.is_empty() || path == folder || path.starts_with(&format!("{folder}/"))
+}
+
+/// `.dockerignore` patterns (Go's `filepath.Match` plus `**`, with `!` exceptions, the last
+/// matching line deciding); a pattern that matches a folder excludes what is in it.
+fn docker_ignores(patterns: &str, path: &str) -> bool {
+    let mut ignored = false;
+    for line in patterns.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (exception, pattern) = match line.strip_prefix('!') {
+            Some(pattern) => (true, pattern),
+            None => (false, line),
+        };
+        let pattern = normalize(Path::new(pattern.trim_start_matches('/')));
+        let parts: Vec<&str> = path.split('/').collect();
+        // The path itself, or any folder above it.
+        let matched = (1..=parts.len()).any(|n| glob(&pattern, &parts[..n].join("/")));
+        if matched {
+            ignored = !exception;
+        }
+    }
+    ignored
+}
+
+fn glob(pattern: &str, path: &str) -> bool {
+    fn segments(pattern: &[&str], path: &[&str]) -> bool {
+        match (pattern.first(), path.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => {
+                segments(&pattern[1..], path) || (!path.is_empty() && segments(pattern, &path[1..]))
+            }
+            (Some(p), Some(s)) => word(p.as_bytes(), s.as_bytes()) && segments(&pattern[1..], &path[1..]),
+            _ => false,
+        }
+    }
+    fn word(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.first(), text.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => word(&pattern[1..], text) || (!text.is_empty() && word(pattern, &text[1..])),
+            (Some(b'?'), Some(_)) => word(&pattern[1..], &text[1..]),
+            (Some(p), Some(t)) if p == t => word(&pattern[1..], &text[1..]),
+            _ => false,
+        }
+    }
+    let pattern: Vec<&str> = pattern.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    segments(&pattern, &path)
+}
+
+/// What the build needs but the Dockerfile does not copy, or `.dockerignore` leaves out.
+fn missing_build_inputs(dockerfile: &str, dockerignore: &str) -> Vec<String> {
+    let copied = build_stage_copies(dockerfile);
+    compile_time_inputs()
+        .into_iter()
+        .filter_map(|input| {
+            if !copied.iter().any(|folder| lies_under(&input, folder)) {
+                Some(format!("{input}: not copied by the build stage"))
+            } else if docker_ignores(dockerignore, &input) {
+                Some(format!("{input}: excluded by .dockerignore"))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_image_build_copies_every_file_the_binary_embeds() {
+    let inputs = compile_time_inputs();
+    for known in ["migrations", "seed/demo.ndjson", "assets/dashboard"] {
+        assert!(inputs.contains(known), "the scan missed {known}: {inputs:?}");
+    }
+    let missing = missing_build_inputs(&read("Dockerfile"), &read(".dockerignore"));
+    assert!(
+        missing.is_empty(),
+        "the Docker build would fail; copy these in the Dockerfile's build stage:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_build_input_check_catches_a_forgotten_folder_and_an_ignored_one() {
+    // The Dockerfile before `COPY assets` was added: the dashboard is missing.
+    let without_assets = "FROM rust AS build\nCOPY Cargo.toml Cargo.lock ./\nCOPY src src\n\
+        COPY migrations migrations\nCOPY seed seed\nRUN cargo build --release --locked\n\
+        FROM debian\nCOPY --from=build /src/target/release/talentflow /usr/local/bin/\n";
+    let missing = missing_build_inputs(without_assets, "target\n");
+    assert_eq!(missing, ["assets/dashboard: not copied by the build stage"]);
+    let everything = "FROM rust AS build\nCOPY . .\nRUN cargo build --release\n";
+    assert!(missing_build_inputs(everything, "target\n.git\n").is_empty());
+    assert_eq!(
+        missing_build_inputs(everything, "**/*.ndjson\n"),
+        ["seed/demo.ndjson: excluded by .dockerignore"]
+    );
+    assert_eq!(
+        missing_build_inputs(everything, "assets\n!assets/dashboard\nseed/\n"),
+        ["seed/demo.ndjson: excluded by .dockerignore"]
+    );
+}
+
+/// The parts of docker-compose.yml this test runs.
+struct Compose {
+    entrypoint: Vec<String>,
+    healthcheck: Vec<String>,
+}
+
+fn compose() -> Compose {
+    let file: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML");
+    let service = &file["services"]["talentflow"];
+    let strings = |value: &serde_yaml_ng::Value| -> Vec<String> {
+        value
+            .as_sequence()
+            .unwrap_or_else(|| panic!("expected a list, found {value:?}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let healthcheck = strings(&service["healthcheck"]["test"]);
+    let (form, command) = healthcheck.split_first().unwrap();
+    assert_eq!(form, "CMD", "the healthcheck runs a command of the image");
+    assert!(
+        service["depends_on"]["db"]["condition"] == "service_healthy",
+        "talentflow waits for Postgres"
+    );
+    Compose {
+        entrypoint: strings(&service["entrypoint"]),
+        healthcheck: command.to_vec(),
+    }
+}
+
+/// A folder whose `talentflow` is the binary under test, to put first on PATH, as the image's
+/// `/usr/local/bin/talentflow` is.
+fn image_path() -> String {
+    let bin = temp_dir("image-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(BINARY, bin.join("talentflow")).unwrap();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+fn healthy(compose: &Compose, path: &str, bind: &str) -> bool {
+    let (program, args) = compose.healthcheck.split_first().unwrap();
+    Command::new(program)
+        .args(args)
+        .env("PATH", path)
+        .env("TALENTFLOW_BIND", bind)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+fn start_service(compose: &Compose, path: &str, database_url: &str, bind: &str) -> Child {
+    let (program, args) = compose.entrypoint.split_first().unwrap();
+    Command::new(program)
+        .args(args)
+        .env("PATH", path)
+        .env("DATABASE_URL", database_url)
+        // The image's environment (Dockerfile `ENV`) on a port of this test's.
+        .env("TALENTFLOW_BIND", bind)
+        .env("TALENTFLOW_LOG", "warn")
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("the compose entrypoint starts")
+}
+
+fn wait_healthy(compose: &Compose, path: &str, bind: &str, service: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !healthy(compose, path, bind) {
+        if let Some(status) = service.try_wait().unwrap() {
+            panic!("the compose entrypoint exited with {status}");
+        }
+        assert!(Instant::now() < deadline, "never healthy");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+async fn researchers(base: &str) -> serde_json::Value {
+    reqwest::get(format!("{base}/v1/researchers?include_total=true&q=valko"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn compose_starts_the_service_healthy_on_a_fresh_volume_and_again_on_a_used_one() {
+    let compose = compose();
+    let path = image_path();
+    let (pool, url) = crate::helpers::fresh_database().await;
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let base = format!("http://{bind}");
+    assert!(!healthy(&compose, &path, &bind), "healthy with no server");
+
+    // First `docker compose up`: an empty database is migrated and seeded.
+    let mut service = start_service(&compose, &path, &url, &bind);
+    wait_healthy(&compose, &path, &bind, &mut service);
+    let first = researchers(&base).await;
+    assert_eq!(first["data"][0]["name"], "Michal Valko");
+    let count = |pool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM researchers")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let seeded = count(&pool).await;
+    assert!(terminate(&mut service).success());
+    assert!(!healthy(&compose, &path, &bind), "healthy after the server stopped");
+
+    // Second `docker compose up` on the same volume: migrations and demo data already there.
+    let mut service = start_service(&compose, &path, &url, &bind);
+    wait_healthy(&compose, &path, &bind, &mut service);
+    assert_eq!(researchers(&base).await, first);
+    assert_eq!(count(&pool).await, seeded, "the second start added nothing");
+    assert!(terminate(&mut service).success());
+}
