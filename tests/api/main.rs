@@ -10,6 +10,7 @@ mod companies;
 mod concurrency;
 mod csv;
 mod docker;
+mod docs;
 mod embedded;
 mod errors;
 mod headers;
