@@ -6,6 +6,7 @@
 //!   another request, `Idempotent-Replayed` on replays);
 //! - every API operation may be rate limited (429 with `Retry-After` and `RateLimit-*`);
 //! - reads of the API may send a key (servers with `TALENTFLOW_READ_AUTH=key` require one);
+//!   the probes outside `/v1` take none;
 //! - a parameter is present or absent, never null; a response field that may be null is always
 //!   present (`Option` fields serialize as null, not by being left out);
 //! - a list's page refers to its item schema rather than copying it;
@@ -38,6 +39,10 @@ pub fn apply(doc: OpenApi) -> OpenApi {
                 if is_api {
                     optional_read_key(operation);
                 }
+            }
+            if !is_api {
+                // The probes and metrics never look at a key.
+                operation.entry("security").or_insert_with(|| json!([]));
             }
             if method == "post" {
                 idempotency(operation);

@@ -10,11 +10,11 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    process::{Command, Stdio},
+    time::Instant,
 };
 
-use crate::embedded::{BINARY, free_port, terminate, wait_ready};
+use crate::demo_server::{DemoServer, npm_ci, require_node};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,110 +31,16 @@ fn chromium() -> PathBuf {
     path
 }
 
-/// Node.js 20 or later: playwright-core requires it.
-fn check_node() {
-    let version = Command::new("node").arg("--version").output();
-    let version = match version {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        _ => panic!("the browser test needs Node.js 20+ and npm on PATH (`node --version` failed)"),
-    };
-    let major: u32 = version
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    assert!(
-        major >= 20,
-        "the browser test needs Node.js 20+ for playwright-core; found {version}"
-    );
-}
-
-/// `npm ci` from the committed lock file, once: the same playwright-core everywhere.
-fn install_playwright(dir: &Path) {
-    if dir
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
-        return;
-    }
-    let npm = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the browser test needs npm on PATH to install playwright-core");
-    assert!(
-        npm.status.success(),
-        "npm ci in {} failed (is the npm registry reachable?):\n{}{}",
-        dir.display(),
-        String::from_utf8_lossy(&npm.stdout),
-        String::from_utf8_lossy(&npm.stderr)
-    );
-}
-
-/// Stops the server however the test ends; the normal path stops it first with `terminate`.
-struct Server(Option<Child>);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 #[tokio::test]
 async fn dashboard_shows_flows_search_and_live_moves_in_headless_chromium() {
     let browser_dir = root().join("tests/browser");
     let chromium = chromium();
-    check_node();
-    install_playwright(&browser_dir);
+    // playwright-core requires Node.js 20.
+    require_node((20, 0), "the browser test");
+    npm_ci(&browser_dir);
 
-    let (pool, url) = crate::helpers::fresh_database().await;
-    talentflow::seed::load(&pool)
-        .await
-        .expect("demo data loads");
-    let mut conn = pool.acquire().await.unwrap();
-    let (_, editor) = talentflow::db::keys::create(
-        &mut conn,
-        "browser test",
-        talentflow::domain::key::Role::Editor,
-    )
-    .await
-    .unwrap();
-    drop(conn);
-
-    let out = root().join("target/browser");
-    std::fs::create_dir_all(&out).unwrap();
-    let server_log = out.join("server.log");
-    let log = std::fs::File::create(&server_log).unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = Server(Some(
-        Command::new(BINARY)
-            .arg("serve")
-            .env("DATABASE_URL", &url)
-            .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
-            .env("TALENTFLOW_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("talentflow starts"),
-    ));
-    wait_ready(&reqwest::Client::new(), &base, server.0.as_mut().unwrap()).await;
+    let server = DemoServer::start(&root().join("target/browser"), &[]).await;
+    let (base, editor) = (server.base.clone(), server.editor.clone());
 
     let screenshot = root().join("docs/dashboard.png");
     std::fs::create_dir_all(screenshot.parent().unwrap()).unwrap();
@@ -151,8 +57,8 @@ async fn dashboard_shows_flows_search_and_live_moves_in_headless_chromium() {
         .expect("node runs");
     let elapsed = started.elapsed();
 
-    let status = terminate(server.0.as_mut().unwrap());
-    server.0 = None;
+    let server_log = server.log.clone();
+    let status = server.stop();
 
     println!(
         "{}{}",

@@ -1,6 +1,6 @@
 //! Schemathesis against the served spec: the real binary on a fresh database with the demo data,
-//! every operation, every check. Reads go out anonymously; the operations the spec marks as
-//! needing a key (`security: api_key`) get an editor key. A failure is a bug in the code or in the
+//! every operation, every check, with an editor key where the spec's `security` names `api_key`
+//! (required on writes, optional on the public reads). A failure is a bug in the code or in the
 //! spec: fix whichever is wrong, never the check.
 //!
 //! Needs `python3` with `venv`; the pinned Schemathesis is installed from PyPI into
@@ -8,11 +8,12 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    process::{Command, Stdio},
+    time::Instant,
 };
 
-const BINARY: &str = env!("CARGO_BIN_EXE_talentflow");
+use crate::demo_server::DemoServer;
+
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 const VERSION: &str = "4.32.5";
 /// Fixed, so a failure seen in CI is the same failure on a laptop.
@@ -141,96 +142,18 @@ fn schemathesis() -> PathBuf {
     st
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Stops the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_ready(base: &str, server: &mut Server) {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(response) = client.get(format!("{base}/readyz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        if let Some(status) = server.0.try_wait().unwrap() {
-            panic!("talentflow exited early with {status}");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "talentflow was not ready in time"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn schemathesis_finds_nothing_wrong_with_any_operation() {
     let st = schemathesis();
     let out = target_dir().join("schemathesis");
     std::fs::create_dir_all(&out).unwrap();
 
-    let (pool, url) = crate::helpers::fresh_database().await;
-    talentflow::seed::load(&pool)
-        .await
-        .expect("demo data loads");
-    let mut conn = pool.acquire().await.unwrap();
-    let (_, editor) = talentflow::db::keys::create(
-        &mut conn,
-        "schemathesis",
-        talentflow::domain::key::Role::Editor,
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    let server = DemoServer::start(&out, &[]).await;
+    let (base, editor) = (server.base.clone(), server.editor.clone());
+    let server_log = server.log.clone();
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let server_log = out.join("server.log");
-    let log = std::fs::File::create(&server_log).unwrap();
-    let mut server = Server(
-        Command::new(BINARY)
-            .arg("serve")
-            .env("DATABASE_URL", &url)
-            .env("TALENTFLOW_BIND", format!("127.0.0.1:{port}"))
-            // Thousands of requests a minute from one client: not what the limiter is for.
-            .env("TALENTFLOW_RATE_LIMIT", "0")
-            .env("TALENTFLOW_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("talentflow starts"),
-    );
-    wait_ready(&base, &mut server).await;
-
-    // The key goes only where the spec's `security` asks for `api_key`: the writes and key
-    // management. Everything else is read as an anonymous client would.
+    // The key goes where the spec's `security` names `api_key`: required on writes and key
+    // management, optional on reads (this server's reads are public, with or without it).
     let config = out.join("schemathesis.toml");
     std::fs::write(
         &config,
@@ -263,7 +186,7 @@ async fn schemathesis_finds_nothing_wrong_with_any_operation() {
         .output()
         .expect("schemathesis runs");
     let elapsed = started.elapsed();
-    drop(server);
+    let status = server.stop();
 
     println!(
         "{}{}",
@@ -281,4 +204,5 @@ async fn schemathesis_finds_nothing_wrong_with_any_operation() {
         run.status,
         server_log.display()
     );
+    assert!(status.success(), "talentflow exited with {status}");
 }
