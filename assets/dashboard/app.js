@@ -530,18 +530,25 @@
     const option = [...select.options].find((o) => o.value === currentProject);
     if (option && option.textContent === currentProject) option.textContent = a.project.name;
     $('#project-title').textContent = `${a.project.name}: attrition`;
-    $('#project-sub').textContent = `Contributors who left the project’s company after its release, as of ${formatDate(a.as_of, 'day')}.`;
+    $('#project-sub').textContent = `Contributors who left the project’s company after its release, as of ${formatDate(a.as_of, 'day')}.`
+      + (a.departed_uncertain
+        ? ` ${numbers.format(a.departed_uncertain)} of the departures are dated too roughly to be sure they came after the release.`
+        : '');
     $('#project-body').hidden = false;
     $('#project-stats').replaceChildren(
       h('div', {}, h('dt', {}, 'Roster'), h('dd', {}, numbers.format(a.roster_size))),
-      h('div', {}, h('dt', {}, 'Departed'), h('dd', { class: 'out' }, numbers.format(a.departed))),
+      h('div', {}, h('dt', {}, 'Departed'), h('dd', { class: 'out' }, numbers.format(a.departed),
+        a.departed_uncertain ? h('small', { class: 'uncertain' }, ` (${numbers.format(a.departed_uncertain)} uncertain)`) : false)),
       h('div', {}, h('dt', {}, 'Remaining'), h('dd', {}, numbers.format(a.remaining))),
       h('div', {}, h('dt', {}, 'Rate'), h('dd', {}, percent(a.departure_rate))),
     );
 
     // The press's figures beside ours: they often differ, and that difference is the point.
     const rows = [{
-      label: 'Tracked by talentflow', short: 'Tracked', departed: a.departed, of: a.roster_size, prefix: '',
+      label: a.departed_uncertain
+        ? `Tracked by talentflow (${numbers.format(a.departed_uncertain)} with uncertain dates)`
+        : 'Tracked by talentflow',
+      short: 'Tracked', departed: a.departed, of: a.roster_size, prefix: '',
     }, ...a.reported.map((r) => ({
       label: `Reported${r.source && r.source.publisher ? ` by ${r.source.publisher}` : ''}, ${formatDate(r.reported_on, r.reported_precision)}`,
       short: `Reported, ${formatDate(r.reported_on, r.reported_precision)}`,
@@ -579,7 +586,13 @@
     }, { notMerge: true });
 
     $('#departures').replaceChildren(...(a.departures.length
-      ? a.departures.map((d) => moveItem({ ...d.move, researcher: d.researcher }))
+      ? a.departures.map((d) => {
+        const item = moveItem({ ...d.move, researcher: d.researcher });
+        if (!d.date_certain) {
+          item.append(h('span', { class: 'uncertain', title: 'Dated only to a month or year that overlaps the release (or the as-of date): it may have come before it.' }, ' date uncertain'));
+        }
+        return item;
+      })
       : [h('li', { class: 'empty' }, 'No departures recorded yet.')]));
     counterparts($('#destinations'), a.destinations, 'No known destinations.');
   }

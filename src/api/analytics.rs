@@ -19,7 +19,7 @@ use crate::{
     domain::{
         analytics::{
             Attrition, Balance, BalancePoint, CompanyCount, CompensationSummary, Departure,
-            FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, Timeline, Totals,
+            FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, departure_certainty, Timeline, Totals,
         },
         moves::{Move, MoveKind},
         partial_date::PartialDate,
@@ -287,9 +287,12 @@ pub struct AttritionParams {
     as_of: Option<String>,
 }
 
-/// How much of a project's roster has left its company: a contributor has departed when a
-/// move after the release took them from the company (or a subsidiary) to elsewhere. The
-/// press figures are listed beside the computed ones.
+/// How much of a project's roster has left its company: a contributor has departed when a move
+/// took them from the company (or a subsidiary) to elsewhere and that move is not certainly
+/// before the release nor certainly after `as_of`. Dates known to a month or a year are the
+/// intervals they cover: a move known to "2023" against a release in "2023-02" counts, with
+/// `date_certain: false`, and is counted in `departed_uncertain`. The press figures are listed
+/// beside the computed ones.
 #[utoipa::path(get, path = "/projects/{id}/attrition", tag = "analytics",
     params(("id" = String, Path, description = "Id or slug"), AttritionParams),
     responses((status = 200, description = "The attrition", body = Attrition), ListErrors, ReadErrors))]
@@ -312,22 +315,30 @@ async fn attrition(
     // Never hold a connection while waiting for another: under load that deadlocks the pool.
     drop(conn);
     let roster_size = db::analytics::roster_size(&state.pool, project.id).await?;
-    let departed_moves = match &project.company {
-        Some(company) => {
-            let ids = db::analytics::departures(
-                &state.pool,
-                project.id,
-                company.id,
-                project.released_on,
-                as_of,
-            )
-            .await?;
-            let mut moves = db::moves::by_ids(&mut *state.pool.acquire().await?, &ids).await?;
-            moves.sort_by_key(|m| (m.effective_on, m.id));
-            moves
+    let released = PartialDate::from_stored(project.released_on, project.released_precision);
+    // Each contributor's first move away that counts as a departure, and whether it is certain.
+    let mut certain: HashMap<uuid::Uuid, bool> = HashMap::new();
+    let mut last_researcher = None;
+    if let Some(company) = &project.company {
+        let candidates =
+            db::analytics::moves_away(&state.pool, project.id, company.id, as_of).await?;
+        for (researcher, move_id, effective_on, precision) in candidates {
+            if last_researcher == Some(researcher) {
+                continue;
+            }
+            let date = PartialDate {
+                start: effective_on,
+                precision,
+            };
+            if let Some(date_certain) = departure_certainty(date, released, as_of) {
+                certain.insert(move_id, date_certain);
+                last_researcher = Some(researcher);
+            }
         }
-        None => Vec::new(),
-    };
+    }
+    let ids: Vec<uuid::Uuid> = certain.keys().copied().collect();
+    let mut departed_moves = db::moves::by_ids(&mut *state.pool.acquire().await?, &ids).await?;
+    departed_moves.sort_by_key(|m| (m.effective_on, m.id));
     let mut destinations: HashMap<uuid::Uuid, CompanyCount> = HashMap::new();
     for departure in &departed_moves {
         if let Some(to) = &departure.to {
@@ -347,6 +358,7 @@ async fn attrition(
             .then_with(|| a.company.name.cmp(&b.company.name))
     });
     let departed = departed_moves.len() as i64;
+    let departed_uncertain = certain.values().filter(|c| !**c).count() as i64;
     let reported = db::reports::all_of(&mut *state.pool.acquire().await?, project.id).await?;
     Ok(Json(Attrition {
         project: ProjectRef {
@@ -357,6 +369,7 @@ async fn attrition(
         as_of,
         roster_size,
         departed,
+        departed_uncertain,
         remaining: roster_size - departed,
         departure_rate: if roster_size > 0 {
             departed as f64 / roster_size as f64
@@ -367,6 +380,7 @@ async fn attrition(
             .into_iter()
             .map(|m| Departure {
                 researcher: m.researcher.clone(),
+                date_certain: certain.get(&m.id).copied().unwrap_or(true),
                 r#move: m,
             })
             .collect(),

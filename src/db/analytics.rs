@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::{
     domain::{
         analytics::{CompanyCount, LeaderboardRow, SearchHit, SearchType},
+        partial_date::Precision,
         refs::CompanyRef,
     },
     error::ApiResult,
@@ -460,19 +461,19 @@ pub async fn leaderboard(
     Ok(query.build_query_as().fetch_all(pool).await?)
 }
 
-/// The first move of each contributor that took them from the project's company (or one of
-/// its subsidiaries) to elsewhere, on or after `from` and on or before `as_of`.
-pub async fn departures(
+/// The moves of the project's roster away from `company` and everything under it, that may
+/// have come by `as_of` (their first day is not after it), earliest first per researcher. Which
+/// of them are departures from the roster is `domain::analytics::departure_certainty`'s call.
+pub async fn moves_away(
     pool: &PgPool,
     project: Uuid,
     company: Uuid,
-    from: Option<NaiveDate>,
     as_of: NaiveDate,
-) -> ApiResult<Vec<Uuid>> {
+) -> ApiResult<Vec<(Uuid, Uuid, NaiveDate, Precision)>> {
     let mut query = QueryBuilder::new("");
     push_group(&mut query, company);
     query.push(
-        " SELECT DISTINCT ON (m.researcher_id) m.id
+        " SELECT m.researcher_id, m.id, m.effective_on, m.effective_precision
          FROM moves m
          JOIN project_contributors pc ON pc.researcher_id = m.researcher_id AND pc.project_id = ",
     );
@@ -484,11 +485,8 @@ pub async fn departures(
            AND m.effective_on <= ",
     );
     query.push_bind(as_of);
-    if let Some(from) = from {
-        query.push(" AND m.effective_on >= ").push_bind(from);
-    }
     query.push(" ORDER BY m.researcher_id, m.effective_on, m.id");
-    Ok(query.build_query_scalar().fetch_all(pool).await?)
+    Ok(query.build_query_as().fetch_all(pool).await?)
 }
 
 pub async fn roster_size(pool: &PgPool, project: Uuid) -> ApiResult<i64> {

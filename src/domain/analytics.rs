@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     compensation::CompensationReport,
     moves::Move,
-    partial_date::Precision,
+    partial_date::{Order, PartialDate, Placement, Precision},
     project::ProjectReport,
     refs::{CompanyRef, ProjectRef, ResearcherRef},
 };
@@ -96,6 +96,28 @@ pub struct Departure {
     pub researcher: ResearcherRef,
     /// The move that took them away from the project's company.
     pub r#move: Move,
+    /// True when the move's date is certainly after the release and certainly by `as_of`;
+    /// false when it is known only to a period that overlaps either (a move known to "2023"
+    /// against a release in "2023-02").
+    pub date_certain: bool,
+}
+
+/// Whether a move away from a project's company, dated `date`, is a departure from the
+/// project's roster by the end of `as_of`, and whether that is certain: `None` when the move
+/// certainly came before the release or after `as_of`, `Some(true)` when it certainly came
+/// after the release and by `as_of`, `Some(false)` when its date overlaps either. A project
+/// without a release date is left whenever a move is.
+pub fn departure_certainty(
+    date: PartialDate,
+    released: Option<PartialDate>,
+    as_of: NaiveDate,
+) -> Option<bool> {
+    let against_release = released.map_or(Order::After, |released| date.order(&released));
+    match (against_release, date.placement(None, Some(as_of))) {
+        (Order::Before, _) | (_, Placement::Outside) => None,
+        (Order::After, Placement::Inside) => Some(true),
+        _ => Some(false),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -104,7 +126,12 @@ pub struct Attrition {
     pub as_of: NaiveDate,
     /// Contributors on the roster.
     pub roster_size: i64,
+    /// Contributors with a move away from the project's company (or group) that is not
+    /// certainly before the release nor certainly after `as_of`.
     pub departed: i64,
+    /// How many of `departed` have a date whose order against the release or `as_of` is
+    /// uncertain (`date_certain: false`).
+    pub departed_uncertain: i64,
     pub remaining: i64,
     /// `departed / roster_size`, 0 for an empty roster.
     pub departure_rate: f64,
@@ -159,4 +186,40 @@ pub struct SearchHit {
     pub name: String,
     /// Trigram similarity of the query to the best-matching whole words of a name or alias, 0–1.
     pub score: f32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> PartialDate {
+        PartialDate::parse(text).unwrap()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_departure_known_to_the_year_of_the_release_counts_but_is_uncertain() {
+        // Llama (2023-02); Lample and Lacroix left Meta for Mistral AI in 2023.
+        let llama = Some(at("2023-02"));
+        let today = day("2026-12-03");
+        assert_eq!(departure_certainty(at("2023"), llama, today), Some(false));
+        assert_eq!(departure_certainty(at("2023-03"), llama, today), Some(true));
+        assert_eq!(departure_certainty(at("2023-02-15"), llama, today), Some(false));
+        assert_eq!(departure_certainty(at("2023-01"), llama, today), None);
+        assert_eq!(departure_certainty(at("2022"), llama, today), None);
+        assert_eq!(departure_certainty(at("2019"), None, today), Some(true));
+    }
+
+    #[test]
+    fn as_of_counts_moves_up_to_its_day_and_those_that_may_be_before_it() {
+        let llama = Some(at("2023-02"));
+        assert_eq!(departure_certainty(at("2024-03"), llama, day("2024-03-31")), Some(true));
+        assert_eq!(departure_certainty(at("2024-03"), llama, day("2024-03-15")), Some(false));
+        assert_eq!(departure_certainty(at("2024-03-16"), llama, day("2024-03-15")), None);
+        assert_eq!(departure_certainty(at("2024"), llama, day("2023-12-31")), None);
+        assert_eq!(departure_certainty(at("2023"), llama, day("2023-06-30")), Some(false));
+    }
 }

@@ -71,6 +71,66 @@ impl PartialDate {
     }
 }
 
+/// How two partial dates stand to each other. A partial date is the interval of days it covers
+/// (`2023` is 2023-01-01..=2023-12-31), so two of them are in a certain order only when their
+/// intervals do not overlap: a move known to "2023" is neither before nor after a release in
+/// "2023-02". Every analytic compares dates through this rule, never through first days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Every day of the first is before every day of the second.
+    Before,
+    /// Every day of the first is after every day of the second.
+    After,
+    /// The intervals overlap: either could have come first.
+    Uncertain,
+}
+
+/// Where a partial date stands against a period of whole days (`since`..=`until`, each bound
+/// optional).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Its whole interval lies in the period.
+    Inside,
+    /// It overlaps the period without lying in it: it may or may not have been in it.
+    Maybe,
+    /// No day of it is in the period.
+    Outside,
+}
+
+impl PartialDate {
+    /// A date known to the day.
+    pub fn day(day: NaiveDate) -> Self {
+        Self {
+            start: day,
+            precision: Precision::Day,
+        }
+    }
+
+    pub fn order(&self, other: &PartialDate) -> Order {
+        if self.end() < other.start {
+            Order::Before
+        } else if self.start > other.end() {
+            Order::After
+        } else {
+            Order::Uncertain
+        }
+    }
+
+    pub fn placement(&self, since: Option<NaiveDate>, until: Option<NaiveDate>) -> Placement {
+        let starts_after_since = since.is_none_or(|since| self.start >= since);
+        let ends_before_until = until.is_none_or(|until| self.end() <= until);
+        if starts_after_since && ends_before_until {
+            Placement::Inside
+        } else if since.is_some_and(|since| self.end() < since)
+            || until.is_some_and(|until| self.start > until)
+        {
+            Placement::Outside
+        } else {
+            Placement::Maybe
+        }
+    }
+}
+
 /// Formats back to the input form, so a record can be re-read as a request body (merge patch).
 impl fmt::Display for PartialDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -176,7 +236,76 @@ mod tests {
         assert!(PartialDate::parse("2100-02-29").is_err());
     }
 
+    fn at(text: &str) -> PartialDate {
+        PartialDate::parse(text).unwrap()
+    }
+
+    #[test]
+    fn dates_are_ordered_only_when_their_intervals_do_not_overlap() {
+        // The demo's case: Lample and Lacroix left Meta in "2023"; Llama came out in "2023-02".
+        assert_eq!(at("2023").order(&at("2023-02")), Order::Uncertain);
+        assert_eq!(at("2023-02").order(&at("2023")), Order::Uncertain);
+        assert_eq!(at("2023-01").order(&at("2023-02")), Order::Before);
+        assert_eq!(at("2023-03-01").order(&at("2023-02")), Order::After);
+        assert_eq!(at("2023-02-28").order(&at("2023-02")), Order::Uncertain);
+        assert_eq!(at("2022").order(&at("2023-01-01")), Order::Before);
+        assert_eq!(at("2024").order(&at("2023-12-31")), Order::After);
+        // The same day is not an order either.
+        assert_eq!(at("2023-02-01").order(&at("2023-02-01")), Order::Uncertain);
+    }
+
+    #[test]
+    fn a_date_lies_in_a_period_only_when_all_of_it_does() {
+        let (feb, mar) = (date(2023, 2, 1), date(2023, 3, 31));
+        assert_eq!(at("2023-02").placement(Some(feb), Some(mar)), Placement::Inside);
+        assert_eq!(at("2023-03-31").placement(Some(feb), Some(mar)), Placement::Inside);
+        assert_eq!(at("2023").placement(Some(feb), Some(mar)), Placement::Maybe);
+        assert_eq!(at("2023-01").placement(Some(feb), Some(mar)), Placement::Outside);
+        assert_eq!(at("2023-04-01").placement(Some(feb), Some(mar)), Placement::Outside);
+        assert_eq!(at("2023").placement(None, Some(mar)), Placement::Maybe);
+        assert_eq!(at("2023").placement(Some(feb), None), Placement::Maybe);
+        assert_eq!(at("2023").placement(None, None), Placement::Inside);
+        assert_eq!(at("2023").placement(Some(date(2023, 1, 1)), None), Placement::Inside);
+    }
+
     proptest::proptest! {
+        /// The order is the one the days themselves have: `Before` when every day of one comes
+        /// before every day of the other, and the reverse of the other way round.
+        #[test]
+        fn order_agrees_with_every_pair_of_days(
+            a in (2020i32..=2024, 1u32..=12, 1u32..=28, 0usize..3),
+            b in (2020i32..=2024, 1u32..=12, 1u32..=28, 0usize..3),
+        ) {
+            let make = |(y, m, d, p): (i32, u32, u32, usize)| {
+                let text = match p {
+                    0 => format!("{y:04}"),
+                    1 => format!("{y:04}-{m:02}"),
+                    _ => format!("{y:04}-{m:02}-{d:02}"),
+                };
+                PartialDate::parse(&text).unwrap()
+            };
+            let (a, b) = (make(a), make(b));
+            let expected = if a.end() < b.start {
+                Order::Before
+            } else if b.end() < a.start {
+                Order::After
+            } else {
+                Order::Uncertain
+            };
+            proptest::prop_assert_eq!(a.order(&b), expected);
+            let reversed = match expected {
+                Order::Before => Order::After,
+                Order::After => Order::Before,
+                Order::Uncertain => Order::Uncertain,
+            };
+            proptest::prop_assert_eq!(b.order(&a), reversed);
+            // A period that is exactly the other date's interval holds it only when it lies within.
+            let placement = a.placement(Some(b.start), Some(b.end()));
+            let inside = a.start >= b.start && a.end() <= b.end();
+            proptest::prop_assert_eq!(placement == Placement::Inside, inside);
+            proptest::prop_assert_eq!(placement == Placement::Outside, expected != Order::Uncertain);
+        }
+
         #[test]
         fn parsing_anything_never_panics(text in ".{0,40}") {
             let _ = PartialDate::parse(&text);

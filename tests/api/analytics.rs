@@ -449,6 +449,101 @@ async fn attrition_counts_departures_from_the_company_up_to_as_of() {
         .problem(400);
 }
 
+/// Dates known to a month or a year are intervals: a move is a departure unless it certainly
+/// came before the release or after `as_of`, and it is uncertain when its interval overlaps
+/// either. Hand-computed against a release in June 2023.
+#[tokio::test]
+async fn attrition_treats_partial_dates_as_intervals_against_the_release_and_as_of() {
+    let app = TestApp::new().await;
+    for name in ["Lab", "Elsewhere"] {
+        app.company(name).await;
+    }
+    let leaving = [
+        ("Year Of Release", "2023"),       // overlaps June 2023: counts, uncertain
+        ("Year Before", "2022"),           // certainly before: not a departure
+        ("Month After", "2023-07"),        // certainly after: counts, certain
+        ("Day In Release Month", "2023-06-15"), // inside June 2023: counts, uncertain
+        ("Month Before", "2023-05"),       // certainly before
+        ("Year After", "2024"),            // certain by default (today), see as_of below
+    ];
+    let mut roster = Vec::new();
+    for (name, _) in leaving {
+        app.researcher(name).await;
+    }
+    for (name, date) in leaving {
+        let slug = name.to_lowercase().replace(' ', "-");
+        app.create(
+            "moves",
+            json!({"researcher": slug, "from": "lab", "to": "elsewhere", "kind": "hire", "effective_on": date}),
+        )
+        .await;
+        roster.push(json!({"researcher": slug}));
+    }
+    app.create(
+        "projects",
+        json!({"name": "Model J", "company": "lab", "released_on": "2023-06"}),
+    )
+    .await;
+    app.call(
+        axum::http::Method::PUT,
+        "/v1/projects/model-j/contributors",
+        Some(&app.editor.clone()),
+        Some(&json!(roster)),
+    )
+    .await
+    .ok(200);
+
+    let departures = |answer: &Value| -> Vec<(String, bool)> {
+        answer["departures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["researcher"]["slug"].as_str().unwrap().to_owned(),
+                    d["date_certain"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let now = app.get("/v1/projects/model-j/attrition").await;
+    let now = now.ok(200);
+    assert_eq!(
+        (now["departed"].as_i64(), now["departed_uncertain"].as_i64(), now["remaining"].as_i64()),
+        (Some(4), Some(2), Some(2))
+    );
+    // In order of the first day of each move's interval.
+    assert_eq!(
+        departures(now),
+        [
+            ("year-of-release".to_owned(), false),
+            ("day-in-release-month".to_owned(), false),
+            ("month-after".to_owned(), true),
+            ("year-after".to_owned(), true),
+        ]
+    );
+
+    // As of mid-2024, the move known only to "2024" may or may not have happened yet.
+    let mid = app.get("/v1/projects/model-j/attrition?as_of=2024-06").await;
+    let mid = mid.ok(200);
+    assert_eq!((mid["departed"].as_i64(), mid["departed_uncertain"].as_i64()), (Some(4), Some(3)));
+    assert!(departures(mid).contains(&("year-after".to_owned(), false)));
+    // As of the end of 2023 it certainly had not.
+    let end_2023 = app.get("/v1/projects/model-j/attrition?as_of=2023").await;
+    let end_2023 = end_2023.ok(200);
+    assert_eq!(
+        (end_2023["departed"].as_i64(), end_2023["departed_uncertain"].as_i64()),
+        (Some(3), Some(2))
+    );
+    // As of the release month's middle, the move of 15 June counts (certain against `as_of`,
+    // uncertain against the release), the year of the release may have come after it.
+    let mid_june = app.get("/v1/projects/model-j/attrition?as_of=2023-06-15").await;
+    assert_eq!(
+        departures(mid_june.ok(200)),
+        [("year-of-release".to_owned(), false), ("day-in-release-month".to_owned(), false)]
+    );
+}
+
 #[tokio::test]
 async fn a_timeline_is_honest_about_unknown_starts_and_ends() {
     let app = world().await;

@@ -442,4 +442,39 @@ async fn the_demo_data_tells_the_story_and_loads_once() {
     // Tracked attrition differs from the reported one: only two departures are recorded.
     let departures = app.get("/v1/moves?project=llama&from=meta").await;
     assert_eq!(departures.ok(200)["data"].as_array().unwrap().len(), 2);
+    // Both are known only to "2023", the year Llama came out ("2023-02"): they count as
+    // departures, with an order against the release that is uncertain.
+    let attrition = app.get("/v1/projects/llama/attrition").await;
+    let attrition = attrition.ok(200);
+    assert_eq!(
+        (
+            attrition["roster_size"].as_i64(),
+            attrition["departed"].as_i64(),
+            attrition["departed_uncertain"].as_i64(),
+            attrition["remaining"].as_i64()
+        ),
+        (Some(14), Some(2), Some(2), Some(12))
+    );
+    let mut left: Vec<(&str, &str, bool)> = attrition["departures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["researcher"]["name"].as_str().unwrap(),
+                d["move"]["to"]["name"].as_str().unwrap(),
+                d["date_certain"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            ("Guillaume Lample", "Mistral AI", false),
+            ("Timothée Lacroix", "Mistral AI", false)
+        ]
+    );
+    assert_eq!(attrition["destinations"][0]["company"]["name"], "Mistral AI");
+    assert_eq!(attrition["destinations"][0]["count"], 2);
 }

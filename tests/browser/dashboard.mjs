@@ -113,8 +113,11 @@ try {
     await stints.filter({ hasText: 'Chief Engineer, Llama' }).filter({ hasText: 'Meta' }).waitFor();
   });
 
-  await step('the project panel shows Llama tracked beside the press\'s "7 of 14"', async () => {
-    await page.locator('#attrition-table tbody tr', { hasText: 'Tracked by talentflow' }).waitFor();
+  await step('the project panel shows Llama tracked (2 of 14, both uncertain) beside the press\'s "7 of 14"', async () => {
+    // Lample and Lacroix left in "2023", the year of Llama's release: counted, dates uncertain.
+    await page.locator('#attrition-table tbody tr', { hasText: 'Tracked by talentflow (2 with uncertain dates)' })
+      .filter({ hasText: '14%' }).waitFor();
+    await page.locator('#departures li', { hasText: 'Guillaume Lample' }).filter({ hasText: 'date uncertain' }).waitFor();
     await page.locator('#attrition-table tbody tr', { hasText: 'The Information' }).filter({ hasText: '7' }).waitFor();
   });
 
