@@ -39,8 +39,7 @@ async fn readyz_status(address: SocketAddr) -> Result<u16> {
     let mut stream = TcpStream::connect(address)
         .await
         .with_context(|| format!("cannot connect to {address}"))?;
-    let request =
-        format!("GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET /readyz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     // The status line is all that is needed: `HTTP/1.1 200 OK`.
     let mut head = Vec::new();

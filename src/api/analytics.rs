@@ -19,7 +19,8 @@ use crate::{
     domain::{
         analytics::{
             Attrition, Balance, BalancePoint, CompanyCount, CompensationSummary, Departure,
-            FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, departure_certainty, Timeline, Totals,
+            FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, Timeline, Totals,
+            departure_certainty,
         },
         moves::{Move, MoveKind},
         partial_date::PartialDate,
@@ -609,7 +610,11 @@ async fn search(
     });
     let mut types: Vec<SearchType> = Vec::new();
     match params.types {
-        None => types.extend([SearchType::Researcher, SearchType::Company, SearchType::Project]),
+        None => types.extend([
+            SearchType::Researcher,
+            SearchType::Company,
+            SearchType::Project,
+        ]),
         Some(given) => {
             for kind in given.split(',').map(str::trim) {
                 match SearchType::parse(kind) {

@@ -136,10 +136,12 @@ pub struct DealListParams {
     target: Option<String>,
     #[param(value_type = Option<DealKind>)]
     kind: Option<String>,
-    /// Announced on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    /// Announced on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`). A date known to a month or a
+    /// year matches when it may be (`2023` matches `since=2023-06`).
     #[param(format = "partial-date")]
     since: Option<String>,
-    /// Announced on or before, inclusive of the whole period.
+    /// Announced on or before, inclusive of the whole period (`2024-03` = until 2024-03-31). A
+    /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
     /// `-created_at` (default) or `created_at`.

@@ -222,10 +222,12 @@ pub struct MoveListParams {
     kind: Option<String>,
     #[param(value_type = Option<Confidence>)]
     confidence: Option<String>,
-    /// Effective on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    /// Effective on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`). A date known to a month or a
+    /// year matches when it may be (`2023` matches `since=2023-06`).
     #[param(format = "partial-date")]
     since: Option<String>,
-    /// Effective on or before, inclusive of the whole period (`2024-03` = until 2024-03-31).
+    /// Effective on or before, inclusive of the whole period (`2024-03` = until 2024-03-31). A
+    /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
     /// Id of a deal: the moves that were part of it.

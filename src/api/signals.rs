@@ -106,10 +106,12 @@ pub struct SignalListParams {
     company: Option<String>,
     #[param(value_type = Option<SignalKind>)]
     kind: Option<String>,
-    /// Reported on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    /// Reported on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`). A date known to a month or a
+    /// year matches when it may be (`2023` matches `since=2023-06`).
     #[param(format = "partial-date")]
     since: Option<String>,
-    /// Reported on or before, inclusive of the whole period.
+    /// Reported on or before, inclusive of the whole period (`2024-03` = until 2024-03-31). A
+    /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
     /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.

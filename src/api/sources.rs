@@ -103,10 +103,12 @@ pub struct SourceListParams {
     /// Publisher, case-insensitive.
     #[param(format = "search-text")]
     publisher: Option<String>,
-    /// Published on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`).
+    /// Published on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`). A date known to a month or a
+    /// year matches when it may be (`2023` matches `since=2023-06`).
     #[param(format = "partial-date")]
     since: Option<String>,
-    /// Published on or before, inclusive of the whole period (`2024` = until 2024-12-31).
+    /// Published on or before, inclusive of the whole period (`2024-03` = until 2024-03-31). A
+    /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
     /// `-created_at` (default) or `created_at`.

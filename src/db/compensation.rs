@@ -86,12 +86,13 @@ pub async fn list(
                 .push(" AND cr.currency = ")
                 .push_bind(currency.clone());
         }
-        if let Some(since) = filter.since {
-            query.push(" AND cr.reported_on >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            query.push(" AND cr.reported_on <= ").push_bind(until);
-        }
+        super::list::push_period_overlap(
+            query,
+            "cr.reported_on",
+            "cr.reported_precision",
+            filter.since,
+            filter.until,
+        );
     };
     list::fetch_page(pool, SELECT, COUNT, "cr.id", &filters, page).await
 }

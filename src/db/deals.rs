@@ -74,12 +74,13 @@ pub async fn list(pool: &PgPool, filter: &DealFilter, page: &PageRequest) -> Api
         if let Some(kind) = &filter.kind {
             query.push(" AND d.kind = ").push_bind(kind.clone());
         }
-        if let Some(since) = filter.since {
-            query.push(" AND d.announced_on >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            query.push(" AND d.announced_on <= ").push_bind(until);
-        }
+        super::list::push_period_overlap(
+            query,
+            "d.announced_on",
+            "d.announced_precision",
+            filter.since,
+            filter.until,
+        );
     };
     list::fetch_page(pool, SELECT, COUNT, "d.id", &filters, page).await
 }

@@ -75,6 +75,32 @@ pub struct Page<T> {
     pub total: Option<i64>,
 }
 
+/// `since`/`until` on a partial date stored as `first_day` and `precision` (columns): a row
+/// matches when its date **may** lie in the period (the intervals overlap), so no row that might
+/// belong is hidden; a list sorts by the first day. The rule is
+/// `domain::partial_date::Placement`, the last day `tf_period_end` (migration 0008).
+pub fn push_period_overlap(
+    query: &mut QueryBuilder<Postgres>,
+    first_day: &str,
+    precision: &str,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+) {
+    if let Some(since) = since {
+        // No period is longer than a year, so this bound (which an index on the first day
+        // answers) keeps every row whose last day can reach `since`.
+        if let Some(reach) = since.checked_sub_days(chrono::Days::new(366)) {
+            query.push(format!(" AND {first_day} > ")).push_bind(reach);
+        }
+        query
+            .push(format!(" AND tf_period_end({first_day}, {precision}) >= "))
+            .push_bind(since);
+    }
+    if let Some(until) = until {
+        query.push(format!(" AND {first_day} <= ")).push_bind(until);
+    }
+}
+
 impl PageRequest {
     /// `sorts[0]` is the default order.
     pub fn new(

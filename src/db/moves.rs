@@ -163,12 +163,13 @@ fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &MoveFilter) {
                 .push(" AND m.confidence = ")
                 .push_bind(confidence.clone());
         }
-        if let Some(since) = filter.since {
-            query.push(" AND m.effective_on >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            query.push(" AND m.effective_on <= ").push_bind(until);
-        }
+        super::list::push_period_overlap(
+            query,
+            "m.effective_on",
+            "m.effective_precision",
+            filter.since,
+            filter.until,
+        );
         if let Some(deal) = filter.deal {
             query.push(" AND m.deal_id = ").push_bind(deal);
         }

@@ -76,12 +76,13 @@ pub async fn list(
         if let Some(kind) = &filter.kind {
             query.push(" AND sg.kind = ").push_bind(kind.clone());
         }
-        if let Some(since) = filter.since {
-            query.push(" AND sg.reported_on >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            query.push(" AND sg.reported_on <= ").push_bind(until);
-        }
+        super::list::push_period_overlap(
+            query,
+            "sg.reported_on",
+            "sg.reported_precision",
+            filter.since,
+            filter.until,
+        );
     };
     list::fetch_page(pool, SELECT, COUNT, "sg.id", &filters, page).await
 }

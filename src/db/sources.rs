@@ -60,12 +60,13 @@ pub async fn list(
                 .push_bind(publisher.clone())
                 .push(")");
         }
-        if let Some(since) = filter.since {
-            query.push(" AND s.published_on >= ").push_bind(since);
-        }
-        if let Some(until) = filter.until {
-            query.push(" AND s.published_on <= ").push_bind(until);
-        }
+        super::list::push_period_overlap(
+            query,
+            "s.published_on",
+            "s.published_precision",
+            filter.since,
+            filter.until,
+        );
     };
     list::fetch_page(pool, SELECT, COUNT, "s.id", &filters, page).await
 }

@@ -207,7 +207,10 @@ mod tests {
         let today = day("2026-12-03");
         assert_eq!(departure_certainty(at("2023"), llama, today), Some(false));
         assert_eq!(departure_certainty(at("2023-03"), llama, today), Some(true));
-        assert_eq!(departure_certainty(at("2023-02-15"), llama, today), Some(false));
+        assert_eq!(
+            departure_certainty(at("2023-02-15"), llama, today),
+            Some(false)
+        );
         assert_eq!(departure_certainty(at("2023-01"), llama, today), None);
         assert_eq!(departure_certainty(at("2022"), llama, today), None);
         assert_eq!(departure_certainty(at("2019"), None, today), Some(true));
@@ -216,10 +219,25 @@ mod tests {
     #[test]
     fn as_of_counts_moves_up_to_its_day_and_those_that_may_be_before_it() {
         let llama = Some(at("2023-02"));
-        assert_eq!(departure_certainty(at("2024-03"), llama, day("2024-03-31")), Some(true));
-        assert_eq!(departure_certainty(at("2024-03"), llama, day("2024-03-15")), Some(false));
-        assert_eq!(departure_certainty(at("2024-03-16"), llama, day("2024-03-15")), None);
-        assert_eq!(departure_certainty(at("2024"), llama, day("2023-12-31")), None);
-        assert_eq!(departure_certainty(at("2023"), llama, day("2023-06-30")), Some(false));
+        assert_eq!(
+            departure_certainty(at("2024-03"), llama, day("2024-03-31")),
+            Some(true)
+        );
+        assert_eq!(
+            departure_certainty(at("2024-03"), llama, day("2024-03-15")),
+            Some(false)
+        );
+        assert_eq!(
+            departure_certainty(at("2024-03-16"), llama, day("2024-03-15")),
+            None
+        );
+        assert_eq!(
+            departure_certainty(at("2024"), llama, day("2023-12-31")),
+            None
+        );
+        assert_eq!(
+            departure_certainty(at("2023"), llama, day("2023-06-30")),
+            Some(false)
+        );
     }
 }

@@ -257,15 +257,30 @@ mod tests {
     #[test]
     fn a_date_lies_in_a_period_only_when_all_of_it_does() {
         let (feb, mar) = (date(2023, 2, 1), date(2023, 3, 31));
-        assert_eq!(at("2023-02").placement(Some(feb), Some(mar)), Placement::Inside);
-        assert_eq!(at("2023-03-31").placement(Some(feb), Some(mar)), Placement::Inside);
+        assert_eq!(
+            at("2023-02").placement(Some(feb), Some(mar)),
+            Placement::Inside
+        );
+        assert_eq!(
+            at("2023-03-31").placement(Some(feb), Some(mar)),
+            Placement::Inside
+        );
         assert_eq!(at("2023").placement(Some(feb), Some(mar)), Placement::Maybe);
-        assert_eq!(at("2023-01").placement(Some(feb), Some(mar)), Placement::Outside);
-        assert_eq!(at("2023-04-01").placement(Some(feb), Some(mar)), Placement::Outside);
+        assert_eq!(
+            at("2023-01").placement(Some(feb), Some(mar)),
+            Placement::Outside
+        );
+        assert_eq!(
+            at("2023-04-01").placement(Some(feb), Some(mar)),
+            Placement::Outside
+        );
         assert_eq!(at("2023").placement(None, Some(mar)), Placement::Maybe);
         assert_eq!(at("2023").placement(Some(feb), None), Placement::Maybe);
         assert_eq!(at("2023").placement(None, None), Placement::Inside);
-        assert_eq!(at("2023").placement(Some(date(2023, 1, 1)), None), Placement::Inside);
+        assert_eq!(
+            at("2023").placement(Some(date(2023, 1, 1)), None),
+            Placement::Inside
+        );
     }
 
     proptest::proptest! {

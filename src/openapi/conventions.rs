@@ -103,9 +103,7 @@ fn patch_schemas(spec: &mut Value) {
         }
         // The server takes a merge patch under either media type (`src/extract.rs`).
         if let Some(merge_patch) = content.get("application/merge-patch+json").cloned() {
-            content
-                .entry("application/json")
-                .or_insert(merge_patch);
+            content.entry("application/json").or_insert(merge_patch);
         }
     }
     let Some(schemas) = spec
@@ -172,7 +170,10 @@ fn optional_read_key(operation: &mut Map<String, Value>) {
 /// Query, path and header parameters are present or absent: a client cannot send a null.
 /// (`Option<String>` fields in `IntoParams` structs come out as `["string", "null"]`.)
 fn parameters_never_null(operation: &mut Map<String, Value>) {
-    let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else {
+    let Some(parameters) = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    else {
         return;
     };
     for schema in parameters.iter_mut().filter_map(|p| p.get_mut("schema")) {
@@ -238,7 +239,11 @@ fn request_schemas(spec: &Value) -> std::collections::BTreeSet<String> {
         }
     }
     let mut pending = Vec::new();
-    for item in spec["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+    for item in spec["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
         for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
             references(&operation["requestBody"], &mut pending);
         }

@@ -459,12 +459,12 @@ async fn attrition_treats_partial_dates_as_intervals_against_the_release_and_as_
         app.company(name).await;
     }
     let leaving = [
-        ("Year Of Release", "2023"),       // overlaps June 2023: counts, uncertain
-        ("Year Before", "2022"),           // certainly before: not a departure
-        ("Month After", "2023-07"),        // certainly after: counts, certain
+        ("Year Of Release", "2023"), // overlaps June 2023: counts, uncertain
+        ("Year Before", "2022"),     // certainly before: not a departure
+        ("Month After", "2023-07"),  // certainly after: counts, certain
         ("Day In Release Month", "2023-06-15"), // inside June 2023: counts, uncertain
-        ("Month Before", "2023-05"),       // certainly before
-        ("Year After", "2024"),            // certain by default (today), see as_of below
+        ("Month Before", "2023-05"), // certainly before
+        ("Year After", "2024"),      // certain by default (today), see as_of below
     ];
     let mut roster = Vec::new();
     for (name, _) in leaving {
@@ -509,7 +509,11 @@ async fn attrition_treats_partial_dates_as_intervals_against_the_release_and_as_
     let now = app.get("/v1/projects/model-j/attrition").await;
     let now = now.ok(200);
     assert_eq!(
-        (now["departed"].as_i64(), now["departed_uncertain"].as_i64(), now["remaining"].as_i64()),
+        (
+            now["departed"].as_i64(),
+            now["departed_uncertain"].as_i64(),
+            now["remaining"].as_i64()
+        ),
         (Some(4), Some(2), Some(2))
     );
     // In order of the first day of each move's interval.
@@ -524,23 +528,36 @@ async fn attrition_treats_partial_dates_as_intervals_against_the_release_and_as_
     );
 
     // As of mid-2024, the move known only to "2024" may or may not have happened yet.
-    let mid = app.get("/v1/projects/model-j/attrition?as_of=2024-06").await;
+    let mid = app
+        .get("/v1/projects/model-j/attrition?as_of=2024-06")
+        .await;
     let mid = mid.ok(200);
-    assert_eq!((mid["departed"].as_i64(), mid["departed_uncertain"].as_i64()), (Some(4), Some(3)));
+    assert_eq!(
+        (mid["departed"].as_i64(), mid["departed_uncertain"].as_i64()),
+        (Some(4), Some(3))
+    );
     assert!(departures(mid).contains(&("year-after".to_owned(), false)));
     // As of the end of 2023 it certainly had not.
     let end_2023 = app.get("/v1/projects/model-j/attrition?as_of=2023").await;
     let end_2023 = end_2023.ok(200);
     assert_eq!(
-        (end_2023["departed"].as_i64(), end_2023["departed_uncertain"].as_i64()),
+        (
+            end_2023["departed"].as_i64(),
+            end_2023["departed_uncertain"].as_i64()
+        ),
         (Some(3), Some(2))
     );
     // As of the release month's middle, the move of 15 June counts (certain against `as_of`,
     // uncertain against the release), the year of the release may have come after it.
-    let mid_june = app.get("/v1/projects/model-j/attrition?as_of=2023-06-15").await;
+    let mid_june = app
+        .get("/v1/projects/model-j/attrition?as_of=2023-06-15")
+        .await;
     assert_eq!(
         departures(mid_june.ok(200)),
-        [("year-of-release".to_owned(), false), ("day-in-release-month".to_owned(), false)]
+        [
+            ("year-of-release".to_owned(), false),
+            ("day-in-release-month".to_owned(), false)
+        ]
     );
 }
 

@@ -128,8 +128,7 @@ pub fn require_node(minimum: (u32, u32), needed_by: &str) {
 /// missing from `node_modules` or at another version than pinned.
 pub fn npm_ci(dir: &Path) {
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap()).unwrap();
     let installed = manifest["devDependencies"]
         .as_object()
         .unwrap()

@@ -121,7 +121,11 @@ fn compile_time_inputs() -> BTreeSet<String> {
                     continue;
                 };
                 // `migrate!()` with no path reads `migrations/`.
-                let literal = if literal.is_empty() { "migrations" } else { literal };
+                let literal = if literal.is_empty() {
+                    "migrations"
+                } else {
+                    literal
+                };
                 let full = if relative_to_file {
                     folder.join(literal)
                 } else {
@@ -169,14 +173,18 @@ fn glob(pattern: &str, path: &str) -> bool {
             (Some(&"**"), _) => {
                 segments(&pattern[1..], path) || (!path.is_empty() && segments(pattern, &path[1..]))
             }
-            (Some(p), Some(s)) => word(p.as_bytes(), s.as_bytes()) && segments(&pattern[1..], &path[1..]),
+            (Some(p), Some(s)) => {
+                word(p.as_bytes(), s.as_bytes()) && segments(&pattern[1..], &path[1..])
+            }
             _ => false,
         }
     }
     fn word(pattern: &[u8], text: &[u8]) -> bool {
         match (pattern.first(), text.first()) {
             (None, None) => true,
-            (Some(b'*'), _) => word(&pattern[1..], text) || (!text.is_empty() && word(pattern, &text[1..])),
+            (Some(b'*'), _) => {
+                word(&pattern[1..], text) || (!text.is_empty() && word(pattern, &text[1..]))
+            }
             (Some(b'?'), Some(_)) => word(&pattern[1..], &text[1..]),
             (Some(p), Some(t)) if p == t => word(&pattern[1..], &text[1..]),
             _ => false,
@@ -208,7 +216,10 @@ fn missing_build_inputs(dockerfile: &str, dockerignore: &str) -> Vec<String> {
 fn the_image_build_copies_every_file_the_binary_embeds() {
     let inputs = compile_time_inputs();
     for known in ["migrations", "seed/demo.ndjson", "assets/dashboard"] {
-        assert!(inputs.contains(known), "the scan missed {known}: {inputs:?}");
+        assert!(
+            inputs.contains(known),
+            "the scan missed {known}: {inputs:?}"
+        );
     }
     let missing = missing_build_inputs(&read("Dockerfile"), &read(".dockerignore"));
     assert!(
@@ -275,7 +286,11 @@ fn image_path() -> String {
     let bin = temp_dir("image-bin");
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(BINARY, bin.join("talentflow")).unwrap();
-    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 fn healthy(compose: &Compose, path: &str, bind: &str) -> bool {
@@ -347,7 +362,10 @@ async fn compose_starts_the_service_healthy_on_a_fresh_volume_and_again_on_a_use
     };
     let seeded = count(&pool).await;
     assert!(terminate(&mut service).success());
-    assert!(!healthy(&compose, &path, &bind), "healthy after the server stopped");
+    assert!(
+        !healthy(&compose, &path, &bind),
+        "healthy after the server stopped"
+    );
 
     // Second `docker compose up` on the same volume: migrations and demo data already there.
     let mut service = start_service(&compose, &path, &url, &bind);

@@ -46,7 +46,12 @@ fn link_targets(markdown: &str) -> Vec<String> {
 
 /// Inside the repository, `..` resolved; `None` when the path climbs out of it.
 fn inside_repository(file: &Path, target: &str) -> Option<PathBuf> {
-    let relative = file.parent().unwrap().strip_prefix(root()).unwrap().join(target);
+    let relative = file
+        .parent()
+        .unwrap()
+        .strip_prefix(root())
+        .unwrap()
+        .join(target);
     let mut parts = Vec::new();
     for component in relative.components() {
         match component {
@@ -101,7 +106,10 @@ fn the_link_check_catches_a_link_out_of_the_repository() {
     );
     assert_eq!(inside_repository(&readme, "../shared/API.md"), None);
     assert_eq!(
-        inside_repository(&readme.parent().unwrap().join("docs/API.md"), "../README.md"),
+        inside_repository(
+            &readme.parent().unwrap().join("docs/API.md"),
+            "../README.md"
+        ),
         Some(PathBuf::from("README.md"))
     );
     assert!(link_targets("```\n[a](../x)\n```\n").is_empty());

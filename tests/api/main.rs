@@ -23,6 +23,7 @@ mod live;
 mod moves;
 mod openapi;
 mod pagination;
+mod partial_dates;
 mod rate_limits;
 mod reliability;
 mod researchers;

@@ -133,12 +133,16 @@ fn spec() -> Value {
 }
 
 fn operations(spec: &Value) -> impl Iterator<Item = (&String, &String, &Value)> {
-    spec["paths"].as_object().unwrap().iter().flat_map(|(path, item)| {
-        item.as_object()
-            .unwrap()
-            .iter()
-            .map(move |(method, operation)| (path, method, operation))
-    })
+    spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .iter()
+                .map(move |(method, operation)| (path, method, operation))
+        })
 }
 
 /// OpenAPI 3.1 media type objects have `schema`, `example(s)` and `encoding`; anything else
@@ -181,7 +185,9 @@ fn no_parameter_is_nullable() {
             };
             assert!(
                 !types.contains(&Value::from("null"))
-                    && !schema["enum"].as_array().is_some_and(|v| v.contains(&Value::Null)),
+                    && !schema["enum"]
+                        .as_array()
+                        .is_some_and(|v| v.contains(&Value::Null)),
                 "{method} {path} parameter {} is nullable: {schema}",
                 parameter["name"]
             );
@@ -203,11 +209,19 @@ fn reads_declare_an_optional_key_and_writes_a_required_one() {
     for (path, method, operation) in operations(&spec) {
         let security = &operation["security"];
         if !path.starts_with("/v1/") {
-            assert_eq!(security, &serde_json::json!([]), "{method} {path} takes no key");
+            assert_eq!(
+                security,
+                &serde_json::json!([]),
+                "{method} {path} takes no key"
+            );
             continue;
         }
         if method != "get" || path.starts_with("/v1/admin/") {
-            assert_eq!(security, &serde_json::json!([{"api_key": []}]), "{method} {path}");
+            assert_eq!(
+                security,
+                &serde_json::json!([{"api_key": []}]),
+                "{method} {path}"
+            );
         } else {
             assert_eq!(
                 security,
@@ -254,7 +268,15 @@ fn response_fields_that_may_be_null_are_required() {
     for (schema, fields) in [
         (
             "Move",
-            &["from", "to", "title", "notes", "deal", "announced_on", "announced_precision"][..],
+            &[
+                "from",
+                "to",
+                "title",
+                "notes",
+                "deal",
+                "announced_on",
+                "announced_precision",
+            ][..],
         ),
         ("Company", &["country", "parent"]),
         ("Stint", &["started_on", "ended_on"]),
@@ -263,11 +285,21 @@ fn response_fields_that_may_be_null_are_required() {
     ] {
         let required = required(schema);
         for field in fields {
-            assert!(required.iter().any(|r| r == field), "{schema}.{field} is not required");
+            assert!(
+                required.iter().any(|r| r == field),
+                "{schema}.{field} is not required"
+            );
         }
     }
-    for (schema, field) in [("Page_Move", "total"), ("HistoryPage", "total"), ("FieldError", "line")] {
-        assert!(!required(schema).iter().any(|r| r == field), "{schema}.{field}");
+    for (schema, field) in [
+        ("Page_Move", "total"),
+        ("HistoryPage", "total"),
+        ("FieldError", "line"),
+    ] {
+        assert!(
+            !required(schema).iter().any(|r| r == field),
+            "{schema}.{field}"
+        );
         assert!(
             schemas[schema]["properties"][field]["type"] == "integer",
             "{schema}.{field} is left out, never null"
@@ -306,4 +338,3 @@ fn closed_vocabularies_are_enums_and_patch_takes_both_media_types() {
         }
     }
 }
-

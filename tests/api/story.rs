@@ -475,6 +475,9 @@ async fn the_demo_data_tells_the_story_and_loads_once() {
             ("Timothée Lacroix", "Mistral AI", false)
         ]
     );
-    assert_eq!(attrition["destinations"][0]["company"]["name"], "Mistral AI");
+    assert_eq!(
+        attrition["destinations"][0]["company"]["name"],
+        "Mistral AI"
+    );
     assert_eq!(attrition["destinations"][0]["count"], 2);
 }
