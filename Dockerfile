@@ -1,7 +1,7 @@
 # Build stage: compile the release binary.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 # Every file the binary embeds at compile time must be copied here: the migrations
 # (`sqlx::migrate!`), the demo data (`include_str!`) and the dashboard (`include_bytes!`).
 # tests/api/docker.rs checks this list against the sources.

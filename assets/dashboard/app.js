@@ -367,8 +367,26 @@
         (totals.net > 0 ? '+' : '') + numbers.format(totals.net))),
     );
 
-    const labels = balance.series.map((point) => formatPeriod(point.period_start, interval));
+    // Moves known only to a year have no month or quarter: each such year gets a bar of its own,
+    // drawn apart and placed where the year begins, instead of being counted as a January.
+    const points = [
+      ...balance.series.map((x) => ({ key: x.period_start, label: formatPeriod(x.period_start, interval), ...x })),
+      ...balance.unplaced.map((x) => ({ key: `${x.period}-01-00`, label: `${x.period} (year only)`, unplaced: true, ...x })),
+    ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const labels = points.map((x) => x.label);
     const many = labels.length > 36;
+    const placed = (value) => points.map((x) => (x.unplaced ? null : value(x)));
+    const yearOnly = (value) => points.map((x) => (x.unplaced ? value(x) : null));
+    const notes = [];
+    const unplacedMoves = balance.unplaced.reduce((n, x) => n + x.inflow + x.outflow, 0);
+    if (unplacedMoves) {
+      const years = balance.unplaced.map((x) => x.period).join(', ');
+      notes.push(`${plural(unplacedMoves, 'move')} known only to the year (${years}) ${unplacedMoves === 1 ? 'is' : 'are'} drawn apart, in no ${interval}.`);
+    }
+    const uncertainMoves = balance.uncertain.inflow + balance.uncertain.outflow;
+    if (uncertainMoves) notes.push(`${plural(uncertainMoves, 'more move')} may fall in this period (dated too roughly to tell) and ${uncertainMoves === 1 ? 'is' : 'are'} not counted.`);
+    $('#company-note').textContent = notes.join(' ');
+    $('#company-note').hidden = notes.length === 0;
     chart('balance-chart').setOption({
       textStyle: baseText,
       color: ['#2a9d8f', '#e76f51', '#3d5afe'],
@@ -388,12 +406,22 @@
       dataZoom: many ? [{ type: 'slider', height: 18, bottom: 8, start: 100 - Math.max(10, (36 * 100) / labels.length), end: 100 },
         { type: 'inside' }] : [],
       series: [
-        { name: 'Inflow', type: 'bar', stack: 'flow', data: balance.series.map((x) => x.inflow), barMaxWidth: 28 },
-        { name: 'Outflow', type: 'bar', stack: 'flow', data: balance.series.map((x) => -x.outflow), barMaxWidth: 28 },
+        { name: 'Inflow', type: 'bar', stack: 'flow', data: placed((x) => x.inflow), barMaxWidth: 28 },
+        { name: 'Outflow', type: 'bar', stack: 'flow', data: placed((x) => -x.outflow), barMaxWidth: 28 },
         {
-          name: 'Net', type: 'line', data: balance.series.map((x) => x.net),
+          name: 'Net', type: 'line', data: placed((x) => x.net), connectNulls: true,
           symbolSize: 5, showSymbol: labels.length <= 24, lineStyle: { width: 2 },
         },
+        ...(balance.unplaced.length ? [
+          {
+            name: 'Inflow, year only', type: 'bar', stack: 'flow', data: yearOnly((x) => x.inflow), barMaxWidth: 28,
+            itemStyle: { color: 'rgba(42, 157, 143, 0.35)', borderColor: '#2a9d8f', borderType: 'dashed' },
+          },
+          {
+            name: 'Outflow, year only', type: 'bar', stack: 'flow', data: yearOnly((x) => -x.outflow), barMaxWidth: 28,
+            itemStyle: { color: 'rgba(231, 111, 81, 0.35)', borderColor: '#e76f51', borderType: 'dashed' },
+          },
+        ] : []),
       ],
     }, { notMerge: true });
 

@@ -4,9 +4,13 @@
 -- pair indexes, ties with the 50th kept so the name can break them). Keep in step.
 SELECT id AS cid FROM companies WHERE deleted_at IS NULL AND slug = :company \gset
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-SELECT date_trunc('month', month)::date AS period, sum(inflow)::bigint, sum(outflow)::bigint FROM (
-    SELECT month, inflow, outflow FROM company_flow_months WHERE company_id = ANY(ARRAY[:cid::uuid])
-) parts GROUP BY 1 HAVING sum(inflow) <> 0 OR sum(outflow) <> 0 ORDER BY 1;
+SELECT month, precision, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow, certain FROM (
+    SELECT month, precision, inflow, outflow, true AS certain FROM company_flow_months
+    WHERE company_id = ANY(ARRAY[:cid::uuid]) AND precision = 'day'
+    UNION ALL
+    SELECT month, precision, inflow, outflow, (true) AS certain FROM company_flow_months
+    WHERE company_id = ANY(ARRAY[:cid::uuid]) AND precision <> 'day'
+) parts GROUP BY month, precision, certain HAVING sum(inflow) <> 0 OR sum(outflow) <> 0 ORDER BY month, precision;
 SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company, top.moves::bigint AS count
 FROM (SELECT from_company_id AS other, moves FROM move_flow_pairs
       WHERE to_company_id = :cid::uuid AND from_company_id IS NOT NULL AND moves > 0

@@ -20,10 +20,10 @@ use crate::{
         analytics::{
             Attrition, Balance, BalancePoint, CompanyCount, CompensationSummary, Departure,
             FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, Timeline, Totals,
-            departure_certainty,
+            UnplacedPoint, departure_certainty,
         },
         moves::{Move, MoveKind},
-        partial_date::PartialDate,
+        partial_date::{PartialDate, Precision},
         refs::{ProjectRef, ResearcherRef},
         text,
     },
@@ -61,19 +61,20 @@ pub enum Interval {
 }
 
 impl Interval {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Month => "month",
-            Self::Quarter => "quarter",
-            Self::Year => "year",
-        }
-    }
-
     fn months(self) -> u32 {
         match self {
             Self::Month => 1,
             Self::Quarter => 3,
             Self::Year => 12,
+        }
+    }
+
+    /// Whether a bucket of this interval can hold a date known to `precision`: a month lies
+    /// in its quarter and year, a year in no month or quarter.
+    fn holds(self, precision: Precision) -> bool {
+        match precision {
+            Precision::Day | Precision::Month => true,
+            Precision::Year => matches!(self, Self::Year),
         }
     }
 
@@ -199,7 +200,10 @@ pub struct BalanceParams {
 
 /// Arrivals, departures and net per period for one company, with where people came from and
 /// went to. With `roll_up=parent` the company stands for its top-level parent and everything
-/// under it.
+/// under it. Dates known to a month or a year are the intervals they cover: a move is in a
+/// bucket only when its whole date lies in it; one known only to a year is `unplaced` in a month
+/// or quarter series (in `totals`, in no bucket); with `since`/`until`, one whose date only
+/// overlaps the period is counted in `uncertain` alone.
 #[utoipa::path(get, path = "/companies/{id}/balance", tag = "analytics",
     params(("id" = String, Path, description = "Id or slug"), BalanceParams),
     responses((status = 200, description = "The balance", body = Balance), ListErrors, ReadErrors))]
@@ -227,24 +231,41 @@ async fn balance(
         (company, vec![company])
     };
     let interval = params.interval.unwrap_or_default();
-    let rows = db::analytics::balance_series(&mut tx, &group, &scope, interval.as_str()).await?;
+    let rows = db::analytics::balance_counts(&mut tx, &group, &scope).await?;
+
+    // Each move that lies in the period goes in its bucket, or beside the series when its date
+    // is coarser than a bucket; one that only may lie in the period is counted apart.
+    let mut buckets: HashMap<NaiveDate, (i64, i64)> = HashMap::new();
+    let mut unplaced: std::collections::BTreeMap<i32, (i64, i64)> = Default::default();
+    let mut uncertain = (0, 0);
+    for row in &rows {
+        let add = |sums: &mut (i64, i64)| {
+            sums.0 += row.inflow;
+            sums.1 += row.outflow;
+        };
+        if !row.certain {
+            add(&mut uncertain);
+        } else if interval.holds(row.precision) {
+            add(buckets.entry(interval.start_of(row.month)).or_default());
+        } else {
+            add(unplaced.entry(row.month.year()).or_default());
+        }
+    }
 
     // Every period from the first to the last, empty ones as zero.
     let mut series = Vec::new();
     let first = scope
         .since
         .map(|d| interval.start_of(d))
-        .or(rows.first().map(|r| r.0));
+        .or(buckets.keys().min().copied());
     let last = scope
         .until
         .map(|d| interval.start_of(d))
-        .or(rows.last().map(|r| r.0));
+        .or(buckets.keys().max().copied());
     if let (Some(first), Some(last)) = (first, last) {
-        let counts: HashMap<NaiveDate, (i64, i64)> =
-            rows.iter().map(|(p, i, o)| (*p, (*i, *o))).collect();
         let mut period = first;
         while period <= last && series.len() < 10_000 {
-            let (inflow, outflow) = counts.get(&period).copied().unwrap_or((0, 0));
+            let (inflow, outflow) = buckets.get(&period).copied().unwrap_or((0, 0));
             series.push(BalancePoint {
                 period_start: period,
                 inflow,
@@ -256,8 +277,17 @@ async fn balance(
                 .unwrap_or(NaiveDate::MAX);
         }
     }
-    let inflow: i64 = rows.iter().map(|r| r.1).sum();
-    let outflow: i64 = rows.iter().map(|r| r.2).sum();
+    let placed = buckets.values().chain(unplaced.values());
+    let (inflow, outflow) = placed.fold((0, 0), |(i, o), (bi, bo)| (i + bi, o + bo));
+    let unplaced = unplaced
+        .into_iter()
+        .map(|(year, (inflow, outflow))| UnplacedPoint {
+            period: year.to_string(),
+            inflow,
+            outflow,
+            net: inflow - outflow,
+        })
+        .collect();
     let gained_from = db::analytics::counterparts(&mut tx, company, &group, &scope, true).await?;
     let lost_to = db::analytics::counterparts(&mut tx, company, &group, &scope, false).await?;
     tx.commit().await?;
@@ -270,10 +300,16 @@ async fn balance(
         series,
         gained_from,
         lost_to,
+        unplaced,
         totals: Totals {
             inflow,
             outflow,
             net: inflow - outflow,
+        },
+        uncertain: Totals {
+            inflow: uncertain.0,
+            outflow: uncertain.1,
+            net: uncertain.0 - uncertain.1,
         },
     }))
 }

@@ -280,47 +280,103 @@ fn push_group(query: &mut QueryBuilder<Postgres>, company: Uuid) {
     query.push(" UNION SELECT c.id FROM companies c JOIN grp g ON c.parent_id = g.id)");
 }
 
+/// What a count row says of the moves of one first month and precision: whether they lie in
+/// the scope's period (`certain`) or only may (their interval overlaps it without lying in it).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonthCount {
+    pub month: NaiveDate,
+    pub precision: Precision,
+    pub inflow: i64,
+    pub outflow: i64,
+    pub certain: bool,
+}
+
+/// ` AND <overlap>` and the `certain` column for count rows of month or year precision, whose
+/// `month` and `precision` are the whole interval: the rule of `PartialDate::placement`.
+fn push_coarse_placement(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
+    let end = "tf_period_end(month, precision)";
+    query.push(", (true");
+    if let Some(since) = scope.since {
+        query.push(" AND month >= ").push_bind(since);
+    }
+    if let Some(until) = scope.until {
+        query.push(format!(" AND {end} <= ")).push_bind(until);
+    }
+    query.push(") AS certain");
+}
+
+fn push_coarse_overlap(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
+    query.push(" AND precision <> 'day'");
+    if let Some(since) = scope.since {
+        // No interval is longer than a year: this bound is what the month index answers.
+        if let Some(reach) = since.checked_sub_days(chrono::Days::new(366)) {
+            query.push(" AND month > ").push_bind(reach);
+        }
+        query
+            .push(" AND tf_period_end(month, precision) >= ")
+            .push_bind(since);
+    }
+    if let Some(until) = scope.until {
+        query.push(" AND month <= ").push_bind(until);
+    }
+}
+
 /// Arrivals to and departures from `group` (one company, or a parent with everything under
-/// it) per period (`month`, `quarter` or `year`); moves inside the group are neither.
-pub async fn balance_series(
+/// it) per first month and precision of the moves; moves inside the group are neither. Moves
+/// known to the day are counted when they fall in the scope's period; moves known to a month or
+/// a year when their interval overlaps it, `certain` telling whether it lies in it.
+pub async fn balance_counts(
     conn: &mut PgConnection,
     group: &[Uuid],
     scope: &MoveScope,
-    interval: &str,
-) -> ApiResult<Vec<(NaiveDate, i64, i64)>> {
-    let mut query = QueryBuilder::new("SELECT date_trunc(");
-    query.push_bind(interval.to_owned());
-    query.push(", month)::date AS period, sum(inflow)::bigint, sum(outflow)::bigint FROM (");
+) -> ApiResult<Vec<MonthCount>> {
+    let mut query = QueryBuilder::new(
+        "SELECT month, precision, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow, certain FROM (",
+    );
+    // `group_moves(certain)`: the group's own counts, less the moves between two members
+    // (each counted an arrival and a departure).
+    let group_rows = |query: &mut QueryBuilder<Postgres>,
+                      certain: &dyn Fn(&mut QueryBuilder<Postgres>),
+                      range: &dyn Fn(&mut QueryBuilder<Postgres>)| {
+        query.push("SELECT month, precision, inflow, outflow");
+        certain(query);
+        query.push(" FROM company_flow_months WHERE company_id = ANY(");
+        query.push_bind(group.to_vec()).push(")");
+        range(query);
+        if group.len() > 1 {
+            query.push(" UNION ALL SELECT month, precision, -moves, -moves");
+            certain(query);
+            query.push(" FROM move_flow_months WHERE from_company_id = ANY(");
+            query.push_bind(group.to_vec());
+            query.push(") AND to_company_id = ANY(");
+            query.push_bind(group.to_vec()).push(")");
+            range(query);
+        }
+    };
     push_period_parts(
         &mut query,
         scope,
-        "SELECT NULL::date AS month, 0 AS inflow, 0 AS outflow WHERE false",
+        "SELECT NULL::date AS month, NULL::text AS precision, 0 AS inflow, 0 AS outflow, true AS certain WHERE false",
         |query, span| match span {
-            Span::Months(..) => {
-                query.push(
-                    "SELECT month, inflow, outflow FROM company_flow_months WHERE company_id = ANY(",
-                );
-                query.push_bind(group.to_vec()).push(")");
-                span.push_range(query, "month");
-                if group.len() > 1 {
-                    // A move between two members counted an arrival and a departure: take both back.
-                    query.push(
-                        " UNION ALL SELECT month, -moves, -moves FROM move_flow_months
-                          WHERE from_company_id = ANY(",
-                    );
-                    query.push_bind(group.to_vec());
-                    query.push(") AND to_company_id = ANY(");
-                    query.push_bind(group.to_vec()).push(")");
+            Span::Months(..) => group_rows(
+                query,
+                &|query| {
+                    query.push(", true AS certain");
+                },
+                &|query| {
+                    query.push(" AND precision = 'day'");
                     span.push_range(query, "month");
-                }
-            }
+                },
+            ),
             Span::Days(..) => {
                 // `member(side)`: whether that side of the move is in the group (NULL is not).
                 let member = |query: &mut QueryBuilder<Postgres>, side: &str| {
                     query.push(format!("coalesce({side}_company_id = ANY("));
                     query.push_bind(group.to_vec()).push("), false)");
                 };
-                query.push("SELECT date_trunc('month', effective_on)::date AS month, (");
+                query.push(
+                    "SELECT date_trunc('month', effective_on)::date AS month, effective_precision AS precision, (",
+                );
                 member(query, "to");
                 query.push(" AND NOT ");
                 member(query, "from");
@@ -328,8 +384,10 @@ pub async fn balance_series(
                 member(query, "from");
                 query.push(" AND NOT ");
                 member(query, "to");
-                query
-                    .push(")::int AS outflow FROM moves WHERE deleted_at IS NULL AND (from_company_id = ANY(");
+                query.push(
+                    ")::int AS outflow, true AS certain FROM moves
+                     WHERE deleted_at IS NULL AND effective_precision = 'day' AND (from_company_id = ANY(",
+                );
                 query.push_bind(group.to_vec());
                 query.push(") OR to_company_id = ANY(");
                 query.push_bind(group.to_vec()).push("))");
@@ -337,9 +395,19 @@ pub async fn balance_series(
             }
         },
     );
-    query.push(") parts GROUP BY 1 HAVING sum(inflow) <> 0 OR sum(outflow) <> 0 ORDER BY 1");
+    query.push(" UNION ALL ");
+    group_rows(
+        &mut query,
+        &|query| push_coarse_placement(query, scope),
+        &|query| push_coarse_overlap(query, scope),
+    );
+    query.push(
+        ") parts GROUP BY month, precision, certain
+         HAVING sum(inflow) <> 0 OR sum(outflow) <> 0 ORDER BY month, precision",
+    );
     Ok(query.build_query_as().fetch_all(conn).await?)
 }
+
 /// The other side of arrivals to `company` (`incoming`) or departures from it, largest first;
 /// `group` is the company and, rolled up, everything under it.
 pub async fn counterparts(

@@ -79,16 +79,37 @@ pub struct Totals {
     pub net: i64,
 }
 
+/// Moves that lie in a year but are known to no finer period than it (a year-precision move
+/// in a month or quarter series): counted in the totals, in no bucket of the series.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnplacedPoint {
+    /// The year they are known to (`2023`).
+    #[schema(example = "2023")]
+    pub period: String,
+    pub inflow: i64,
+    pub outflow: i64,
+    pub net: i64,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Balance {
     pub company: CompanyRef,
-    /// Every period from the first to the last, empty ones included.
+    /// Every period from the first to the last, empty ones included. A move is in a period's
+    /// bucket only when its whole date lies in it.
     pub series: Vec<BalancePoint>,
+    /// Moves known only to a period coarser than the series' interval, per year: they are in
+    /// `totals` but in no bucket, so series and unplaced add up to the totals.
+    pub unplaced: Vec<UnplacedPoint>,
     /// Where arrivals came from (arrivals from nowhere known are in the totals only).
     pub gained_from: Vec<CompanyCount>,
     /// Where departures went (departures to nowhere known are in the totals only).
     pub lost_to: Vec<CompanyCount>,
+    /// The moves that lie in the period (all of them without `since`/`until`).
     pub totals: Totals,
+    /// Moves whose date overlaps `since`..`until` without lying in it (a move known to "2023"
+    /// against `since=2023-06`): they may belong to the period and are counted here only, not in
+    /// the series, `unplaced` or `totals`. Zero without `since`/`until`.
+    pub uncertain: Totals,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

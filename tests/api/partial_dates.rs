@@ -133,3 +133,115 @@ async fn every_dated_list_filters_by_overlap() {
         .collect();
     assert_eq!(publishers, ["Year Press"]);
 }
+
+/// A balance bucket holds a move only when the move's whole date lies in it: a move known to a
+/// year is beside a month or quarter series (`unplaced`), and one that only may lie in
+/// `since`..`until` is counted apart (`uncertain`). Hand-computed.
+#[tokio::test]
+async fn balance_buckets_hold_only_moves_that_lie_in_them() {
+    let app = TestApp::new().await;
+    for name in ["Lab", "Elsewhere"] {
+        app.company(name).await;
+    }
+    for (name, from, to, date) in [
+        ("A", "lab", "elsewhere", "2023-03-15"),
+        ("B", "lab", "elsewhere", "2023-03"),
+        ("C", "lab", "elsewhere", "2023"),
+        ("D", "elsewhere", "lab", "2023-06"),
+        ("E", "elsewhere", "lab", "2024"),
+    ] {
+        app.researcher(name).await;
+        app.hire(&name.to_lowercase(), Some(from), to, date).await;
+    }
+    let balance = |query: &'static str| {
+        let app = &app;
+        async move {
+            let answer = app.get(&format!("/v1/companies/lab/balance?{query}")).await;
+            answer.ok(200).clone()
+        }
+    };
+    let series = |answer: &Value| -> Vec<(String, i64, i64)> {
+        answer["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["period_start"].as_str().unwrap().to_owned(),
+                    p["inflow"].as_i64().unwrap(),
+                    p["outflow"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let pair = |totals: &Value| {
+        (
+            totals["inflow"].as_i64().unwrap(),
+            totals["outflow"].as_i64().unwrap(),
+        )
+    };
+    let s = |d: &str, i, o| (d.to_owned(), i, o);
+
+    let monthly = balance("interval=month").await;
+    assert_eq!(
+        series(&monthly),
+        [
+            s("2023-03-01", 0, 2),
+            s("2023-04-01", 0, 0),
+            s("2023-05-01", 0, 0),
+            s("2023-06-01", 1, 0)
+        ]
+    );
+    assert_eq!(
+        monthly["unplaced"],
+        json!([
+            {"period": "2023", "inflow": 0, "outflow": 1, "net": -1},
+            {"period": "2024", "inflow": 1, "outflow": 0, "net": 1}
+        ])
+    );
+    assert_eq!(
+        pair(&monthly["totals"]),
+        (2, 3),
+        "series and unplaced add up"
+    );
+    assert_eq!(pair(&monthly["uncertain"]), (0, 0));
+
+    let quarterly = balance("interval=quarter").await;
+    assert_eq!(
+        series(&quarterly),
+        [s("2023-01-01", 0, 2), s("2023-04-01", 1, 0)]
+    );
+    assert_eq!(quarterly["unplaced"], monthly["unplaced"]);
+
+    let yearly = balance("interval=year").await;
+    assert_eq!(
+        series(&yearly),
+        [s("2023-01-01", 1, 3), s("2024-01-01", 1, 0)]
+    );
+    assert_eq!(yearly["unplaced"], json!([]));
+
+    // From 10 March: March 2023 (B) and 2023 (C) may or may not be in it; 15 March (A) is.
+    let cut = balance("interval=month&since=2023-03-10&until=2023-06").await;
+    assert_eq!(
+        series(&cut),
+        [
+            s("2023-03-01", 0, 1),
+            s("2023-04-01", 0, 0),
+            s("2023-05-01", 0, 0),
+            s("2023-06-01", 1, 0)
+        ]
+    );
+    assert_eq!(cut["unplaced"], json!([]));
+    assert_eq!(pair(&cut["totals"]), (1, 1));
+    assert_eq!(pair(&cut["uncertain"]), (0, 2));
+
+    // All of 2023: C lies in it, but in no month.
+    let year_2023 = balance("interval=month&since=2023&until=2023").await;
+    assert_eq!(series(&year_2023).len(), 12);
+    assert_eq!(
+        year_2023["unplaced"],
+        json!([{"period": "2023", "inflow": 0, "outflow": 1, "net": -1}])
+    );
+    assert_eq!(pair(&year_2023["totals"]), (1, 3));
+    assert_eq!(pair(&year_2023["uncertain"]), (0, 0));
+}

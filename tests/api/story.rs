@@ -480,4 +480,20 @@ async fn the_demo_data_tells_the_story_and_loads_once() {
         "Mistral AI"
     );
     assert_eq!(attrition["destinations"][0]["count"], 2);
+
+    // Meta's monthly balance: the two departures known only to "2023" are in no month (they
+    // were drawn as a January outflow); Michal Valko's arrival is in March 2024.
+    let balance = app.get("/v1/companies/meta/balance").await;
+    let balance = balance.ok(200);
+    assert_eq!(balance["series"][0]["period_start"], "2024-03-01");
+    assert_eq!(balance["series"][0]["inflow"], 1);
+    assert_eq!(balance["series"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        balance["unplaced"],
+        json!([{"period": "2023", "inflow": 0, "outflow": 2, "net": -2}])
+    );
+    assert_eq!(
+        balance["totals"],
+        json!({"inflow": 1, "outflow": 2, "net": -1})
+    );
 }

@@ -100,6 +100,8 @@ try {
     await page.locator('#company-title', { hasText: /^Meta$/ }).waitFor();
     await page.locator('#gained-from li', { hasText: 'Google DeepMind' }).waitFor();
     await page.locator('#balance-chart canvas').first().waitFor();
+    // The two departures known only to "2023" get a bar of their own, not a January one.
+    await page.locator('#company-note', { hasText: '2 moves known only to the year (2023) are drawn apart, in no month.' }).waitFor();
   });
 
   await step('searching "balko" opens Michal Valko\'s timeline', async () => {
