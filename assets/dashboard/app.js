@@ -229,6 +229,11 @@
       ? 'No moves between two known companies in this period.'
       : `${plural(flows.total_moves, 'move')} between companies in this period; `
         + `the ${plural(flows.links.length, 'largest link')} (top ${top}) carry ${plural(shown, 'move')}.`;
+    if (flows.uncertain_moves) {
+      // Dated only to a month or year that straddles the period: not drawn, but said.
+      $('#flows-summary').textContent += ` ${plural(flows.uncertain_moves, 'more move')} may fall in this period`
+        + ' (dated too roughly to tell) and ' + (flows.uncertain_moves === 1 ? 'is' : 'are') + ' not counted.';
+    }
 
     const side = Math.max(nodes.filter((n) => n.depth === 0).length, nodes.length - nodes.filter((n) => n.depth === 0).length);
     const el = $('#sankey');

@@ -136,7 +136,9 @@ pub struct FlowParams {
 }
 
 /// Flows between companies, ready for a Sankey diagram: every move with a known origin and
-/// destination counts once on its link.
+/// destination counts once on its link. With `since`/`until`, a link's `count` is the moves that
+/// lie in the period; a move whose date (known to a month or a year) only overlaps the period is
+/// counted in `uncertain` instead, never in `count`.
 #[utoipa::path(get, path = "/flows", tag = "analytics", params(FlowParams),
     responses((status = 200, description = "Nodes and links", body = Flows), ListErrors))]
 async fn flows(
@@ -158,7 +160,7 @@ async fn flows(
         check.error("top", "must be between 1 and 1000");
     }
     check.finish_query()?;
-    let (total_moves, links) = db::analytics::flows(
+    let (total_moves, uncertain_moves, links) = db::analytics::flows(
         &state.pool,
         &scope,
         params.min_count.unwrap_or(1),
@@ -167,10 +169,11 @@ async fn flows(
     .await?;
     let links: Vec<FlowLink> = links
         .into_iter()
-        .map(|(source, target, count)| FlowLink {
+        .map(|(source, target, count, uncertain)| FlowLink {
             source,
             target,
             count,
+            uncertain,
         })
         .collect();
     let mut ids: Vec<_> = links.iter().flat_map(|l| [l.source, l.target]).collect();
@@ -182,6 +185,7 @@ async fn flows(
         nodes,
         links,
         total_moves,
+        uncertain_moves,
     }))
 }
 
@@ -540,7 +544,8 @@ pub struct LeaderboardParams {
     limit: Option<i64>,
 }
 
-/// Companies ranked by net gain, arrivals or departures in a period.
+/// Companies ranked by net gain, arrivals or departures in a period: the moves that lie in it;
+/// those whose date only overlaps it are in `uncertain_inflow`/`uncertain_outflow`, not ranked.
 #[utoipa::path(get, path = "/leaderboard", tag = "analytics", params(LeaderboardParams),
     responses((status = 200, description = "Ranked companies", body = Vec<LeaderboardRow>), ListErrors))]
 async fn leaderboard(

@@ -144,9 +144,10 @@ fn all_time(scope: &MoveScope) -> bool {
     scope.since.is_none() && scope.until.is_none()
 }
 
-/// `counted(month, src, dst, moves)`: the moves in scope, counted per month (or, with
-/// `by_month` false, possibly over all time with `month` NULL) and pair, each side rolled up
-/// when the scope says so. `touching` keeps only moves from or to one of those companies.
+/// `counted(month, src, dst, moves, certain)`: the moves in scope, counted per first month (or,
+/// with `by_month` false, possibly over all time with `month` NULL) and pair, each side rolled
+/// up when the scope says so; `certain` when they lie in the scope's period, not when their
+/// date only overlaps it. `touching` keeps only moves from or to one of those companies.
 fn push_counted(
     query: &mut QueryBuilder<Postgres>,
     scope: &MoveScope,
@@ -168,38 +169,47 @@ fn push_counted(
     query.push(ROOTS);
     query.push(", counted AS (SELECT x.month, ");
     if scope.roll_up {
-        query.push("rf.root AS src, rt.root AS dst, x.moves FROM (");
+        query.push("rf.root AS src, rt.root AS dst, x.moves, x.certain FROM (");
     } else {
-        query.push("x.from_company_id AS src, x.to_company_id AS dst, x.moves FROM (");
+        query.push("x.from_company_id AS src, x.to_company_id AS dst, x.moves, x.certain FROM (");
     }
     if all_time(scope) && !by_month && scope.kind.is_none() {
         query.push(
-            "SELECT NULL::date AS month, from_company_id, to_company_id, moves
+            "SELECT NULL::date AS month, from_company_id, to_company_id, moves, true AS certain
              FROM move_flow_pairs WHERE moves <> 0",
         );
         restrict(query);
     } else {
+        // Moves known to the day: whole months from the counts, the days at the period's ends
+        // from `moves`; all of them lie in the period.
         push_period_parts(
             query,
             scope,
             "SELECT NULL::date AS month, NULL::uuid AS from_company_id,
-                    NULL::uuid AS to_company_id, 0 AS moves WHERE false",
+                    NULL::uuid AS to_company_id, 0 AS moves, true AS certain WHERE false",
             |query, span| {
                 match span {
                     Span::Months(..) => query.push(
-                        "SELECT month, from_company_id, to_company_id, moves
-                         FROM move_flow_months WHERE moves <> 0",
+                        "SELECT month, from_company_id, to_company_id, moves, true AS certain
+                         FROM move_flow_months WHERE moves <> 0 AND precision = 'day'",
                     ),
                     Span::Days(..) => query.push(
                         "SELECT date_trunc('month', effective_on)::date AS month,
-                                from_company_id, to_company_id, 1 AS moves
-                         FROM moves WHERE deleted_at IS NULL",
+                                from_company_id, to_company_id, 1 AS moves, true AS certain
+                         FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'",
                     ),
                 };
                 span.push_range(query, "month");
                 restrict(query);
             },
         );
+        // Moves known to a month or a year: those whose interval overlaps the period, and
+        // whether it lies in it.
+        query.push(" UNION ALL SELECT month, from_company_id, to_company_id, moves");
+        push_coarse_placement(query, scope);
+        query.push(" FROM move_flow_months WHERE moves <> 0");
+        push_coarse_overlap(query, scope);
+        restrict(query);
     }
     query.push(") x");
     if scope.roll_up {
@@ -211,45 +221,55 @@ fn push_counted(
     query.push(") ");
 }
 
-/// The moves between two different companies in scope, and the largest links among them
-/// (at least `min_count` moves, at most `top`), largest first.
+/// A link of a flow: `(source, target, moves that lie in the period, moves that may)`.
+pub type LinkCount = (Uuid, Uuid, i64, i64);
+
+/// The moves between two different companies in scope (those that lie in its period, and
+/// apart those that only may), and the largest links among them by the moves that lie in the
+/// period (at least `min_count` of them, at most `top` links), largest first.
 pub async fn flows(
     pool: &PgPool,
     scope: &MoveScope,
     min_count: i64,
     top: i64,
-) -> ApiResult<(i64, Vec<(Uuid, Uuid, i64)>)> {
+) -> ApiResult<(i64, i64, Vec<LinkCount>)> {
     let mut query = QueryBuilder::new("");
-    let total = if all_time(scope) && scope.kind.is_none() && !scope.roll_up {
+    let (total, uncertain) = if all_time(scope) && scope.kind.is_none() && !scope.roll_up {
         // Each pair is one row already, and the total is one row per company.
         query.push(
             // `n` stays the indexed column, so the largest links are read off the index.
-            "WITH links AS (SELECT from_company_id AS src, to_company_id AS dst, moves AS n
+            "WITH links AS (SELECT from_company_id AS src, to_company_id AS dst, moves AS n, 0 AS u
              FROM move_flow_pairs
              WHERE from_company_id IS NOT NULL AND to_company_id IS NOT NULL AND moves > 0) ",
         );
-        "(SELECT sum(outflow_to_company) FROM company_flow_totals)"
+        (
+            "(SELECT sum(outflow_to_company) FROM company_flow_totals)",
+            "0",
+        )
     } else {
         push_counted(&mut query, scope, false, None);
         query.push(
-            ", links AS (SELECT src, dst, sum(moves)::bigint AS n FROM counted
+            ", links AS (SELECT src, dst,
+                      coalesce(sum(moves) FILTER (WHERE certain), 0)::bigint AS n,
+                      coalesce(sum(moves) FILTER (WHERE NOT certain), 0)::bigint AS u
+               FROM counted
                WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst
                GROUP BY src, dst HAVING sum(moves) > 0) ",
         );
-        "(SELECT sum(n) FROM links)"
+        ("(SELECT sum(n) FROM links)", "(SELECT sum(u) FROM links)")
     };
     query.push(format!(
-        "SELECT coalesce({total}, 0)::bigint,
-                coalesce((SELECT jsonb_agg(jsonb_build_array(src, dst, n) ORDER BY n DESC, src, dst)
-                          FROM (SELECT src, dst, n FROM links WHERE n >= "
+        "SELECT coalesce({total}, 0)::bigint, coalesce({uncertain}, 0)::bigint,
+                coalesce((SELECT jsonb_agg(jsonb_build_array(src, dst, n, u) ORDER BY n DESC, src, dst)
+                          FROM (SELECT src, dst, n, u FROM links WHERE n >= "
     ));
     query.push_bind(min_count);
     query.push(" ORDER BY n DESC, src, dst LIMIT ");
     query.push_bind(top);
     query.push(") top), '[]'::jsonb)");
-    let (total, Json(links)): (i64, Json<Vec<(Uuid, Uuid, i64)>>) =
+    let (total, uncertain, Json(links)): (i64, i64, Json<Vec<LinkCount>>) =
         query.build_query_as().fetch_one(pool).await?;
-    Ok((total, links))
+    Ok((total, uncertain, links))
 }
 
 /// The company a roll-up counts this one under.
@@ -448,7 +468,7 @@ pub async fn counterparts(
         "SELECT jsonb_build_object('id', top.id, 'slug', top.slug, 'name', top.name) AS company, top.count
          FROM (SELECT c.id, c.slug, c.name, sum(moves)::bigint AS count
                FROM counted JOIN companies c ON c.id = counted.{other}
-               WHERE counted.{this} = "
+               WHERE counted.certain AND counted.{this} = "
     ));
     query.push_bind(company);
     query.push(format!(
@@ -476,52 +496,69 @@ pub async fn leaderboard(
         push_counted(&mut query, scope, false, None);
         query.push(
             ", sides AS (
-                SELECT dst AS company, moves AS inflow, 0 AS outflow FROM counted
+                SELECT dst AS company, moves AS inflow, 0 AS outflow, certain FROM counted
                 WHERE dst IS NOT NULL AND src IS DISTINCT FROM dst
                 UNION ALL
-                SELECT src, 0, moves FROM counted WHERE src IS NOT NULL AND src IS DISTINCT FROM dst
+                SELECT src, 0, moves, certain FROM counted WHERE src IS NOT NULL AND src IS DISTINCT FROM dst
              )",
         );
     } else {
         query.push("WITH sides AS (");
         if all_time(scope) {
-            query.push("SELECT company_id AS company, inflow, outflow FROM company_flow_totals");
+            query.push(
+                "SELECT company_id AS company, inflow, outflow, true AS certain FROM company_flow_totals",
+            );
         } else {
+            // Moves known to the day, as in `push_counted`; then those known to a month or a
+            // year whose interval overlaps the period.
             push_period_parts(
                 &mut query,
                 scope,
-                "SELECT NULL::uuid AS company, 0 AS inflow, 0 AS outflow WHERE false",
+                "SELECT NULL::uuid AS company, 0 AS inflow, 0 AS outflow, true AS certain WHERE false",
                 |query, span| match span {
                     Span::Months(..) => {
                         query.push(
-                            "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
+                            "SELECT company_id AS company, inflow, outflow, true AS certain
+                             FROM company_flow_months WHERE precision = 'day'",
                         );
                         span.push_range(query, "month");
                     }
                     Span::Days(..) => {
                         query.push(
-                            "SELECT to_company_id AS company, 1 AS inflow, 0 AS outflow FROM moves
-                             WHERE deleted_at IS NULL AND to_company_id IS NOT NULL",
+                            "SELECT to_company_id AS company, 1 AS inflow, 0 AS outflow, true AS certain
+                             FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'
+                             AND to_company_id IS NOT NULL",
                         );
                         span.push_range(query, "effective_on");
                         query.push(
-                            " UNION ALL SELECT from_company_id, 0, 1 FROM moves
-                             WHERE deleted_at IS NULL AND from_company_id IS NOT NULL",
+                            " UNION ALL SELECT from_company_id, 0, 1, true FROM moves
+                             WHERE deleted_at IS NULL AND effective_precision = 'day'
+                             AND from_company_id IS NOT NULL",
                         );
                         span.push_range(query, "effective_on");
                     }
                 },
             );
+            query.push(" UNION ALL SELECT company_id, inflow, outflow");
+            push_coarse_placement(&mut query, scope);
+            query.push(" FROM company_flow_months WHERE true");
+            push_coarse_overlap(&mut query, scope);
         }
         query.push(")");
     }
+    // Ranked by the moves that lie in the period; those that only may are reported beside.
     query.push(format!(
         ", by_company AS (
-            SELECT company, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow
+            SELECT company,
+                   coalesce(sum(inflow) FILTER (WHERE certain), 0)::bigint AS inflow,
+                   coalesce(sum(outflow) FILTER (WHERE certain), 0)::bigint AS outflow,
+                   coalesce(sum(inflow) FILTER (WHERE NOT certain), 0)::bigint AS uncertain_inflow,
+                   coalesce(sum(outflow) FILTER (WHERE NOT certain), 0)::bigint AS uncertain_outflow
             FROM sides GROUP BY company HAVING sum(inflow) <> 0 OR sum(outflow) <> 0
          )
          SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
-                by_company.inflow, by_company.outflow, by_company.inflow - by_company.outflow AS net
+                by_company.inflow, by_company.outflow, by_company.inflow - by_company.outflow AS net,
+                by_company.uncertain_inflow, by_company.uncertain_outflow
          FROM by_company JOIN companies c ON c.id = by_company.company
          ORDER BY {order} DESC, c.name, c.id LIMIT "
     ));

@@ -43,7 +43,11 @@ pub struct FlowLink {
     /// Company id (see `nodes`).
     pub source: Uuid,
     pub target: Uuid,
+    /// Moves that lie in the period (all of them without `since`/`until`).
     pub count: i64,
+    /// Moves whose date overlaps `since`..`until` without lying in it (a move known to "2023"
+    /// against `since=2023-06`): they may belong to the link and are not in `count`.
+    pub uncertain: i64,
 }
 
 /// Sankey-ready flows between companies.
@@ -52,8 +56,11 @@ pub struct Flows {
     pub nodes: Vec<CompanyRef>,
     /// Largest first.
     pub links: Vec<FlowLink>,
-    /// Moves between two companies matching the filters (before `min_count` and `top`).
+    /// Moves between two companies matching the filters that lie in the period (before
+    /// `min_count` and `top`).
     pub total_moves: i64,
+    /// Moves between two companies whose date only overlaps the period, counted apart.
+    pub uncertain_moves: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -169,6 +176,11 @@ pub struct LeaderboardRow {
     pub inflow: i64,
     pub outflow: i64,
     pub net: i64,
+    /// Arrivals whose date overlaps `since`..`until` without lying in it: they may belong to
+    /// the period and are not in `inflow`. Zero without `since`/`until`.
+    pub uncertain_inflow: i64,
+    /// Departures likewise, not in `outflow`.
+    pub uncertain_outflow: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

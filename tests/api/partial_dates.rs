@@ -245,3 +245,136 @@ async fn balance_buckets_hold_only_moves_that_lie_in_them() {
     assert_eq!(pair(&year_2023["totals"]), (1, 3));
     assert_eq!(pair(&year_2023["uncertain"]), (0, 0));
 }
+
+/// Flows and the leaderboard with `since`/`until` count the moves that lie in the period and,
+/// apart, those that only may. Hand-computed.
+#[tokio::test]
+async fn flows_and_leaderboard_count_uncertain_moves_apart() {
+    let app = TestApp::new().await;
+    for name in ["Lab", "Elsewhere"] {
+        app.company(name).await;
+    }
+    for (name, from, to, date) in [
+        ("A", "lab", "elsewhere", "2023-03-15"),
+        ("B", "lab", "elsewhere", "2023-03"),
+        ("C", "lab", "elsewhere", "2023"),
+        ("D", "elsewhere", "lab", "2023-06"),
+        ("E", "elsewhere", "lab", "2024"),
+    ] {
+        app.researcher(name).await;
+        app.hire(&name.to_lowercase(), Some(from), to, date).await;
+    }
+    let flows = |query: &'static str| {
+        let app = &app;
+        async move {
+            let answer = app.get(&format!("/v1/flows?{query}")).await;
+            let answer = answer.ok(200).clone();
+            let slug = |id: &Value| {
+                answer["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|n| &n["id"] == id)
+                    .unwrap()["slug"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            };
+            let mut links: Vec<(String, String, i64, i64)> = answer["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    (
+                        slug(&l["source"]),
+                        slug(&l["target"]),
+                        l["count"].as_i64().unwrap(),
+                        l["uncertain"].as_i64().unwrap(),
+                    )
+                })
+                .collect();
+            links.sort();
+            (
+                answer["total_moves"].as_i64().unwrap(),
+                answer["uncertain_moves"].as_i64().unwrap(),
+                links,
+            )
+        }
+    };
+    let link = |s: &str, t: &str, n, u| (s.to_owned(), t.to_owned(), n, u);
+    assert_eq!(
+        flows("").await,
+        (
+            5,
+            0,
+            vec![
+                link("elsewhere", "lab", 2, 0),
+                link("lab", "elsewhere", 3, 0)
+            ]
+        )
+    );
+    assert_eq!(
+        flows("since=2023-03-10&until=2023-06").await,
+        (
+            2,
+            2,
+            vec![
+                link("elsewhere", "lab", 1, 0),
+                link("lab", "elsewhere", 1, 2)
+            ]
+        )
+    );
+    assert_eq!(
+        flows("since=2023-03-10&until=2023-06&roll_up=parent").await,
+        (
+            2,
+            2,
+            vec![
+                link("elsewhere", "lab", 1, 0),
+                link("lab", "elsewhere", 1, 2)
+            ]
+        )
+    );
+    assert_eq!(
+        flows("since=2023&until=2023").await,
+        (
+            4,
+            0,
+            vec![
+                link("elsewhere", "lab", 1, 0),
+                link("lab", "elsewhere", 3, 0)
+            ]
+        )
+    );
+    // From July 2023: only "2023" may be in it, and "2024" is; a link of uncertain moves alone
+    // has no certain count to rank by, so only the totals show it.
+    assert_eq!(
+        flows("since=2023-07").await,
+        (1, 1, vec![link("elsewhere", "lab", 1, 0)])
+    );
+
+    for roll_up in ["", "&roll_up=parent"] {
+        let board = app
+            .get(&format!(
+                "/v1/leaderboard?since=2023-03-10&until=2023-06&metric=outflow{roll_up}"
+            ))
+            .await;
+        let board = board.ok(200);
+        let row = |slug: &str| {
+            let row = board
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["company"]["slug"] == slug)
+                .unwrap();
+            (
+                row["inflow"].as_i64().unwrap(),
+                row["outflow"].as_i64().unwrap(),
+                row["uncertain_inflow"].as_i64().unwrap(),
+                row["uncertain_outflow"].as_i64().unwrap(),
+            )
+        };
+        assert_eq!(row("lab"), (1, 1, 0, 2), "{roll_up}");
+        assert_eq!(row("elsewhere"), (1, 1, 2, 0), "{roll_up}");
+    }
+}
