@@ -473,6 +473,9 @@
     stints.replaceChildren(...(timeline.stints.length ? timeline.stints.map((stint) => h('li', {
       class: stint.current ? 'current' : '',
     }, refButton('company', stint.company), ' ', stintDates(stint),
+    stint.order_certain ? null : h('span', {
+      class: 'uncertain', title: 'The moves that start and end this stint are dated to overlapping periods: either may have come first.',
+    }, ' order uncertain'),
     stint.title ? h('span', { class: 'title' }, stint.title) : null))
       : [h('li', { class: 'empty' }, 'No stints: no move names a company.')]));
     const moves = $('#researcher-moves');

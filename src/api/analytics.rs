@@ -23,7 +23,7 @@ use crate::{
             UnplacedPoint, departure_certainty,
         },
         moves::{Move, MoveKind},
-        partial_date::{PartialDate, Precision},
+        partial_date::{Order, PartialDate, Precision},
         refs::{ProjectRef, ResearcherRef},
         text,
     },
@@ -493,6 +493,14 @@ pub fn stints(moves: &[Move]) -> Vec<Stint> {
                 Some(mut stint) if stint.company.id == from.id => {
                     stint.ended_on = Some(m.effective_on);
                     stint.ended_precision = Some(m.effective_precision);
+                    // Joined in "2024" and left in "2024-03": either could have come first.
+                    let started =
+                        PartialDate::from_stored(stint.started_on, stint.started_precision);
+                    let ended = PartialDate {
+                        start: m.effective_on,
+                        precision: m.effective_precision,
+                    };
+                    stint.order_certain = started.is_none_or(|s| s.order(&ended) == Order::Before);
                     stints.push(stint);
                 }
                 other => {
@@ -505,6 +513,7 @@ pub fn stints(moves: &[Move]) -> Vec<Stint> {
                         ended_precision: Some(m.effective_precision),
                         title: None,
                         current: false,
+                        order_certain: true,
                     });
                 }
             }
@@ -519,6 +528,7 @@ pub fn stints(moves: &[Move]) -> Vec<Stint> {
                 ended_precision: None,
                 title: m.title.clone(),
                 current: false,
+                order_certain: true,
             });
         }
     }

@@ -27,6 +27,10 @@ pub struct Stint {
     pub title: Option<String>,
     /// The latest stint, not ended by any move.
     pub current: bool,
+    /// False when the moves that start and end the stint are dated to overlapping periods
+    /// (joined in "2024", left in "2024-03"), so their order is not certain: they are listed in
+    /// order of their first days, and the stint may not have happened as shown.
+    pub order_certain: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -378,3 +378,40 @@ async fn flows_and_leaderboard_count_uncertain_moves_apart() {
         assert_eq!(row("elsewhere"), (1, 1, 2, 0), "{roll_up}");
     }
 }
+
+/// Two moves of one researcher dated to overlapping periods have no certain order: the
+/// timeline keeps them by first day and says the stint between them is uncertain.
+#[tokio::test]
+async fn a_stint_between_moves_of_uncertain_order_says_so() {
+    let app = TestApp::new().await;
+    for name in ["X", "Lab", "Y", "Z"] {
+        app.company(name).await;
+    }
+    app.researcher("Ri").await;
+    app.hire("ri", Some("x"), "lab", "2024").await;
+    app.hire("ri", Some("lab"), "y", "2024-03").await;
+    app.hire("ri", Some("y"), "z", "2025-01-10").await;
+    let timeline = app.get("/v1/researchers/ri/timeline").await;
+    let stints: Vec<(String, bool, bool)> = timeline.ok(200)["stints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["company"]["slug"].as_str().unwrap().to_owned(),
+                s["order_certain"].as_bool().unwrap(),
+                s["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stints,
+        [
+            ("x".to_owned(), true, false),
+            // Joined in "2024", left in "2024-03": either may have come first.
+            ("lab".to_owned(), false, false),
+            ("y".to_owned(), true, false),
+            ("z".to_owned(), true, true),
+        ]
+    );
+}
