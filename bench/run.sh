@@ -3,6 +3,10 @@
 #
 #   bench/run.sh [MOVES]      default 1000000 (with MOVES/10 researchers, 2000 companies)
 #   DURATION=20 CONCURRENCY=16 bench/run.sh 1000000
+#   TALENTFLOW_BIN=/path/to/talentflow bench/run.sh   another build (a side-by-side run)
+#
+# As in press data, some moves are known only to a month or a year: after `gen`, 15 % of the
+# moves are made month-precision and 5 % year-precision (chosen by id, the same in every run).
 #
 # Starts a private Postgres, fills it with `talentflow gen`, serves it with the release build,
 # loads it with wrk at fixed concurrency, runs pgbench -M prepared on the same statements, and
@@ -18,8 +22,12 @@ if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (apt-get install wrk)" >&2; exit 1; fi
 fi
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-cargo build --release --quiet
-bin=$PWD/target/release/talentflow
+if [ -n "${TALENTFLOW_BIN:-}" ]; then
+  bin=$TALENTFLOW_BIN
+else
+  cargo build --release --quiet
+  bin=$PWD/target/release/talentflow
+fi
 
 work=$(mktemp -d /tmp/talentflow-bench-XXXXXX)
 chmod 755 "$work"
@@ -46,6 +54,11 @@ TALENTFLOW_LOG=warn "$bin" migrate
 gen_start=$(date +%s.%N)
 TALENTFLOW_LOG=warn "$bin" gen --companies 2000 --researchers "$researchers" --moves "$moves" --seed 42 2>/dev/null
 gen_seconds=$(python3 -c "import time; print(f'{time.time() - $gen_start:.0f}')")
+psql -c "UPDATE moves SET effective_on = date_trunc('month', effective_on)::date, effective_precision = 'month'
+          WHERE abs(hashtext(id::text)) % 100 BETWEEN 0 AND 14;
+          UPDATE moves SET effective_on = date_trunc('year', effective_on)::date, effective_precision = 'year'
+          WHERE abs(hashtext(id::text)) % 100 BETWEEN 15 AND 19;"
+psql -c "VACUUM ANALYZE"
 
 TALENTFLOW_RATE_LIMIT=0 TALENTFLOW_LOG=error TALENTFLOW_BIND="127.0.0.1:$apiport" TALENTFLOW_DB_MAX_CONNECTIONS="$concurrency" \
   "$bin" serve &
@@ -108,6 +121,8 @@ row "E3 GET /v1/projects/{id}/attrition" "$base/projects/$project/attrition"
 # Beyond the targets: a bounded period sums that period's monthly pair counts.
 row "GET /v1/flows?since=2024&until=2024" "$base/flows?since=2024&until=2024"
 row "GET /v1/leaderboard" "$base/leaderboard"
+row "GET /v1/leaderboard?since=2024&until=2024" "$base/leaderboard?since=2024&until=2024"
+row "GET /v1/companies/{id}/balance?since=2024-03-10&until=2024-09" "$base/companies/$company/balance?since=2024-03-10&until=2024-09"
 echo
 echo "moves: $moves, researchers: $researchers, companies: 2000; gen took ${gen_seconds}s; concurrency $concurrency, ${duration}s each;"
 echo "server peak RSS: $(rss) MB; $(nproc) cores, load generator on the same machine."
