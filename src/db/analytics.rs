@@ -311,8 +311,9 @@ pub struct MonthCount {
     pub certain: bool,
 }
 
-/// ` AND <overlap>` and the `certain` column for count rows of month or year precision, whose
-/// `month` and `precision` are the whole interval: the rule of `PartialDate::placement`.
+/// `, (…) AS certain` for count rows of month or year precision, whose `month` and `precision`
+/// are the whole interval: whether it lies in the scope's period (`PartialDate::placement`'s
+/// `Inside`; `push_coarse_overlap` keeps the rows that are not `Outside`).
 fn push_coarse_placement(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
     let end = "tf_period_end(month, precision)";
     query.push(", (true");
@@ -325,16 +326,24 @@ fn push_coarse_placement(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) 
     query.push(") AS certain");
 }
 
+/// ` AND …`: the count rows of month or year precision whose interval overlaps the scope's
+/// period. A month overlaps `since..` when it begins no earlier than the month holding `since`,
+/// a year when it begins no earlier than that year: exact, and answered by the
+/// `(month, precision, …)` key without computing any interval's end.
 fn push_coarse_overlap(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
-    query.push(" AND precision <> 'day'");
-    if let Some(since) = scope.since {
-        // No interval is longer than a year: this bound is what the month index answers.
-        if let Some(reach) = since.checked_sub_days(chrono::Days::new(366)) {
-            query.push(" AND month > ").push_bind(reach);
+    match scope.since {
+        None => {
+            query.push(" AND precision <> 'day'");
         }
-        query
-            .push(" AND tf_period_end(month, precision) >= ")
-            .push_bind(since);
+        Some(since) => {
+            let year_start = NaiveDate::from_ymd_opt(since.year(), 1, 1).unwrap_or(since);
+            query
+                .push(" AND ((precision = 'month' AND month >= ")
+                .push_bind(first_of_month(since))
+                .push(") OR (precision = 'year' AND month >= ")
+                .push_bind(year_start)
+                .push("))");
+        }
     }
     if let Some(until) = scope.until {
         query.push(" AND month <= ").push_bind(until);
