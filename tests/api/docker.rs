@@ -232,7 +232,7 @@ fn the_image_build_copies_every_file_the_binary_embeds() {
 #[test]
 fn the_build_input_check_catches_a_forgotten_folder_and_an_ignored_one() {
     // The Dockerfile before `COPY assets` was added: the dashboard is missing.
-    let without_assets = "FROM rust AS build\nCOPY Cargo.toml Cargo.lock ./\nCOPY src src\n\
+    let without_assets = "FROM rust AS build\nCOPY Cargo.toml Cargo.lock build.rs ./\nCOPY src src\n\
         COPY migrations migrations\nCOPY seed seed\nRUN cargo build --release --locked\n\
         FROM debian\nCOPY --from=build /src/target/release/talentflow /usr/local/bin/\n";
     let missing = missing_build_inputs(without_assets, "target\n");
