@@ -224,10 +224,7 @@ async fn balance(
         .await?
         .ok_or_else(|| ApiError::not_found("company", &key))?;
     // One snapshot for the series, the rankings and the totals, so they agree under writes.
-    let mut tx = state.pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = db::read_snapshot(&state.pool).await?;
     let (company, group) = if scope.roll_up {
         let root = db::analytics::root_of(&mut tx, company).await?;
         (root, db::analytics::group_of(&mut tx, root).await?)

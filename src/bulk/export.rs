@@ -31,10 +31,7 @@ const BATCH: usize = 500;
 /// Sends the export in chunks of lines. Returns the number of records, or stops early
 /// (returning what was sent) when the receiver is gone.
 pub async fn export(pool: &PgPool, out: &crate::stream::Feed) -> ApiResult<u64> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = db::read_snapshot(pool).await?;
     let mut records = 0;
     for kind in RecordType::ALL {
         let ids = ordered_ids(&mut tx, kind).await?;

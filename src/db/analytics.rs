@@ -32,128 +32,151 @@ pub struct MoveScope {
     pub roll_up: bool,
 }
 
-/// A period cut into the whole months the maintained counts answer and the days at its ends
-/// that only `moves` itself can: `[since, months.0)` and `[months.1, until]`.
+/// A period cut into what the maintained counts answer and what only `moves` can. Each range
+/// is `[start, end)`, `None` unbounded on that side, and empty when `start >= end`.
 #[derive(Debug, PartialEq, Eq)]
 struct PeriodSplit {
-    /// Whole months `[start, end)`; `None` is unbounded on that side.
-    months: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
-    /// Days counted from the moves, each `[from, to)`.
+    /// The whole months inside the period: their count rows of day precision, and the
+    /// month-precision moves that lie in the period.
+    months: (Option<NaiveDate>, Option<NaiveDate>),
+    /// The whole years inside the period: the year-precision moves that lie in it.
+    years: (Option<NaiveDate>, Option<NaiveDate>),
+    /// The days outside the whole months, whose day-precision moves are read from `moves`.
     days: Vec<(NaiveDate, NaiveDate)>,
+    /// Where month- and year-precision count rows overlapping the period begin and end: a
+    /// month overlaps `since..` when it begins no earlier than the month holding `since`, a
+    /// year when it begins no earlier than that year; both overlap `..until` when they begin
+    /// by `until`.
+    overlap_months: (Option<NaiveDate>, Option<NaiveDate>),
+    overlap_years: (Option<NaiveDate>, Option<NaiveDate>),
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {
     date.with_day(1).unwrap_or(date)
 }
 
+fn first_of_year(date: NaiveDate) -> NaiveDate {
+    date.with_ordinal(1).unwrap_or(date)
+}
+
+/// The first day of a unit (month or year) that begins on or after `date`.
+fn unit_start_from(
+    date: NaiveDate,
+    first_of: fn(NaiveDate) -> NaiveDate,
+    unit: Months,
+) -> NaiveDate {
+    let first = first_of(date);
+    if first == date { date } else { first + unit }
+}
+
 fn split_period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> PeriodSplit {
-    let month_start = since.map(|s| {
-        if s.day() == 1 {
-            s
-        } else {
-            first_of_month(s) + Months::new(1)
-        }
-    });
+    // The day after the period, so that every range is half-open.
     let after = until.map(|u| u.succ_opt().unwrap_or(u));
-    let month_end = after.map(|a| if a.day() == 1 { a } else { first_of_month(a) });
-    if let (Some(s), Some(a), Some(ms), Some(me)) = (since, after, month_start, month_end) {
-        if ms >= me {
-            // Not one whole month inside: all of it is days.
-            return PeriodSplit {
-                months: None,
-                days: if s < a { vec![(s, a)] } else { Vec::new() },
-            };
-        }
-    }
+    let months = (
+        since.map(|s| unit_start_from(s, first_of_month, Months::new(1))),
+        after.map(first_of_month),
+    );
+    let years = (
+        since.map(|s| unit_start_from(s, first_of_year, Months::new(12))),
+        after.map(first_of_year),
+    );
     let mut days = Vec::new();
-    if let (Some(s), Some(ms)) = (since, month_start) {
-        if s < ms {
-            days.push((s, ms));
+    match (since, after, months) {
+        (Some(s), Some(a), (Some(ms), Some(me))) if ms >= me => {
+            // Not one whole month inside: all of it is days.
+            if s < a {
+                days.push((s, a));
+            }
         }
-    }
-    if let (Some(a), Some(me)) = (after, month_end) {
-        if me < a {
-            days.push((me, a));
+        _ => {
+            if let (Some(s), Some(ms)) = (since, months.0) {
+                if s < ms {
+                    days.push((s, ms));
+                }
+            }
+            if let (Some(a), Some(me)) = (after, months.1) {
+                if me < a {
+                    days.push((me, a));
+                }
+            }
         }
     }
     PeriodSplit {
-        months: Some((month_start, month_end)),
+        months,
+        years,
         days,
+        overlap_months: (since.map(first_of_month), after),
+        overlap_years: (since.map(first_of_year), after),
     }
 }
 
-/// Pushes `part(query, Whole(start, end))` for the whole months of the scope's period and
-/// `part(query, Days(from, to))` for each run of days at its ends, joined by UNION ALL. A
-/// period with nothing in it pushes `empty`.
-fn push_period_parts(
+/// ` AND <column> >= start AND <column> < end`, each side when bounded.
+fn push_range(
     query: &mut QueryBuilder<Postgres>,
-    scope: &MoveScope,
-    empty: &str,
-    mut part: impl FnMut(&mut QueryBuilder<Postgres>, Span),
+    column: &str,
+    (start, end): (Option<NaiveDate>, Option<NaiveDate>),
 ) {
-    let split = split_period(scope.since, scope.until);
-    let mut parts = 0;
-    if let Some((start, end)) = split.months {
-        part(query, Span::Months(start, end));
-        parts += 1;
+    if let Some(start) = start {
+        query.push(format!(" AND {column} >= ")).push_bind(start);
     }
-    for (from, to) in split.days {
-        if parts > 0 {
+    if let Some(end) = end {
+        query.push(format!(" AND {column} < ")).push_bind(end);
+    }
+}
+
+impl PeriodSplit {
+    /// ` AND …` keeping the count rows (`month`, `precision`) the period needs: those of day
+    /// precision in its whole months (the days at its ends come from `moves`), and those of
+    /// month or year precision whose interval overlaps it. One pass over the rows, bounded by
+    /// the earliest and latest `month` any of them can have, so an index on `month` serves it.
+    fn push_count_rows(&self, query: &mut QueryBuilder<Postgres>) {
+        push_range(query, "month", self.overlap_years);
+        query.push(" AND ((precision = 'day'");
+        push_range(query, "month", self.months);
+        query.push(") OR (precision = 'month'");
+        push_range(query, "month", self.overlap_months);
+        query.push(") OR precision = 'year')");
+    }
+
+    /// `, (…) AS certain` for the rows `push_count_rows` keeps: whether their moves lie in the
+    /// period (`PartialDate::placement`'s `Inside`) rather than only overlap it. A row's
+    /// `month` and `precision` are its whole interval, so it lies in the period when it is one
+    /// of the whole months (or years) inside; the day-precision rows kept all are.
+    fn push_certainty(&self, query: &mut QueryBuilder<Postgres>) {
+        query.push(", CASE precision WHEN 'year' THEN (true");
+        push_range(query, "month", self.years);
+        query.push(") ELSE (true");
+        push_range(query, "month", self.months);
+        query.push(") END AS certain");
+    }
+
+    /// ` UNION ALL <part(from, to)>` for each run of days `[from, to)` read from `moves`.
+    fn push_days(
+        &self,
+        query: &mut QueryBuilder<Postgres>,
+        mut part: impl FnMut(&mut QueryBuilder<Postgres>, (NaiveDate, NaiveDate)),
+    ) {
+        for &days in &self.days {
             query.push(" UNION ALL ");
+            part(query, days);
         }
-        part(query, Span::Days(from, to));
-        parts += 1;
-    }
-    if parts == 0 {
-        query.push(empty);
     }
 }
 
-/// What one part of a period covers.
-#[derive(Clone, Copy)]
-enum Span {
-    /// Whole months `[start, end)` of a maintained count, each side optional.
-    Months(Option<NaiveDate>, Option<NaiveDate>),
-    /// Days `[from, to)` of `moves`.
-    Days(NaiveDate, NaiveDate),
-}
-
-impl Span {
-    /// ` AND <column> >= .. AND <column> < ..` for this span.
-    fn push_range(self, query: &mut QueryBuilder<Postgres>, month_column: &str) {
-        match self {
-            Span::Months(start, end) => {
-                if let Some(start) = start {
-                    query
-                        .push(format!(" AND {month_column} >= "))
-                        .push_bind(start);
-                }
-                if let Some(end) = end {
-                    query.push(format!(" AND {month_column} < ")).push_bind(end);
-                }
-            }
-            Span::Days(from, to) => {
-                query.push(" AND effective_on >= ").push_bind(from);
-                query.push(" AND effective_on < ").push_bind(to);
-            }
-        }
-    }
+/// ` AND effective_on >= from AND effective_on < to`.
+fn push_days_range(query: &mut QueryBuilder<Postgres>, (from, to): (NaiveDate, NaiveDate)) {
+    push_range(query, "effective_on", (Some(from), Some(to)));
 }
 
 fn all_time(scope: &MoveScope) -> bool {
     scope.since.is_none() && scope.until.is_none()
 }
 
-/// `counted(month, src, dst, moves, certain)`: the moves in scope, counted per first month (or,
-/// with `by_month` false, possibly over all time with `month` NULL) and pair, each side rolled
+/// `counted(month, src, dst, moves, certain)`: the moves in scope, counted per first month (or
+/// over all time with `month` NULL) and pair, each side rolled
 /// up when the scope says so; `certain` when they lie in the scope's period, not when their
 /// date only overlaps it. `touching` keeps only moves from or to one of those companies.
-fn push_counted(
-    query: &mut QueryBuilder<Postgres>,
-    scope: &MoveScope,
-    by_month: bool,
-    touching: Option<&[Uuid]>,
-) {
+fn push_counted(query: &mut QueryBuilder<Postgres>, scope: &MoveScope, touching: Option<&[Uuid]>) {
     let restrict = |query: &mut QueryBuilder<Postgres>| {
         if let Some(kind) = &scope.kind {
             query.push(" AND kind = ").push_bind(kind.clone());
@@ -173,43 +196,30 @@ fn push_counted(
     } else {
         query.push("x.from_company_id AS src, x.to_company_id AS dst, x.moves, x.certain FROM (");
     }
-    if all_time(scope) && !by_month && scope.kind.is_none() {
+    if all_time(scope) && scope.kind.is_none() {
         query.push(
             "SELECT NULL::date AS month, from_company_id, to_company_id, moves, true AS certain
              FROM move_flow_pairs WHERE moves <> 0",
         );
         restrict(query);
     } else {
-        // Moves known to the day: whole months from the counts, the days at the period's ends
-        // from `moves`; all of them lie in the period.
-        push_period_parts(
-            query,
-            scope,
-            "SELECT NULL::date AS month, NULL::uuid AS from_company_id,
-                    NULL::uuid AS to_company_id, 0 AS moves, true AS certain WHERE false",
-            |query, span| {
-                match span {
-                    Span::Months(..) => query.push(
-                        "SELECT month, from_company_id, to_company_id, moves, true AS certain
-                         FROM move_flow_months WHERE moves <> 0 AND precision = 'day'",
-                    ),
-                    Span::Days(..) => query.push(
-                        "SELECT date_trunc('month', effective_on)::date AS month,
-                                from_company_id, to_company_id, 1 AS moves, true AS certain
-                         FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'",
-                    ),
-                };
-                span.push_range(query, "month");
-                restrict(query);
-            },
-        );
-        // Moves known to a month or a year: those whose interval overlaps the period, and
-        // whether it lies in it.
-        query.push(" UNION ALL SELECT month, from_company_id, to_company_id, moves");
-        push_coarse_placement(query, scope);
+        // One pass over the count rows the period needs (with whether their moves lie in it),
+        // then the day-precision moves of the days at its ends, which lie in it.
+        let split = split_period(scope.since, scope.until);
+        query.push("SELECT month, from_company_id, to_company_id, moves");
+        split.push_certainty(query);
         query.push(" FROM move_flow_months WHERE moves <> 0");
-        push_coarse_overlap(query, scope);
+        split.push_count_rows(query);
         restrict(query);
+        split.push_days(query, |query, days| {
+            query.push(
+                "SELECT date_trunc('month', effective_on)::date AS month,
+                        from_company_id, to_company_id, 1 AS moves, true AS certain
+                 FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'",
+            );
+            push_days_range(query, days);
+            restrict(query);
+        });
     }
     query.push(") x");
     if scope.roll_up {
@@ -247,7 +257,7 @@ pub async fn flows(
             "0",
         )
     } else {
-        push_counted(&mut query, scope, false, None);
+        push_counted(&mut query, scope, None);
         query.push(
             ", links AS (SELECT src, dst,
                       coalesce(sum(moves) FILTER (WHERE certain), 0)::bigint AS n,
@@ -311,45 +321,6 @@ pub struct MonthCount {
     pub certain: bool,
 }
 
-/// `, (…) AS certain` for count rows of month or year precision, whose `month` and `precision`
-/// are the whole interval: whether it lies in the scope's period (`PartialDate::placement`'s
-/// `Inside`; `push_coarse_overlap` keeps the rows that are not `Outside`).
-fn push_coarse_placement(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
-    let end = "tf_period_end(month, precision)";
-    query.push(", (true");
-    if let Some(since) = scope.since {
-        query.push(" AND month >= ").push_bind(since);
-    }
-    if let Some(until) = scope.until {
-        query.push(format!(" AND {end} <= ")).push_bind(until);
-    }
-    query.push(") AS certain");
-}
-
-/// ` AND …`: the count rows of month or year precision whose interval overlaps the scope's
-/// period. A month overlaps `since..` when it begins no earlier than the month holding `since`,
-/// a year when it begins no earlier than that year: exact, and answered by the
-/// `(month, precision, …)` key without computing any interval's end.
-fn push_coarse_overlap(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
-    match scope.since {
-        None => {
-            query.push(" AND precision <> 'day'");
-        }
-        Some(since) => {
-            let year_start = NaiveDate::from_ymd_opt(since.year(), 1, 1).unwrap_or(since);
-            query
-                .push(" AND ((precision = 'month' AND month >= ")
-                .push_bind(first_of_month(since))
-                .push(") OR (precision = 'year' AND month >= ")
-                .push_bind(year_start)
-                .push("))");
-        }
-    }
-    if let Some(until) = scope.until {
-        query.push(" AND month <= ").push_bind(until);
-    }
-}
-
 /// Arrivals to and departures from `group` (one company, or a parent with everything under
 /// it) per first month and precision of the moves; moves inside the group are neither. Moves
 /// known to the day are counted when they fall in the scope's period; moves known to a month or
@@ -362,74 +333,49 @@ pub async fn balance_counts(
     let mut query = QueryBuilder::new(
         "SELECT month, precision, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow, certain FROM (",
     );
-    // `group_moves(certain)`: the group's own counts, less the moves between two members
-    // (each counted an arrival and a departure).
-    let group_rows = |query: &mut QueryBuilder<Postgres>,
-                      certain: &dyn Fn(&mut QueryBuilder<Postgres>),
-                      range: &dyn Fn(&mut QueryBuilder<Postgres>)| {
-        query.push("SELECT month, precision, inflow, outflow");
-        certain(query);
-        query.push(" FROM company_flow_months WHERE company_id = ANY(");
+    let split = split_period(scope.since, scope.until);
+    // The group's own count rows the period needs, less the moves between two members (each
+    // counted an arrival and a departure).
+    query.push("SELECT month, precision, inflow, outflow");
+    split.push_certainty(&mut query);
+    query.push(" FROM company_flow_months WHERE company_id = ANY(");
+    query.push_bind(group.to_vec()).push(")");
+    split.push_count_rows(&mut query);
+    if group.len() > 1 {
+        query.push(" UNION ALL SELECT month, precision, -moves, -moves");
+        split.push_certainty(&mut query);
+        query.push(" FROM move_flow_months WHERE from_company_id = ANY(");
+        query.push_bind(group.to_vec());
+        query.push(") AND to_company_id = ANY(");
         query.push_bind(group.to_vec()).push(")");
-        range(query);
-        if group.len() > 1 {
-            query.push(" UNION ALL SELECT month, precision, -moves, -moves");
-            certain(query);
-            query.push(" FROM move_flow_months WHERE from_company_id = ANY(");
-            query.push_bind(group.to_vec());
-            query.push(") AND to_company_id = ANY(");
-            query.push_bind(group.to_vec()).push(")");
-            range(query);
-        }
-    };
-    push_period_parts(
-        &mut query,
-        scope,
-        "SELECT NULL::date AS month, NULL::text AS precision, 0 AS inflow, 0 AS outflow, true AS certain WHERE false",
-        |query, span| match span {
-            Span::Months(..) => group_rows(
-                query,
-                &|query| {
-                    query.push(", true AS certain");
-                },
-                &|query| {
-                    query.push(" AND precision = 'day'");
-                    span.push_range(query, "month");
-                },
-            ),
-            Span::Days(..) => {
-                // `member(side)`: whether that side of the move is in the group (NULL is not).
-                let member = |query: &mut QueryBuilder<Postgres>, side: &str| {
-                    query.push(format!("coalesce({side}_company_id = ANY("));
-                    query.push_bind(group.to_vec()).push("), false)");
-                };
-                query.push(
-                    "SELECT date_trunc('month', effective_on)::date AS month, effective_precision AS precision, (",
-                );
-                member(query, "to");
-                query.push(" AND NOT ");
-                member(query, "from");
-                query.push(")::int AS inflow, (");
-                member(query, "from");
-                query.push(" AND NOT ");
-                member(query, "to");
-                query.push(
-                    ")::int AS outflow, true AS certain FROM moves
-                     WHERE deleted_at IS NULL AND effective_precision = 'day' AND (from_company_id = ANY(",
-                );
-                query.push_bind(group.to_vec());
-                query.push(") OR to_company_id = ANY(");
-                query.push_bind(group.to_vec()).push("))");
-                span.push_range(query, "effective_on");
-            }
-        },
-    );
-    query.push(" UNION ALL ");
-    group_rows(
-        &mut query,
-        &|query| push_coarse_placement(query, scope),
-        &|query| push_coarse_overlap(query, scope),
-    );
+        split.push_count_rows(&mut query);
+    }
+    // The day-precision moves of the days at the period's ends.
+    split.push_days(&mut query, |query, days| {
+        // `member(side)`: whether that side of the move is in the group (NULL is not).
+        let member = |query: &mut QueryBuilder<Postgres>, side: &str| {
+            query.push(format!("coalesce({side}_company_id = ANY("));
+            query.push_bind(group.to_vec()).push("), false)");
+        };
+        query.push(
+            "SELECT date_trunc('month', effective_on)::date AS month, effective_precision AS precision, (",
+        );
+        member(query, "to");
+        query.push(" AND NOT ");
+        member(query, "from");
+        query.push(")::int AS inflow, (");
+        member(query, "from");
+        query.push(" AND NOT ");
+        member(query, "to");
+        query.push(
+            ")::int AS outflow, true AS certain FROM moves
+             WHERE deleted_at IS NULL AND effective_precision = 'day' AND (from_company_id = ANY(",
+        );
+        query.push_bind(group.to_vec());
+        query.push(") OR to_company_id = ANY(");
+        query.push_bind(group.to_vec()).push("))");
+        push_days_range(query, days);
+    });
     query.push(
         ") parts GROUP BY month, precision, certain
          HAVING sum(inflow) <> 0 OR sum(outflow) <> 0 ORDER BY month, precision",
@@ -471,7 +417,7 @@ pub async fn counterparts(
         ));
         return Ok(query.build_query_as().fetch_all(conn).await?);
     }
-    push_counted(&mut query, scope, false, Some(group));
+    push_counted(&mut query, scope, Some(group));
     // Ranked on plain columns, and only the 50 kept are turned into JSON.
     query.push(format!(
         "SELECT jsonb_build_object('id', top.id, 'slug', top.slug, 'name', top.name) AS company, top.count
@@ -502,7 +448,7 @@ pub async fn leaderboard(
     let mut query = QueryBuilder::new("");
     if scope.roll_up {
         // Who is inside which parent is only known now: count from the pairs.
-        push_counted(&mut query, scope, false, None);
+        push_counted(&mut query, scope, None);
         query.push(
             ", sides AS (
                 SELECT dst AS company, moves AS inflow, 0 AS outflow, certain FROM counted
@@ -518,40 +464,27 @@ pub async fn leaderboard(
                 "SELECT company_id AS company, inflow, outflow, true AS certain FROM company_flow_totals",
             );
         } else {
-            // Moves known to the day, as in `push_counted`; then those known to a month or a
-            // year whose interval overlaps the period.
-            push_period_parts(
-                &mut query,
-                scope,
-                "SELECT NULL::uuid AS company, 0 AS inflow, 0 AS outflow, true AS certain WHERE false",
-                |query, span| match span {
-                    Span::Months(..) => {
-                        query.push(
-                            "SELECT company_id AS company, inflow, outflow, true AS certain
-                             FROM company_flow_months WHERE precision = 'day'",
-                        );
-                        span.push_range(query, "month");
-                    }
-                    Span::Days(..) => {
-                        query.push(
-                            "SELECT to_company_id AS company, 1 AS inflow, 0 AS outflow, true AS certain
-                             FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'
-                             AND to_company_id IS NOT NULL",
-                        );
-                        span.push_range(query, "effective_on");
-                        query.push(
-                            " UNION ALL SELECT from_company_id, 0, 1, true FROM moves
-                             WHERE deleted_at IS NULL AND effective_precision = 'day'
-                             AND from_company_id IS NOT NULL",
-                        );
-                        span.push_range(query, "effective_on");
-                    }
-                },
-            );
-            query.push(" UNION ALL SELECT company_id, inflow, outflow");
-            push_coarse_placement(&mut query, scope);
+            // As in `push_counted`: the count rows the period needs, then the day-precision
+            // moves of the days at its ends.
+            let split = split_period(scope.since, scope.until);
+            query.push("SELECT company_id AS company, inflow, outflow");
+            split.push_certainty(&mut query);
             query.push(" FROM company_flow_months WHERE true");
-            push_coarse_overlap(&mut query, scope);
+            split.push_count_rows(&mut query);
+            split.push_days(&mut query, |query, days| {
+                query.push(
+                    "SELECT to_company_id AS company, 1 AS inflow, 0 AS outflow, true AS certain
+                     FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'
+                     AND to_company_id IS NOT NULL",
+                );
+                push_days_range(query, days);
+                query.push(
+                    " UNION ALL SELECT from_company_id, 0, 1, true FROM moves
+                     WHERE deleted_at IS NULL AND effective_precision = 'day'
+                     AND from_company_id IS NOT NULL",
+                );
+                push_days_range(query, days);
+            });
         }
         query.push(")");
     }
@@ -703,11 +636,14 @@ mod tests {
         assert_eq!(
             split,
             PeriodSplit {
-                months: Some((Some(day("2024-02-01")), Some(day("2024-04-01")))),
+                months: (Some(day("2024-02-01")), Some(day("2024-04-01"))),
+                years: (Some(day("2025-01-01")), Some(day("2024-01-01"))),
                 days: vec![
                     (day("2024-01-15"), day("2024-02-01")),
                     (day("2024-04-01"), day("2024-04-11"))
                 ],
+                overlap_months: (Some(day("2024-01-01")), Some(day("2024-04-11"))),
+                overlap_years: (Some(day("2024-01-01")), Some(day("2024-04-11"))),
             }
         );
     }
@@ -717,29 +653,50 @@ mod tests {
         let split = split_period(Some(day("2024-01-01")), Some(day("2024-12-31")));
         assert_eq!(
             split.months,
-            Some((Some(day("2024-01-01")), Some(day("2025-01-01"))))
+            (Some(day("2024-01-01")), Some(day("2025-01-01")))
+        );
+        assert_eq!(
+            split.years,
+            (Some(day("2024-01-01")), Some(day("2025-01-01")))
         );
         assert!(split.days.is_empty());
         let open = split_period(None, Some(day("2024-02-29")));
-        assert_eq!(open.months, Some((None, Some(day("2024-03-01")))));
+        assert_eq!(open.months, (None, Some(day("2024-03-01"))));
+        assert_eq!(open.years, (None, Some(day("2024-01-01"))));
         assert!(open.days.is_empty());
         let from = split_period(Some(day("2024-03-02")), None);
-        assert_eq!(from.months, Some((Some(day("2024-04-01")), None)));
+        assert_eq!(from.months, (Some(day("2024-04-01")), None));
+        assert_eq!(from.years, (Some(day("2025-01-01")), None));
         assert_eq!(from.days, vec![(day("2024-03-02"), day("2024-04-01"))]);
+        assert_eq!(from.overlap_months, (Some(day("2024-03-01")), None));
+        assert_eq!(from.overlap_years, (Some(day("2024-01-01")), None));
+    }
+
+    #[test]
+    fn all_time_is_unbounded_and_has_no_days() {
+        let split = split_period(None, None);
+        assert_eq!(split.months, (None, None));
+        assert_eq!(split.years, (None, None));
+        assert!(split.days.is_empty());
     }
 
     #[test]
     fn a_period_inside_one_month_is_all_days() {
         let split = split_period(Some(day("2024-01-10")), Some(day("2024-01-20")));
-        assert_eq!(split.months, None);
+        assert_eq!(
+            split.months,
+            (Some(day("2024-02-01")), Some(day("2024-01-01")))
+        );
         assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-01-21"))]);
         // Up to the month's end, still not a whole month.
         let split = split_period(Some(day("2024-01-10")), Some(day("2024-01-31")));
-        assert_eq!(split.months, None);
         assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-02-01"))]);
         // Two partial months, no whole one between.
         let split = split_period(Some(day("2024-01-10")), Some(day("2024-02-05")));
-        assert_eq!(split.months, None);
+        assert_eq!(
+            split.months,
+            (Some(day("2024-02-01")), Some(day("2024-02-01")))
+        );
         assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-02-06"))]);
     }
 }

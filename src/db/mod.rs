@@ -113,6 +113,16 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
         .context("cannot connect to the database")
 }
 
+/// A read-only transaction on one snapshot, for answers made of several queries that must agree
+/// under concurrent writes. The isolation level is set by the `BEGIN` itself, so no statement
+/// can come between them.
+pub async fn read_snapshot(
+    pool: &PgPool,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .await
+}
+
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     MIGRATOR.run(pool).await.context("migrations failed")
 }

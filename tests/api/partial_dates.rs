@@ -415,3 +415,157 @@ async fn a_stint_between_moves_of_uncertain_order_says_so() {
         ]
     );
 }
+
+/// Flows, leaderboard and balance, for every period of a grid whose ends fall on, just inside
+/// and just outside month and year boundaries, count exactly the moves that
+/// `PartialDate::placement` puts inside the period, and apart those it says may be in it: the
+/// SQL's bounds over the maintained counts are the domain rule.
+#[tokio::test]
+async fn period_counts_follow_the_domain_rule_for_every_period() {
+    let app = TestApp::new().await;
+    for name in ["Lab", "Elsewhere"] {
+        app.company(name).await;
+    }
+    let dates = [
+        "2022-12-31",
+        "2023-01-01",
+        "2023-01-15",
+        "2023-01-31",
+        "2023-02-01",
+        "2023-02-28",
+        "2023-03-31",
+        "2023-12-31",
+        "2024-01-01",
+        "2022-12",
+        "2023-01",
+        "2023-02",
+        "2023-03",
+        "2023-06",
+        "2023-12",
+        "2024-01",
+        "2022",
+        "2023",
+        "2024",
+    ];
+    // (date, whether the move leaves the lab)
+    let mut moves = Vec::new();
+    for (n, date) in dates.iter().enumerate() {
+        let leaves = n % 3 != 0;
+        let (from, to) = if leaves {
+            ("lab", "elsewhere")
+        } else {
+            ("elsewhere", "lab")
+        };
+        app.researcher(&format!("M{n}")).await;
+        app.hire(&format!("m{n}"), Some(from), to, date).await;
+        moves.push((PartialDate::parse(date).unwrap(), leaves));
+    }
+    let day = |text: &str| Some(text.parse::<chrono::NaiveDate>().unwrap());
+    let sinces = [
+        None,
+        day("2022-12-31"),
+        day("2023-01-01"),
+        day("2023-01-02"),
+        day("2023-01-31"),
+        day("2023-02-01"),
+        day("2023-02-15"),
+        day("2023-12-31"),
+        day("2024-01-01"),
+    ];
+    let untils = [
+        None,
+        day("2023-01-01"),
+        day("2023-01-30"),
+        day("2023-01-31"),
+        day("2023-02-28"),
+        day("2023-03-15"),
+        day("2023-12-30"),
+        day("2023-12-31"),
+        day("2024-06-30"),
+    ];
+    let mut periods = 0;
+    for since in sinces {
+        for until in untils {
+            if since.zip(until).is_some_and(|(s, u)| s > u) {
+                continue;
+            }
+            periods += 1;
+            // (inside in, inside out, maybe in, maybe out) for the lab
+            let mut expected = [0i64; 4];
+            for (date, leaves) in &moves {
+                let side = usize::from(*leaves);
+                match date.placement(since, until) {
+                    Placement::Inside => expected[side] += 1,
+                    Placement::Maybe => expected[2 + side] += 1,
+                    Placement::Outside => {}
+                }
+            }
+            let mut query = String::new();
+            if let Some(since) = since {
+                query.push_str(&format!("since={since}&"));
+            }
+            if let Some(until) = until {
+                query.push_str(&format!("until={until}&"));
+            }
+
+            let flows = app.get(&format!("/v1/flows?{query}")).await;
+            let flows = flows.ok(200);
+            assert_eq!(
+                (
+                    flows["total_moves"].as_i64(),
+                    flows["uncertain_moves"].as_i64()
+                ),
+                (
+                    Some(expected[0] + expected[1]),
+                    Some(expected[2] + expected[3])
+                ),
+                "flows?{query}"
+            );
+
+            let board = app.get(&format!("/v1/leaderboard?{query}")).await;
+            let lab = board
+                .ok(200)
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["company"]["slug"] == "lab")
+                .map(|r| {
+                    ["inflow", "outflow", "uncertain_inflow", "uncertain_outflow"]
+                        .map(|field| r[field].as_i64().unwrap())
+                })
+                .unwrap_or_default();
+            assert_eq!(lab, expected, "leaderboard?{query}");
+
+            let balance = app
+                .get(&format!("/v1/companies/lab/balance?interval=month&{query}"))
+                .await;
+            let balance = balance.ok(200);
+            let totals = &balance["totals"];
+            let uncertain = &balance["uncertain"];
+            assert_eq!(
+                [
+                    &totals["inflow"],
+                    &totals["outflow"],
+                    &uncertain["inflow"],
+                    &uncertain["outflow"]
+                ]
+                .map(|n| n.as_i64().unwrap()),
+                expected,
+                "balance?{query}"
+            );
+            let placed = |field: &str| -> i64 {
+                ["series", "unplaced"]
+                    .iter()
+                    .flat_map(|part| balance[*part].as_array().unwrap())
+                    .map(|point| point[field].as_i64().unwrap())
+                    .sum()
+            };
+            assert_eq!(
+                [placed("inflow"), placed("outflow")],
+                [expected[0], expected[1]],
+                "balance series and unplaced add up to the totals, ?{query}"
+            );
+        }
+    }
+    assert_eq!(periods, 59);
+}
