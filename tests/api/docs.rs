@@ -97,7 +97,7 @@ fn every_link_in_the_docs_stays_inside_the_repository() {
                 Some(from_root) => inside_repository(&root().join("README.md"), from_root),
                 None => inside_repository(file, path),
             }
-                .unwrap_or_else(|| panic!("{name} links outside the repository: {target}"));
+            .unwrap_or_else(|| panic!("{name} links outside the repository: {target}"));
             assert!(
                 root().join(&resolved).exists(),
                 "{name} links to {target}, which is not in the repository"
