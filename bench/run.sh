@@ -3,7 +3,13 @@
 #
 #   bench/run.sh [MOVES]      default 1000000 (with MOVES/10 researchers, 2000 companies)
 #   DURATION=20 CONCURRENCY=16 bench/run.sh 1000000
-#   TALENTFLOW_BIN=/path/to/talentflow bench/run.sh   another build (a side-by-side run)
+#   TALENTFLOW_BIN=/path/to/talentflow bench/run.sh   another build
+#   COMPARE_REV=1b38862 bench/run.sh 1000000   side by side with that commit's build
+#
+# With COMPARE_REV, that commit is built too (in a git worktree, sharing target/) and serves a
+# copy of the same database (its migration records cut to the migrations it knows, so it starts
+# on the newer schema); each endpoint is loaded on both servers in turn, and the table gives
+# both builds' numbers and their ratio instead of the pgbench columns.
 #
 # As in press data, some moves are known only to a month or a year: after `gen`, 15 % of the
 # moves are made month-precision and 5 % year-precision (chosen by id, the same in every run).
@@ -22,6 +28,15 @@ if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (apt-get install wrk)" >&2; exit 1; fi
 fi
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+compare_rev=${COMPARE_REV:-}
+work=$(mktemp -d /tmp/talentflow-bench-XXXXXX)
+if [ -n "$compare_rev" ]; then
+  git worktree add --detach -f "$work/compare-src" "$compare_rev" >/dev/null
+  CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path "$work/compare-src/Cargo.toml"
+  cp target/release/talentflow "$work/compare-bin"
+  compare_migrations=$(ls "$work/compare-src/migrations" | sed -n 's/^0*\([0-9][0-9]*\)_.*/\1/p' | sort -n | tail -n 1)
+  git worktree remove --force "$work/compare-src"
+fi
 if [ -n "${TALENTFLOW_BIN:-}" ]; then
   bin=$TALENTFLOW_BIN
 else
@@ -29,7 +44,6 @@ else
   bin=$PWD/target/release/talentflow
 fi
 
-work=$(mktemp -d /tmp/talentflow-bench-XXXXXX)
 chmod 755 "$work"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres "$work"
@@ -37,8 +51,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 pgport=$(free_port)
 apiport=$(free_port)
 server=""
+compare_server=""
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  for pid in $server $compare_server; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -60,15 +75,28 @@ psql -c "UPDATE moves SET effective_on = date_trunc('month', effective_on)::date
           WHERE abs(hashtext(id::text)) % 100 BETWEEN 15 AND 19;"
 psql -c "VACUUM ANALYZE"
 
-TALENTFLOW_RATE_LIMIT=0 TALENTFLOW_LOG=error TALENTFLOW_BIND="127.0.0.1:$apiport" TALENTFLOW_DB_MAX_CONNECTIONS="$concurrency" \
-  "$bin" serve &
+# serve BIN DATABASE_URL PORT: starts a server in the background; its pid is in $!.
+serve() {
+  TALENTFLOW_RATE_LIMIT=0 TALENTFLOW_LOG=error TALENTFLOW_BIND="127.0.0.1:$3" TALENTFLOW_DB_MAX_CONNECTIONS="$concurrency" \
+    DATABASE_URL="$2" "$1" serve &
+}
+wait_ready() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.2; done; echo "server on $1 not ready" >&2; exit 1; }
+if [ -n "$compare_rev" ]; then
+  psql -c "CREATE DATABASE compare TEMPLATE postgres"
+  compare_url="postgres://bench@127.0.0.1:$pgport/compare"
+  "$pgbin/psql" -X -q "$compare_url" -c "DELETE FROM _sqlx_migrations WHERE version > $compare_migrations"
+  compare_port=$(free_port)
+  serve "$work/compare-bin" "$compare_url" "$compare_port"
+  compare_server=$!
+  wait_ready "$compare_port"
+fi
+serve "$bin" "$DATABASE_URL" "$apiport"
 server=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$apiport/readyz" >/dev/null && break; sleep 0.2; done
+wait_ready "$apiport"
 
 rid=$(psql -c "SELECT id FROM researchers ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM researchers)")
 company=synthetic-lab-00005
 project=synthetic-project-00000
-base="http://127.0.0.1:$apiport/v1"
 
 # wrk: requests/s, p50 and p99 in ms.
 load() {
@@ -101,28 +129,41 @@ lat = sorted(int(line.split()[2]) / 1000 for f in glob.glob(f"{work}/pgbench_log
 print(f"{tps:.0f} {lat[len(lat)//2]:.2f} {lat[int(len(lat)*0.99)]:.2f}")
 PY
 }
-rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status"; }
+rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
-echo "| endpoint | API req/s | API p50 ms | API p99 ms | non-2xx | SQL (pgbench) tps | SQL p50 ms | SQL p99 ms | API ÷ pgbench |"
-echo "|---|---|---|---|---|---|---|---|---|"
+if [ -n "$compare_rev" ]; then
+  echo "| endpoint | $compare_rev req/s | p50 ms | p99 ms | this build req/s | p50 ms | p99 ms | p50 this ÷ $compare_rev |"
+  echo "|---|---|---|---|---|---|---|---|"
+else
+  echo "| endpoint | API req/s | API p50 ms | API p99 ms | non-2xx | SQL (pgbench) tps | SQL p50 ms | SQL p99 ms | API ÷ pgbench |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+fi
+# row LABEL PATH [SQL]: one endpoint under load (on both builds in turn with COMPARE_REV).
 row() {
-  read -r arps ap50 ap99 aerr <<<"$(load "$2")"
+  read -r arps ap50 ap99 aerr <<<"$(load "http://127.0.0.1:$apiport/v1$2")"
+  if [ -n "$compare_rev" ]; then
+    read -r crps cp50 cp99 cerr <<<"$(load "http://127.0.0.1:$compare_port/v1$2")"
+    [ "$aerr$cerr" = 00 ] || echo "$1: non-2xx responses: $cerr ($compare_rev), $aerr (this build)" >&2
+    ratio=$(python3 -c "print(f'{$ap50 / $cp50:.2f}×')")
+    echo "| $1 | $crps | $cp50 | $cp99 | $arps | $ap50 | $ap99 | $ratio |"
+    return
+  fi
   if [ -n "${3:-}" ]; then
     read -r stps sp50 sp99 <<<"$(bench_sql "$3")"
     ratio=$(python3 -c "print(f'{$arps / $stps:.2f}')")
   else stps="–"; sp50="–"; sp99="–"; ratio="–"; fi
   echo "| $1 | $arps | $ap50 | $ap99 | $aerr | $stps | $sp50 | $sp99 | $ratio |"
 }
-row "E1 GET /v1/researchers/{id}" "$base/researchers/$rid" bench/sql/e1_researcher.sql
-row "E2 GET /v1/moves?company=…&limit=50" "$base/moves?company=$company&limit=50" bench/sql/e2_moves_by_company.sql
-row "E3 GET /v1/flows" "$base/flows" bench/sql/e3_flows.sql
-row "E3 GET /v1/companies/{id}/balance" "$base/companies/$company/balance" bench/sql/e3_balance.sql
-row "E3 GET /v1/projects/{id}/attrition" "$base/projects/$project/attrition"
+row "E1 GET /v1/researchers/{id}" "researchers/$rid" bench/sql/e1_researcher.sql
+row "E2 GET /v1/moves?company=…&limit=50" "moves?company=$company&limit=50" bench/sql/e2_moves_by_company.sql
+row "E3 GET /v1/flows" "flows" bench/sql/e3_flows.sql
+row "E3 GET /v1/companies/{id}/balance" "companies/$company/balance" bench/sql/e3_balance.sql
+row "E3 GET /v1/projects/{id}/attrition" "projects/$project/attrition"
 # Beyond the targets: a bounded period sums that period's monthly pair counts.
-row "GET /v1/flows?since=2024&until=2024" "$base/flows?since=2024&until=2024"
-row "GET /v1/leaderboard" "$base/leaderboard"
-row "GET /v1/leaderboard?since=2024&until=2024" "$base/leaderboard?since=2024&until=2024"
-row "GET /v1/companies/{id}/balance?since=2024-03-10&until=2024-09" "$base/companies/$company/balance?since=2024-03-10&until=2024-09"
+row "GET /v1/flows?since=2024&until=2024" "flows?since=2024&until=2024"
+row "GET /v1/leaderboard" "leaderboard"
+row "GET /v1/leaderboard?since=2024&until=2024" "leaderboard?since=2024&until=2024"
+row "GET /v1/companies/{id}/balance?since=2024-03-10&until=2024-09" "companies/$company/balance?since=2024-03-10&until=2024-09"
 echo
 echo "moves: $moves, researchers: $researchers, companies: 2000; gen took ${gen_seconds}s; concurrency $concurrency, ${duration}s each;"
-echo "server peak RSS: $(rss) MB; $(nproc) cores, load generator on the same machine."
+echo "server peak RSS: $(rss "$server") MB${compare_server:+ ($compare_rev: $(rss "$compare_server") MB)}; $(nproc) cores, load generator on the same machine."
