@@ -6,10 +6,10 @@
 #   TALENTFLOW_BIN=/path/to/talentflow bench/run.sh   another build
 #   COMPARE_REV=1b38862 bench/run.sh 1000000   side by side with that commit's build
 #
-# With COMPARE_REV, that commit is built too (in a git worktree, sharing target/) and serves a
-# copy of the same database (its migration records cut to the migrations it knows, so it starts
-# on the newer schema); each endpoint is loaded on both servers in turn, and the table gives
-# both builds' numbers and their ratio instead of the pgbench columns.
+# With COMPARE_REV, that commit is built too (in a git worktree under target/, sharing its
+# cache) and fills a second database of the same Postgres with its own migrations and `gen`
+# (the same seed, so the same data; checked); each endpoint is loaded on both servers in turn,
+# and the table gives both builds' numbers and their ratio instead of the pgbench columns.
 #
 # As in press data, some moves are known only to a month or a year: after `gen`, 15 % of the
 # moves are made month-precision and 5 % year-precision (chosen by id, the same in every run).
@@ -31,11 +31,15 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 compare_rev=${COMPARE_REV:-}
 work=$(mktemp -d /tmp/talentflow-bench-XXXXXX)
 if [ -n "$compare_rev" ]; then
-  git worktree add --detach -f "$work/compare-src" "$compare_rev" >/dev/null
-  CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path "$work/compare-src/Cargo.toml"
+  # Kept in a fixed place, so that cargo's cache of that build serves the next run too.
+  compare_src=$PWD/target/bench-compare-src
+  if [ "$(git -C "$compare_src" rev-parse HEAD 2>/dev/null)" != "$(git rev-parse "$compare_rev^{commit}")" ]; then
+    git worktree remove --force "$compare_src" 2>/dev/null || rm -rf "$compare_src"
+    git worktree prune
+    git worktree add --detach -f "$compare_src" "$compare_rev" >/dev/null
+  fi
+  CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path "$compare_src/Cargo.toml"
   cp target/release/talentflow "$work/compare-bin"
-  compare_migrations=$(ls "$work/compare-src/migrations" | sed -n 's/^0*\([0-9][0-9]*\)_.*/\1/p' | sort -n | tail -n 1)
-  git worktree remove --force "$work/compare-src"
 fi
 if [ -n "${TALENTFLOW_BIN:-}" ]; then
   bin=$TALENTFLOW_BIN
@@ -65,15 +69,27 @@ as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
 export DATABASE_URL="postgres://bench@127.0.0.1:$pgport/postgres"
 psql() { "$pgbin/psql" -X -q -At "$DATABASE_URL" "$@"; }
 
-TALENTFLOW_LOG=warn "$bin" migrate
+# fill BIN DATABASE_URL: migrates and generates the dataset with that build.
+fill() {
+  DATABASE_URL="$2" TALENTFLOW_LOG=warn "$1" migrate
+  DATABASE_URL="$2" TALENTFLOW_LOG=warn "$1" gen --companies 2000 --researchers "$researchers" --moves "$moves" --seed 42 2>/dev/null
+  "$pgbin/psql" -X -q "$2" -c "UPDATE moves SET effective_on = date_trunc('month', effective_on)::date, effective_precision = 'month'
+            WHERE abs(hashtext(id::text)) % 100 BETWEEN 0 AND 14;
+            UPDATE moves SET effective_on = date_trunc('year', effective_on)::date, effective_precision = 'year'
+            WHERE abs(hashtext(id::text)) % 100 BETWEEN 15 AND 19;"
+  "$pgbin/psql" -X -q "$2" -c "VACUUM ANALYZE"
+}
+# A digest of the moves, to check that two builds serve the same data.
+digest() { "$pgbin/psql" -X -q -At "$1" -c "SELECT count(*), sum(hashtext(from_company_id::text || to_company_id::text || effective_on || effective_precision)) FROM moves"; }
 gen_start=$(date +%s.%N)
-TALENTFLOW_LOG=warn "$bin" gen --companies 2000 --researchers "$researchers" --moves "$moves" --seed 42 2>/dev/null
+fill "$bin" "$DATABASE_URL"
 gen_seconds=$(python3 -c "import time; print(f'{time.time() - $gen_start:.0f}')")
-psql -c "UPDATE moves SET effective_on = date_trunc('month', effective_on)::date, effective_precision = 'month'
-          WHERE abs(hashtext(id::text)) % 100 BETWEEN 0 AND 14;
-          UPDATE moves SET effective_on = date_trunc('year', effective_on)::date, effective_precision = 'year'
-          WHERE abs(hashtext(id::text)) % 100 BETWEEN 15 AND 19;"
-psql -c "VACUUM ANALYZE"
+if [ -n "$compare_rev" ]; then
+  psql -c "CREATE DATABASE compare"
+  compare_url="postgres://bench@127.0.0.1:$pgport/compare"
+  fill "$work/compare-bin" "$compare_url"
+  [ "$(digest "$DATABASE_URL")" = "$(digest "$compare_url")" ] || echo "warning: the two builds generated different data" >&2
+fi
 
 # serve BIN DATABASE_URL PORT: starts a server in the background; its pid is in $!.
 serve() {
@@ -82,9 +98,6 @@ serve() {
 }
 wait_ready() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.2; done; echo "server on $1 not ready" >&2; exit 1; }
 if [ -n "$compare_rev" ]; then
-  psql -c "CREATE DATABASE compare TEMPLATE postgres"
-  compare_url="postgres://bench@127.0.0.1:$pgport/compare"
-  "$pgbin/psql" -X -q "$compare_url" -c "DELETE FROM _sqlx_migrations WHERE version > $compare_migrations"
   compare_port=$(free_port)
   serve "$work/compare-bin" "$compare_url" "$compare_port"
   compare_server=$!
@@ -140,9 +153,9 @@ else
 fi
 # row LABEL PATH [SQL]: one endpoint under load (on both builds in turn with COMPARE_REV).
 row() {
-  read -r arps ap50 ap99 aerr <<<"$(load "http://127.0.0.1:$apiport/v1$2")"
+  read -r arps ap50 ap99 aerr <<<"$(load "http://127.0.0.1:$apiport/v1/$2")"
   if [ -n "$compare_rev" ]; then
-    read -r crps cp50 cp99 cerr <<<"$(load "http://127.0.0.1:$compare_port/v1$2")"
+    read -r crps cp50 cp99 cerr <<<"$(load "http://127.0.0.1:$compare_port/v1/$2")"
     [ "$aerr$cerr" = 00 ] || echo "$1: non-2xx responses: $cerr ($compare_rev), $aerr (this build)" >&2
     ratio=$(python3 -c "print(f'{$ap50 / $cp50:.2f}×')")
     echo "| $1 | $crps | $cp50 | $cp99 | $arps | $ap50 | $ap99 | $ratio |"

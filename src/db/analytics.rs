@@ -38,17 +38,17 @@ pub struct MoveScope {
 struct PeriodSplit {
     /// The whole months inside the period: their count rows of day precision, and the
     /// month-precision moves that lie in the period.
-    months: (Option<NaiveDate>, Option<NaiveDate>),
+    months: Range,
     /// The whole years inside the period: the year-precision moves that lie in it.
-    years: (Option<NaiveDate>, Option<NaiveDate>),
+    years: Range,
     /// The days outside the whole months, whose day-precision moves are read from `moves`.
     days: Vec<(NaiveDate, NaiveDate)>,
     /// Where month- and year-precision count rows overlapping the period begin and end: a
     /// month overlaps `since..` when it begins no earlier than the month holding `since`, a
     /// year when it begins no earlier than that year; both overlap `..until` when they begin
     /// by `until`.
-    overlap_months: (Option<NaiveDate>, Option<NaiveDate>),
-    overlap_years: (Option<NaiveDate>, Option<NaiveDate>),
+    overlap_months: Range,
+    overlap_years: Range,
 }
 
 fn first_of_month(date: NaiveDate) -> NaiveDate {
@@ -110,12 +110,29 @@ fn split_period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> PeriodSpl
     }
 }
 
+/// A range of first days `[start, end)`; `None` is unbounded on that side.
+type Range = (Option<NaiveDate>, Option<NaiveDate>);
+
+fn is_empty((start, end): Range) -> bool {
+    matches!((start, end), (Some(start), Some(end)) if start >= end)
+}
+
+/// `outer` less `inner`, for an `inner` inside `outer`: the pieces before and after it.
+fn minus(outer: Range, inner: Range) -> Vec<Range> {
+    if is_empty(inner) {
+        return if is_empty(outer) { vec![] } else { vec![outer] };
+    }
+    let before = inner.0.map(|start| (outer.0, Some(start)));
+    let after = inner.1.map(|end| (Some(end), outer.1));
+    [before, after]
+        .into_iter()
+        .flatten()
+        .filter(|piece| !is_empty(*piece))
+        .collect()
+}
+
 /// ` AND <column> >= start AND <column> < end`, each side when bounded.
-fn push_range(
-    query: &mut QueryBuilder<Postgres>,
-    column: &str,
-    (start, end): (Option<NaiveDate>, Option<NaiveDate>),
-) {
+fn push_range(query: &mut QueryBuilder<Postgres>, column: &str, (start, end): Range) {
     if let Some(start) = start {
         query.push(format!(" AND {column} >= ")).push_bind(start);
     }
@@ -125,29 +142,38 @@ fn push_range(
 }
 
 impl PeriodSplit {
-    /// ` AND …` keeping the count rows (`month`, `precision`) the period needs: those of day
-    /// precision in its whole months (the days at its ends come from `moves`), and those of
-    /// month or year precision whose interval overlaps it. One pass over the rows, bounded by
-    /// the earliest and latest `month` any of them can have, so an index on `month` serves it.
-    fn push_count_rows(&self, query: &mut QueryBuilder<Postgres>) {
-        push_range(query, "month", self.overlap_years);
-        query.push(" AND ((precision = 'day'");
+    /// ` AND …` keeping the count rows (`month`, `precision`) whose moves lie in the period:
+    /// those of day and month precision in its whole months (the days at its ends come from
+    /// `moves`), those of year precision in its whole years. A row's `month` and `precision`
+    /// are its whole interval (`PartialDate::placement`'s `Inside`). One range of `month`, so
+    /// the `(month, precision)` indexes answer it.
+    fn push_inside_rows(&self, query: &mut QueryBuilder<Postgres>) {
         push_range(query, "month", self.months);
-        query.push(") OR (precision = 'month'");
-        push_range(query, "month", self.overlap_months);
-        query.push(") OR precision = 'year')");
+        query.push(" AND (precision <> 'year' OR (true");
+        push_range(query, "month", self.years);
+        query.push("))");
     }
 
-    /// `, (…) AS certain` for the rows `push_count_rows` keeps: whether their moves lie in the
-    /// period (`PartialDate::placement`'s `Inside`) rather than only overlap it. A row's
-    /// `month` and `precision` are its whole interval, so it lies in the period when it is one
-    /// of the whole months (or years) inside; the day-precision rows kept all are.
-    fn push_certainty(&self, query: &mut QueryBuilder<Postgres>) {
-        query.push(", CASE precision WHEN 'year' THEN (true");
-        push_range(query, "month", self.years);
-        query.push(") ELSE (true");
-        push_range(query, "month", self.months);
-        query.push(") END AS certain");
+    /// ` UNION ALL <select> AND …` for each run of count rows whose moves only may lie in the
+    /// period (`Maybe`): month- and year-precision rows that overlap it outside its whole
+    /// months and years, at most two short runs of each. `select` ends in a WHERE clause.
+    fn push_maybe_rows(
+        &self,
+        query: &mut QueryBuilder<Postgres>,
+        select: impl Fn(&mut QueryBuilder<Postgres>),
+    ) {
+        let runs = [
+            ("month", minus(self.overlap_months, self.months)),
+            ("year", minus(self.overlap_years, self.years)),
+        ];
+        for (precision, pieces) in runs {
+            for piece in pieces {
+                query.push(" UNION ALL ");
+                select(query);
+                query.push(format!(" AND precision = '{precision}'"));
+                push_range(query, "month", piece);
+            }
+        }
     }
 
     /// ` UNION ALL <part(from, to)>` for each run of days `[from, to)` read from `moves`.
@@ -172,10 +198,11 @@ fn all_time(scope: &MoveScope) -> bool {
     scope.since.is_none() && scope.until.is_none()
 }
 
-/// `counted(month, src, dst, moves, certain)`: the moves in scope, counted per first month (or
-/// over all time with `month` NULL) and pair, each side rolled
-/// up when the scope says so; `certain` when they lie in the scope's period, not when their
-/// date only overlaps it. `touching` keeps only moves from or to one of those companies.
+/// `counted(src, dst, moves)`: the moves in scope that lie in its period, per pair, each side
+/// rolled up when the scope says so; `maybe_counted(src, dst, moves)` likewise for the moves
+/// whose date only overlaps the period. `touching` keeps only moves from or to one of those
+/// companies. Apart, so that the many rows that lie in the period are summed as plainly as
+/// possible and only the few that may are summed a second time.
 fn push_counted(query: &mut QueryBuilder<Postgres>, scope: &MoveScope, touching: Option<&[Uuid]>) {
     let restrict = |query: &mut QueryBuilder<Postgres>| {
         if let Some(kind) = &scope.kind {
@@ -189,45 +216,60 @@ fn push_counted(query: &mut QueryBuilder<Postgres>, scope: &MoveScope, touching:
             query.push("))");
         }
     };
+    // `SELECT src, dst, moves FROM (<rows>) x`, the rows' companies rolled up or not.
+    let by_pair = |query: &mut QueryBuilder<Postgres>,
+                   rows: &dyn Fn(&mut QueryBuilder<Postgres>)| {
+        if scope.roll_up {
+            query.push("SELECT rf.root AS src, rt.root AS dst, x.moves FROM (");
+        } else {
+            query.push("SELECT x.from_company_id AS src, x.to_company_id AS dst, x.moves FROM (");
+        }
+        rows(query);
+        query.push(") x");
+        if scope.roll_up {
+            query.push(
+                " LEFT JOIN roots rf ON rf.id = x.from_company_id
+                  LEFT JOIN roots rt ON rt.id = x.to_company_id",
+            );
+        }
+    };
+    let split = split_period(scope.since, scope.until);
     query.push(ROOTS);
-    query.push(", counted AS (SELECT x.month, ");
-    if scope.roll_up {
-        query.push("rf.root AS src, rt.root AS dst, x.moves, x.certain FROM (");
-    } else {
-        query.push("x.from_company_id AS src, x.to_company_id AS dst, x.moves, x.certain FROM (");
-    }
-    if all_time(scope) && scope.kind.is_none() {
+    query.push(", counted AS (");
+    by_pair(query, &|query| {
+        if all_time(scope) && scope.kind.is_none() {
+            query.push(
+                "SELECT from_company_id, to_company_id, moves FROM move_flow_pairs WHERE moves <> 0",
+            );
+            restrict(query);
+            return;
+        }
         query.push(
-            "SELECT NULL::date AS month, from_company_id, to_company_id, moves, true AS certain
-             FROM move_flow_pairs WHERE moves <> 0",
+            "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
         );
-        restrict(query);
-    } else {
-        // One pass over the count rows the period needs (with whether their moves lie in it),
-        // then the day-precision moves of the days at its ends, which lie in it.
-        let split = split_period(scope.since, scope.until);
-        query.push("SELECT month, from_company_id, to_company_id, moves");
-        split.push_certainty(query);
-        query.push(" FROM move_flow_months WHERE moves <> 0");
-        split.push_count_rows(query);
+        split.push_inside_rows(query);
         restrict(query);
         split.push_days(query, |query, days| {
             query.push(
-                "SELECT date_trunc('month', effective_on)::date AS month,
-                        from_company_id, to_company_id, 1 AS moves, true AS certain
+                "SELECT from_company_id, to_company_id, 1 AS moves
                  FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'",
             );
             push_days_range(query, days);
             restrict(query);
         });
-    }
-    query.push(") x");
-    if scope.roll_up {
-        query.push(
-            " LEFT JOIN roots rf ON rf.id = x.from_company_id
-              LEFT JOIN roots rt ON rt.id = x.to_company_id",
-        );
-    }
+    });
+    query.push("), maybe_counted AS (");
+    by_pair(query, &|query| {
+        // An empty first part, so that every run can follow a UNION ALL.
+        query
+            .push("SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE false");
+        split.push_maybe_rows(query, |query| {
+            query.push(
+                "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
+            );
+            restrict(query);
+        });
+    });
     query.push(") ");
 }
 
@@ -259,12 +301,13 @@ pub async fn flows(
     } else {
         push_counted(&mut query, scope, None);
         query.push(
-            ", links AS (SELECT src, dst,
-                      coalesce(sum(moves) FILTER (WHERE certain), 0)::bigint AS n,
-                      coalesce(sum(moves) FILTER (WHERE NOT certain), 0)::bigint AS u
-               FROM counted
-               WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst
-               GROUP BY src, dst HAVING sum(moves) > 0) ",
+            ", certain_links AS (SELECT src, dst, sum(moves) AS n FROM counted
+                WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst),
+             maybe_links AS (SELECT src, dst, sum(moves) AS n FROM maybe_counted
+                WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst),
+             links AS (SELECT src, dst, coalesce(c.n, 0)::bigint AS n, coalesce(m.n, 0)::bigint AS u
+                FROM certain_links c FULL JOIN maybe_links m USING (src, dst)
+                WHERE coalesce(c.n, 0) + coalesce(m.n, 0) > 0) ",
         );
         ("(SELECT sum(n) FROM links)", "(SELECT sum(u) FROM links)")
     };
@@ -334,21 +377,32 @@ pub async fn balance_counts(
         "SELECT month, precision, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow, certain FROM (",
     );
     let split = split_period(scope.since, scope.until);
-    // The group's own count rows the period needs, less the moves between two members (each
-    // counted an arrival and a departure).
-    query.push("SELECT month, precision, inflow, outflow");
-    split.push_certainty(&mut query);
-    query.push(" FROM company_flow_months WHERE company_id = ANY(");
-    query.push_bind(group.to_vec()).push(")");
-    split.push_count_rows(&mut query);
-    if group.len() > 1 {
-        query.push(" UNION ALL SELECT month, precision, -moves, -moves");
-        split.push_certainty(&mut query);
-        query.push(" FROM move_flow_months WHERE from_company_id = ANY(");
+    // The group's own count rows, less the moves between two members (each counted an arrival
+    // and a departure): `certain` is a constant of each part.
+    let company_rows = |query: &mut QueryBuilder<Postgres>, certain: bool| {
+        query.push(format!(
+            "SELECT month, precision, inflow, outflow, {certain} AS certain
+             FROM company_flow_months WHERE company_id = ANY("
+        ));
+        query.push_bind(group.to_vec()).push(")");
+    };
+    let internal_rows = |query: &mut QueryBuilder<Postgres>, certain: bool| {
+        query.push(format!(
+            "SELECT month, precision, -moves, -moves, {certain}
+             FROM move_flow_months WHERE from_company_id = ANY("
+        ));
         query.push_bind(group.to_vec());
         query.push(") AND to_company_id = ANY(");
         query.push_bind(group.to_vec()).push(")");
-        split.push_count_rows(&mut query);
+    };
+    company_rows(&mut query, true);
+    split.push_inside_rows(&mut query);
+    split.push_maybe_rows(&mut query, |query| company_rows(query, false));
+    if group.len() > 1 {
+        query.push(" UNION ALL ");
+        internal_rows(&mut query, true);
+        split.push_inside_rows(&mut query);
+        split.push_maybe_rows(&mut query, |query| internal_rows(query, false));
     }
     // The day-precision moves of the days at the period's ends.
     split.push_days(&mut query, |query, days| {
@@ -423,7 +477,7 @@ pub async fn counterparts(
         "SELECT jsonb_build_object('id', top.id, 'slug', top.slug, 'name', top.name) AS company, top.count
          FROM (SELECT c.id, c.slug, c.name, sum(moves)::bigint AS count
                FROM counted JOIN companies c ON c.id = counted.{other}
-               WHERE counted.certain AND counted.{this} = "
+               WHERE counted.{this} = "
     ));
     query.push_bind(company);
     query.push(format!(
@@ -446,62 +500,83 @@ pub async fn leaderboard(
         _ => "net",
     };
     let mut query = QueryBuilder::new("");
+    // `certain_sides` and `maybe_sides`: `(company, inflow, outflow)` rows of the moves that
+    // lie in the period and of those that only may.
     if scope.roll_up {
         // Who is inside which parent is only known now: count from the pairs.
         push_counted(&mut query, scope, None);
-        query.push(
-            ", sides AS (
-                SELECT dst AS company, moves AS inflow, 0 AS outflow, certain FROM counted
-                WHERE dst IS NOT NULL AND src IS DISTINCT FROM dst
-                UNION ALL
-                SELECT src, 0, moves, certain FROM counted WHERE src IS NOT NULL AND src IS DISTINCT FROM dst
-             )",
-        );
+        for (sides, counted) in [
+            ("certain_sides", "counted"),
+            ("maybe_sides", "maybe_counted"),
+        ] {
+            query.push(format!(
+                ", {sides} AS (
+                    SELECT dst AS company, moves AS inflow, 0 AS outflow FROM {counted}
+                    WHERE dst IS NOT NULL AND src IS DISTINCT FROM dst
+                    UNION ALL
+                    SELECT src, 0, moves FROM {counted} WHERE src IS NOT NULL AND src IS DISTINCT FROM dst
+                 )"
+            ));
+        }
     } else {
-        query.push("WITH sides AS (");
+        let split = split_period(scope.since, scope.until);
+        query.push("WITH certain_sides AS (");
         if all_time(scope) {
-            query.push(
-                "SELECT company_id AS company, inflow, outflow, true AS certain FROM company_flow_totals",
-            );
+            query.push("SELECT company_id AS company, inflow, outflow FROM company_flow_totals");
         } else {
-            // As in `push_counted`: the count rows the period needs, then the day-precision
-            // moves of the days at its ends.
-            let split = split_period(scope.since, scope.until);
-            query.push("SELECT company_id AS company, inflow, outflow");
-            split.push_certainty(&mut query);
-            query.push(" FROM company_flow_months WHERE true");
-            split.push_count_rows(&mut query);
+            // As in `push_counted`: the count rows that lie in the period, then the
+            // day-precision moves of the days at its ends.
+            query.push(
+                "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
+            );
+            split.push_inside_rows(&mut query);
             split.push_days(&mut query, |query, days| {
                 query.push(
-                    "SELECT to_company_id AS company, 1 AS inflow, 0 AS outflow, true AS certain
+                    "SELECT to_company_id AS company, 1 AS inflow, 0 AS outflow
                      FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'
                      AND to_company_id IS NOT NULL",
                 );
                 push_days_range(query, days);
                 query.push(
-                    " UNION ALL SELECT from_company_id, 0, 1, true FROM moves
+                    " UNION ALL SELECT from_company_id, 0, 1 FROM moves
                      WHERE deleted_at IS NULL AND effective_precision = 'day'
                      AND from_company_id IS NOT NULL",
                 );
                 push_days_range(query, days);
             });
         }
+        // An empty first part, so that every run can follow a UNION ALL.
+        query.push(
+            "), maybe_sides AS (SELECT company_id AS company, inflow, outflow
+             FROM company_flow_months WHERE false",
+        );
+        split.push_maybe_rows(&mut query, |query| {
+            query.push(
+                "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
+            );
+        });
         query.push(")");
     }
     // Ranked by the moves that lie in the period; those that only may are reported beside.
     query.push(format!(
-        ", by_company AS (
+        ", certain AS (SELECT company, sum(inflow) AS inflow, sum(outflow) AS outflow
+                       FROM certain_sides GROUP BY company),
+           maybe AS (SELECT company, sum(inflow) AS inflow, sum(outflow) AS outflow
+                     FROM maybe_sides GROUP BY company),
+           by_company AS (
             SELECT company,
-                   coalesce(sum(inflow) FILTER (WHERE certain), 0)::bigint AS inflow,
-                   coalesce(sum(outflow) FILTER (WHERE certain), 0)::bigint AS outflow,
-                   coalesce(sum(inflow) FILTER (WHERE NOT certain), 0)::bigint AS uncertain_inflow,
-                   coalesce(sum(outflow) FILTER (WHERE NOT certain), 0)::bigint AS uncertain_outflow
-            FROM sides GROUP BY company HAVING sum(inflow) <> 0 OR sum(outflow) <> 0
+                   coalesce(certain.inflow, 0)::bigint AS inflow,
+                   coalesce(certain.outflow, 0)::bigint AS outflow,
+                   coalesce(maybe.inflow, 0)::bigint AS uncertain_inflow,
+                   coalesce(maybe.outflow, 0)::bigint AS uncertain_outflow
+            FROM certain FULL JOIN maybe USING (company)
          )
          SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
                 by_company.inflow, by_company.outflow, by_company.inflow - by_company.outflow AS net,
                 by_company.uncertain_inflow, by_company.uncertain_outflow
          FROM by_company JOIN companies c ON c.id = by_company.company
+         WHERE by_company.inflow <> 0 OR by_company.outflow <> 0
+            OR by_company.uncertain_inflow <> 0 OR by_company.uncertain_outflow <> 0
          ORDER BY {order} DESC, c.name, c.id LIMIT "
     ));
     query.push_bind(limit);
@@ -678,6 +753,31 @@ mod tests {
         assert_eq!(split.months, (None, None));
         assert_eq!(split.years, (None, None));
         assert!(split.days.is_empty());
+    }
+
+    #[test]
+    fn a_range_less_an_inner_one_leaves_what_is_before_and_after() {
+        let range = |start: &str, end: &str| (Some(day(start)), Some(day(end)));
+        let outer = range("2024-01-01", "2024-04-11");
+        assert_eq!(
+            minus(outer, range("2024-02-01", "2024-04-01")),
+            vec![
+                range("2024-01-01", "2024-02-01"),
+                range("2024-04-01", "2024-04-11")
+            ]
+        );
+        // Nothing inside: all of it; all of it inside: nothing.
+        assert_eq!(minus(outer, range("2024-02-01", "2024-01-01")), vec![outer]);
+        assert_eq!(minus(outer, outer), vec![]);
+        // Unbounded sides.
+        assert_eq!(
+            minus(
+                (None, Some(day("2024-04-11"))),
+                (None, Some(day("2024-04-01")))
+            ),
+            vec![range("2024-04-01", "2024-04-11")]
+        );
+        assert_eq!(minus((None, None), (None, None)), vec![]);
     }
 
     #[test]
