@@ -5,6 +5,7 @@
 #   DURATION=20 CONCURRENCY=16 bench/run.sh 1000000
 #   TALENTFLOW_BIN=/path/to/talentflow bench/run.sh   another build
 #   COMPARE_REV=1b38862 bench/run.sh 1000000   side by side with that commit's build
+#   ROUNDS=3 (default)   with COMPARE_REV: alternating rounds per endpoint, medians reported
 #
 # With COMPARE_REV, that commit is built too (in a git worktree under target/, sharing its
 # cache) and fills a second database of the same Postgres with its own migrations and `gen`
@@ -23,6 +24,7 @@ moves=${1:-1000000}
 researchers=$((moves / 10))
 duration=${DURATION:-20}
 concurrency=${CONCURRENCY:-16}
+rounds=${ROUNDS:-3}
 
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (apt-get install wrk)" >&2; exit 1; fi
@@ -142,6 +144,15 @@ lat = sorted(int(line.split()[2]) / 1000 for f in glob.glob(f"{work}/pgbench_log
 print(f"{tps:.0f} {lat[len(lat)//2]:.2f} {lat[int(len(lat)*0.99)]:.2f}")
 PY
 }
+# The median of each column of lines of numbers (errors: the sum).
+median() {
+  python3 -c '
+import statistics, sys
+rows = [line.split() for line in sys.argv[1].strip().splitlines()]
+cols = list(zip(*rows))
+out = [statistics.median(float(v) for v in col) for col in cols[:3]] + [sum(int(v) for v in cols[3])]
+print(f"{out[0]:.0f} {out[1]:.2f} {out[2]:.2f} {out[3]}")' "$1"
+}
 rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
 if [ -n "$compare_rev" ]; then
@@ -153,14 +164,21 @@ else
 fi
 # row LABEL PATH [SQL]: one endpoint under load (on both builds in turn with COMPARE_REV).
 row() {
-  read -r arps ap50 ap99 aerr <<<"$(load "http://127.0.0.1:$apiport/v1/$2")"
   if [ -n "$compare_rev" ]; then
-    read -r crps cp50 cp99 cerr <<<"$(load "http://127.0.0.1:$compare_port/v1/$2")"
+    # Alternating rounds, each build's median of each number: the machine's noise moves both.
+    local this="" other=""
+    for _ in $(seq 1 "$rounds"); do
+      this+="$(load "http://127.0.0.1:$apiport/v1/$2")"$'\n'
+      other+="$(load "http://127.0.0.1:$compare_port/v1/$2")"$'\n'
+    done
+    read -r arps ap50 ap99 aerr <<<"$(median "$this")"
+    read -r crps cp50 cp99 cerr <<<"$(median "$other")"
     [ "$aerr$cerr" = 00 ] || echo "$1: non-2xx responses: $cerr ($compare_rev), $aerr (this build)" >&2
     ratio=$(python3 -c "print(f'{$ap50 / $cp50:.2f}×')")
     echo "| $1 | $crps | $cp50 | $cp99 | $arps | $ap50 | $ap99 | $ratio |"
     return
   fi
+  read -r arps ap50 ap99 aerr <<<"$(load "http://127.0.0.1:$apiport/v1/$2")"
   if [ -n "${3:-}" ]; then
     read -r stps sp50 sp99 <<<"$(bench_sql "$3")"
     ratio=$(python3 -c "print(f'{$arps / $stps:.2f}')")

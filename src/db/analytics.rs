@@ -302,13 +302,23 @@ pub async fn flows(
         push_counted(&mut query, scope, None);
         query.push(
             ", certain_links AS (SELECT src, dst, sum(moves) AS n FROM counted
-                WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst),
-             maybe_links AS (SELECT src, dst, sum(moves) AS n FROM maybe_counted
-                WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst),
-             links AS (SELECT src, dst, coalesce(c.n, 0)::bigint AS n, coalesce(m.n, 0)::bigint AS u
-                FROM certain_links c FULL JOIN maybe_links m USING (src, dst)
-                WHERE coalesce(c.n, 0) + coalesce(m.n, 0) > 0) ",
+                WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst)",
         );
+        if all_time(scope) {
+            // Nothing only may lie in all time.
+            query.push(
+                ", links AS (SELECT src, dst, n::bigint AS n, 0::bigint AS u
+                   FROM certain_links WHERE n > 0) ",
+            );
+        } else {
+            query.push(
+                ", maybe_links AS (SELECT src, dst, sum(moves) AS n FROM maybe_counted
+                    WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst),
+                 links AS (SELECT src, dst, coalesce(c.n, 0)::bigint AS n, coalesce(m.n, 0)::bigint AS u
+                    FROM certain_links c FULL JOIN maybe_links m USING (src, dst)
+                    WHERE coalesce(c.n, 0) + coalesce(m.n, 0) > 0) ",
+            );
+        }
         ("(SELECT sum(n) FROM links)", "(SELECT sum(u) FROM links)")
     };
     query.push(format!(
@@ -557,20 +567,34 @@ pub async fn leaderboard(
         });
         query.push(")");
     }
-    // Ranked by the moves that lie in the period; those that only may are reported beside.
+    // Ranked by the moves that lie in the period; those that only may are reported beside
+    // (there are none over all time: then the sums stand alone).
+    if all_time(scope) {
+        query.push(
+            ", by_company AS (
+                SELECT company, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow,
+                       0::bigint AS uncertain_inflow, 0::bigint AS uncertain_outflow
+                FROM certain_sides GROUP BY company
+             )",
+        );
+    } else {
+        query.push(
+            ", certain AS (SELECT company, sum(inflow) AS inflow, sum(outflow) AS outflow
+                           FROM certain_sides GROUP BY company),
+               maybe AS (SELECT company, sum(inflow) AS inflow, sum(outflow) AS outflow
+                         FROM maybe_sides GROUP BY company),
+               by_company AS (
+                SELECT company,
+                       coalesce(certain.inflow, 0)::bigint AS inflow,
+                       coalesce(certain.outflow, 0)::bigint AS outflow,
+                       coalesce(maybe.inflow, 0)::bigint AS uncertain_inflow,
+                       coalesce(maybe.outflow, 0)::bigint AS uncertain_outflow
+                FROM certain FULL JOIN maybe USING (company)
+             )",
+        );
+    }
     query.push(format!(
-        ", certain AS (SELECT company, sum(inflow) AS inflow, sum(outflow) AS outflow
-                       FROM certain_sides GROUP BY company),
-           maybe AS (SELECT company, sum(inflow) AS inflow, sum(outflow) AS outflow
-                     FROM maybe_sides GROUP BY company),
-           by_company AS (
-            SELECT company,
-                   coalesce(certain.inflow, 0)::bigint AS inflow,
-                   coalesce(certain.outflow, 0)::bigint AS outflow,
-                   coalesce(maybe.inflow, 0)::bigint AS uncertain_inflow,
-                   coalesce(maybe.outflow, 0)::bigint AS uncertain_outflow
-            FROM certain FULL JOIN maybe USING (company)
-         )
+        "
          SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
                 by_company.inflow, by_company.outflow, by_company.inflow - by_company.outflow AS net,
                 by_company.uncertain_inflow, by_company.uncertain_outflow
