@@ -154,25 +154,34 @@ impl PeriodSplit {
         query.push("))");
     }
 
-    /// ` UNION ALL <select> AND …` for each run of count rows whose moves only may lie in the
-    /// period (`Maybe`): month- and year-precision rows that overlap it outside its whole
-    /// months and years, at most two short runs of each. `select` ends in a WHERE clause.
+    /// The runs of count rows whose moves only may lie in the period (`Maybe`): month- and
+    /// year-precision rows that overlap it outside its whole months and years, at most two
+    /// short runs of each (none over all time, nor for a period of whole years).
+    fn maybe_runs(&self) -> Vec<(&'static str, Range)> {
+        let months = minus(self.overlap_months, self.months);
+        let years = minus(self.overlap_years, self.years);
+        let runs = months.into_iter().map(|run| ("month", run));
+        runs.chain(years.into_iter().map(|run| ("year", run)))
+            .collect()
+    }
+
+    fn has_maybe_rows(&self) -> bool {
+        !self.maybe_runs().is_empty()
+    }
+
+    /// `<lead><select> AND …` for the first of `maybe_runs`, ` UNION ALL <select> AND …` for
+    /// each next one; nothing when there are none. `select` ends in a WHERE clause.
     fn push_maybe_rows(
         &self,
         query: &mut QueryBuilder<Postgres>,
+        lead: &str,
         select: impl Fn(&mut QueryBuilder<Postgres>),
     ) {
-        let runs = [
-            ("month", minus(self.overlap_months, self.months)),
-            ("year", minus(self.overlap_years, self.years)),
-        ];
-        for (precision, pieces) in runs {
-            for piece in pieces {
-                query.push(" UNION ALL ");
-                select(query);
-                query.push(format!(" AND precision = '{precision}'"));
-                push_range(query, "month", piece);
-            }
+        for (n, (precision, run)) in self.maybe_runs().into_iter().enumerate() {
+            query.push(if n == 0 { lead } else { " UNION ALL " });
+            select(query);
+            query.push(format!(" AND precision = '{precision}'"));
+            push_range(query, "month", run);
         }
     }
 
@@ -200,10 +209,14 @@ fn all_time(scope: &MoveScope) -> bool {
 
 /// `counted(src, dst, moves)`: the moves in scope that lie in its period, per pair, each side
 /// rolled up when the scope says so; `maybe_counted(src, dst, moves)` likewise for the moves
-/// whose date only overlaps the period. `touching` keeps only moves from or to one of those
+/// whose date only overlaps the period, when there can be any (the answer says whether). `touching` keeps only moves from or to one of those
 /// companies. Apart, so that the many rows that lie in the period are summed as plainly as
 /// possible and only the few that may are summed a second time.
-fn push_counted(query: &mut QueryBuilder<Postgres>, scope: &MoveScope, touching: Option<&[Uuid]>) {
+fn push_counted(
+    query: &mut QueryBuilder<Postgres>,
+    scope: &MoveScope,
+    touching: Option<&[Uuid]>,
+) -> bool {
     let restrict = |query: &mut QueryBuilder<Postgres>| {
         if let Some(kind) = &scope.kind {
             query.push(" AND kind = ").push_bind(kind.clone());
@@ -258,19 +271,21 @@ fn push_counted(query: &mut QueryBuilder<Postgres>, scope: &MoveScope, touching:
             restrict(query);
         });
     });
-    query.push("), maybe_counted AS (");
-    by_pair(query, &|query| {
-        // An empty first part, so that every run can follow a UNION ALL.
-        query
-            .push("SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE false");
-        split.push_maybe_rows(query, |query| {
-            query.push(
-                "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
-            );
-            restrict(query);
+    query.push(")");
+    if split.has_maybe_rows() {
+        query.push(", maybe_counted AS (");
+        by_pair(query, &|query| {
+            split.push_maybe_rows(query, "", |query| {
+                query.push(
+                    "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
+                );
+                restrict(query);
+            });
         });
-    });
-    query.push(") ");
+        query.push(")");
+    }
+    query.push(" ");
+    split.has_maybe_rows()
 }
 
 /// A link of a flow: `(source, target, moves that lie in the period, moves that may)`.
@@ -299,13 +314,13 @@ pub async fn flows(
             "0",
         )
     } else {
-        push_counted(&mut query, scope, None);
+        let maybe = push_counted(&mut query, scope, None);
         query.push(
             ", certain_links AS (SELECT src, dst, sum(moves) AS n FROM counted
                 WHERE src IS NOT NULL AND dst IS NOT NULL AND src <> dst GROUP BY src, dst)",
         );
-        if all_time(scope) {
-            // Nothing only may lie in all time.
+        if !maybe {
+            // Nothing only may lie in the period (all time, or whole years).
             query.push(
                 ", links AS (SELECT src, dst, n::bigint AS n, 0::bigint AS u
                    FROM certain_links WHERE n > 0) ",
@@ -407,12 +422,16 @@ pub async fn balance_counts(
     };
     company_rows(&mut query, true);
     split.push_inside_rows(&mut query);
-    split.push_maybe_rows(&mut query, |query| company_rows(query, false));
+    split.push_maybe_rows(&mut query, " UNION ALL ", |query| {
+        company_rows(query, false)
+    });
     if group.len() > 1 {
         query.push(" UNION ALL ");
         internal_rows(&mut query, true);
         split.push_inside_rows(&mut query);
-        split.push_maybe_rows(&mut query, |query| internal_rows(query, false));
+        split.push_maybe_rows(&mut query, " UNION ALL ", |query| {
+            internal_rows(query, false)
+        });
     }
     // The day-precision moves of the days at the period's ends.
     split.push_days(&mut query, |query, days| {
@@ -512,13 +531,14 @@ pub async fn leaderboard(
     let mut query = QueryBuilder::new("");
     // `certain_sides` and `maybe_sides`: `(company, inflow, outflow)` rows of the moves that
     // lie in the period and of those that only may.
-    if scope.roll_up {
+    let maybe = if scope.roll_up {
         // Who is inside which parent is only known now: count from the pairs.
-        push_counted(&mut query, scope, None);
-        for (sides, counted) in [
+        let maybe = push_counted(&mut query, scope, None);
+        let sides = [
             ("certain_sides", "counted"),
             ("maybe_sides", "maybe_counted"),
-        ] {
+        ];
+        for (sides, counted) in &sides[..if maybe { 2 } else { 1 }] {
             query.push(format!(
                 ", {sides} AS (
                     SELECT dst AS company, moves AS inflow, 0 AS outflow FROM {counted}
@@ -528,6 +548,7 @@ pub async fn leaderboard(
                  )"
             ));
         }
+        maybe
     } else {
         let split = split_period(scope.since, scope.until);
         query.push("WITH certain_sides AS (");
@@ -555,21 +576,21 @@ pub async fn leaderboard(
                 push_days_range(query, days);
             });
         }
-        // An empty first part, so that every run can follow a UNION ALL.
-        query.push(
-            "), maybe_sides AS (SELECT company_id AS company, inflow, outflow
-             FROM company_flow_months WHERE false",
-        );
-        split.push_maybe_rows(&mut query, |query| {
-            query.push(
-                "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
-            );
-        });
         query.push(")");
-    }
+        if split.has_maybe_rows() {
+            query.push(", maybe_sides AS (");
+            split.push_maybe_rows(&mut query, "", |query| {
+                query.push(
+                    "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
+                );
+            });
+            query.push(")");
+        }
+        split.has_maybe_rows()
+    };
     // Ranked by the moves that lie in the period; those that only may are reported beside
-    // (there are none over all time: then the sums stand alone).
-    if all_time(scope) {
+    // (when there can be none, the sums stand alone).
+    if !maybe {
         query.push(
             ", by_company AS (
                 SELECT company, sum(inflow)::bigint AS inflow, sum(outflow)::bigint AS outflow,
