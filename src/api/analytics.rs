@@ -22,9 +22,12 @@ use crate::{
             FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, Timeline, Totals,
             UnplacedPoint, departure_certainty,
         },
+        company::Company,
         moves::{Move, MoveKind},
         partial_date::{Order, PartialDate, Precision},
+        project::Project,
         refs::{ProjectRef, ResearcherRef},
+        researcher::Researcher,
         text,
     },
     error::{ApiError, ApiResult},
@@ -216,7 +219,7 @@ async fn balance(
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<BalanceParams>,
 ) -> ApiResult<Json<Balance>> {
-    let key = super::path_key("company", &key)?;
+    let key = super::path_key::<Company>(&key)?;
     let mut check = Check::default();
     let scope = scope(&mut check, params.since, params.until, None, params.roll_up);
     check.finish_query()?;
@@ -339,7 +342,7 @@ async fn attrition(
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<AttritionParams>,
 ) -> ApiResult<Json<Attrition>> {
-    let key = super::path_key("project", &key)?;
+    let key = super::path_key::<Project>(&key)?;
     let mut check = Check::default();
     let as_of = check.optional("as_of", params.as_of, |d| PartialDate::parse(&d));
     check.finish_query()?;
@@ -435,7 +438,7 @@ async fn timeline(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Timeline>> {
-    let key = super::path_key("researcher", &key)?;
+    let key = super::path_key::<Researcher>(&key)?;
     let mut conn = state.pool.acquire().await?;
     let researcher = db::researchers::get(&mut conn, &key)
         .await?

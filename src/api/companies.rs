@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use super::support::{Check, checked, conditional_get};
+use super::write::{self, Resource};
 use crate::{
     app::AppState,
     db::{
@@ -104,6 +105,15 @@ impl From<&Company> for CompanyInput {
     }
 }
 
+impl Resource for Company {
+    type Input = CompanyInput;
+    const COLLECTION_URL: &'static str = "/v1/companies";
+
+    fn validate(input: CompanyInput) -> ApiResult<Self::Draft> {
+        input.validate()
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -182,11 +192,7 @@ async fn create_company(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<CompanyInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let company = db::companies::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/companies/{}", company.id), &company)
+    write::create::<Company>(&state, &actor, input).await
 }
 
 /// One company, by id or slug.
@@ -200,7 +206,7 @@ async fn get_company(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let key = super::path_key("company", &key)?;
+    let key = super::path_key::<Company>(&key)?;
     let mut conn = state.pool.acquire().await?;
     let company = db::companies::get(&mut conn, &key).await?;
     let record = company.ok_or_else(|| ApiError::not_found("company", &key))?;
@@ -221,15 +227,7 @@ async fn update_company(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let key = super::path_key("company", &key)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::companies::get_for_update(&mut tx, &key).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&CompanyInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::companies::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<Company>(&state, &actor, &key, &preconditions, &patch).await
 }
 
 /// Deletes a company (softly: it leaves lists, its history stays).
@@ -243,13 +241,7 @@ async fn delete_company(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let key = super::path_key("company", &key)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::companies::get_for_update(&mut tx, &key).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::companies::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<Company>(&state, &actor, &key, &preconditions).await
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -289,7 +281,7 @@ async fn company_moves(
     ApiQuery(params): ApiQuery<CompanyMovesParams>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let key = super::path_key("company", &key)?;
+    let key = super::path_key::<Company>(&key)?;
     let page = PageRequest::new(
         &db::moves::SORTS,
         params.sort.as_deref(),

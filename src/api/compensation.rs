@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use super::support::{Check, checked, conditional_get};
+use super::write::{self, Resource};
 use crate::{
     app::AppState,
     db::{self, Sluggable, compensation::CompensationFilter, list::PageRequest},
@@ -129,6 +130,15 @@ impl From<&CompensationReport> for CompensationInput {
     }
 }
 
+impl Resource for CompensationReport {
+    type Input = CompensationInput;
+    const COLLECTION_URL: &'static str = "/v1/compensation";
+
+    fn validate(input: CompensationInput) -> ApiResult<Self::Draft> {
+        input.validate()
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -209,15 +219,7 @@ async fn create_compensation(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<CompensationInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let report = db::compensation::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/compensation/{}", report.id), &report)
-}
-
-fn report_id(text: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ApiError::not_found("compensation report", text))
+    write::create::<CompensationReport>(&state, &actor, input).await
 }
 
 /// One compensation report.
@@ -231,7 +233,7 @@ async fn get_compensation(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = report_id(&id)?;
+    let id = super::path_id::<CompensationReport>(&id)?;
     let mut conn = state.pool.acquire().await?;
     let report = db::compensation::get(&mut conn, id)
         .await?
@@ -253,15 +255,7 @@ async fn update_compensation(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let id = report_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::compensation::get_for_update(&mut tx, id).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&CompensationInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::compensation::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<CompensationReport>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a compensation report (softly).
@@ -274,11 +268,5 @@ async fn delete_compensation(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let id = report_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::compensation::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::compensation::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<CompensationReport>(&state, &actor, &id, &preconditions).await
 }

@@ -8,11 +8,11 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
 use super::{
     moves::{CitationInput, check_citations, citation_inputs},
-    support::{Check, checked, conditional_get, created, current_etag, patched, tagged},
+    support::{Check, checked, conditional_get},
+    write::{self, Resource},
 };
 use crate::{
     app::AppState,
@@ -123,6 +123,15 @@ impl From<&Deal> for DealInput {
     }
 }
 
+impl Resource for Deal {
+    type Input = DealInput;
+    const COLLECTION_URL: &'static str = "/v1/deals";
+
+    fn validate(input: DealInput) -> ApiResult<Self::Draft> {
+        input.validate()
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -208,15 +217,7 @@ async fn create_deal(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<DealInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let deal = db::deals::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/deals/{}", deal.id), &deal)
-}
-
-fn deal_id(text: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ApiError::not_found("deal", text))
+    write::create::<Deal>(&state, &actor, input).await
 }
 
 /// One deal, with its sources and the number of moves recorded for it.
@@ -230,7 +231,7 @@ async fn get_deal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = deal_id(&id)?;
+    let id = super::path_id::<Deal>(&id)?;
     let mut conn = state.pool.acquire().await?;
     let deal = db::deals::get(&mut conn, id)
         .await?
@@ -252,15 +253,7 @@ async fn update_deal(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let id = deal_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::deals::get_for_update(&mut tx, id).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&DealInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::deals::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<Deal>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a deal (softly); refused while moves say they were part of it.
@@ -273,13 +266,7 @@ async fn delete_deal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let id = deal_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::deals::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::deals::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<Deal>(&state, &actor, &id, &preconditions).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -305,7 +292,7 @@ async fn deal_moves(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<DealMovesParams>,
 ) -> ApiResult<Response> {
-    let id = deal_id(&id)?;
+    let id = super::path_id::<Deal>(&id)?;
     let page = PageRequest::new(
         &db::moves::SORTS,
         params.sort.as_deref(),

@@ -16,6 +16,7 @@ pub mod researchers;
 pub mod signals;
 pub mod sources;
 pub mod support;
+pub mod write;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,7 +24,7 @@ use uuid::Uuid;
 
 use crate::{
     app::AppState,
-    db::{self, Sluggable},
+    db::{self, Sluggable, record::Record},
     domain::id_or_slug::IdOrSlug,
     error::{ApiError, ApiResult, FieldError},
     openapi::ApiDoc,
@@ -77,9 +78,19 @@ pub async fn resolve_deal_filter(state: &AppState, deal: Uuid) -> ApiResult<Uuid
     })
 }
 
-/// A path segment that cannot be an id or a slug names nothing: 404.
-pub fn path_key(what: &str, text: &str) -> ApiResult<IdOrSlug> {
-    IdOrSlug::parse(text).map_err(|_| ApiError::not_found(what, text))
+/// The record a path segment names: an id, or for records with slugs a slug too. A segment
+/// that cannot name one is a 404, like a name of nothing.
+pub fn path_key<R: Record>(text: &str) -> ApiResult<IdOrSlug> {
+    if R::SLUGGED {
+        IdOrSlug::parse(text).map_err(|_| ApiError::not_found(R::TABLE.what, text))
+    } else {
+        path_id::<R>(text).map(IdOrSlug::Id)
+    }
+}
+
+/// The id a path segment names (records named by id only); 404 when it is not one.
+pub fn path_id<R: Record>(text: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| ApiError::not_found(R::TABLE.what, text))
 }
 
 /// A filter naming a company or researcher that does not exist is the client's mistake (422),

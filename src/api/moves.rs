@@ -8,7 +8,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use super::support::{Check, checked, conditional_get};
+use super::write::{self, Resource};
 use crate::{
     app::AppState,
     db::{
@@ -202,6 +203,15 @@ impl From<&Move> for MoveInput {
     }
 }
 
+impl Resource for Move {
+    type Input = MoveInput;
+    const COLLECTION_URL: &'static str = "/v1/moves";
+
+    fn validate(input: MoveInput) -> ApiResult<Self::Draft> {
+        input.validate()
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -315,15 +325,7 @@ async fn create_move(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<MoveInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let created_move = db::moves::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/moves/{}", created_move.id), &created_move)
-}
-
-fn move_id(text: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ApiError::not_found("move", text))
+    write::create::<Move>(&state, &actor, input).await
 }
 
 /// One move, with its researcher, companies and sources embedded.
@@ -337,7 +339,7 @@ async fn get_move(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = move_id(&id)?;
+    let id = super::path_id::<Move>(&id)?;
     let mut conn = state.pool.acquire().await?;
     let found = db::moves::get(&mut conn, id).await?;
     let record = found.ok_or_else(|| ApiError::not_found("move", id))?;
@@ -358,15 +360,7 @@ async fn update_move(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let id = move_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::moves::get_for_update(&mut tx, id).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&MoveInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::moves::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<Move>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a move (softly: it leaves lists, its history stays).
@@ -380,11 +374,5 @@ async fn delete_move(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let id = move_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::moves::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::moves::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<Move>(&state, &actor, &id, &preconditions).await
 }

@@ -11,9 +11,12 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use super::write::{self, Resource};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, list::PageRequest, projects::ProjectFilter},
+    db::{
+        self, Sluggable, list::PageRequest, projects::ProjectFilter, record, reports::ReportWrite,
+    },
     domain::{
         id_or_slug::IdOrSlug,
         partial_date::PartialDate,
@@ -88,6 +91,15 @@ impl From<&Project> for ProjectInput {
                 .map(|d| d.to_string()),
             url: p.url.clone(),
         }
+    }
+}
+
+impl Resource for Project {
+    type Input = ProjectInput;
+    const COLLECTION_URL: &'static str = "/v1/projects";
+
+    fn validate(input: ProjectInput) -> ApiResult<Self::Draft> {
+        input.validate()
     }
 }
 
@@ -291,11 +303,7 @@ async fn create_project(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<ProjectInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let project = db::projects::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/projects/{}", project.id), &project)
+    write::create::<Project>(&state, &actor, input).await
 }
 
 /// One project, by id or slug.
@@ -309,7 +317,7 @@ async fn get_project(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let key = super::path_key("project", &key)?;
+    let key = super::path_key::<Project>(&key)?;
     let mut conn = state.pool.acquire().await?;
     let project = db::projects::get(&mut conn, &key)
         .await?
@@ -331,15 +339,7 @@ async fn update_project(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let key = super::path_key("project", &key)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::projects::get_for_update(&mut tx, &key).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&ProjectInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::projects::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<Project>(&state, &actor, &key, &preconditions, &patch).await
 }
 
 /// Deletes a project (softly); refused while press reports are about it.
@@ -352,13 +352,7 @@ async fn delete_project(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let key = super::path_key("project", &key)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::projects::get_for_update(&mut tx, &key).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::projects::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<Project>(&state, &actor, &key, &preconditions).await
 }
 
 /// The author roster, in the order printed.
@@ -372,7 +366,7 @@ async fn get_contributors(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let key = super::path_key("project", &key)?;
+    let key = super::path_key::<Project>(&key)?;
     let mut conn = state.pool.acquire().await?;
     let project = db::projects::get(&mut conn, &key)
         .await?
@@ -397,10 +391,10 @@ async fn replace_contributors(
     preconditions: Preconditions,
     ApiJson(roster): ApiJson<Vec<ContributorInput>>,
 ) -> ApiResult<Response> {
-    let key = super::path_key("project", &key)?;
+    let key = super::path_key::<Project>(&key)?;
     let roster = validate_roster(roster)?;
     let mut tx = state.pool.begin().await?;
-    let project = db::projects::get_for_update(&mut tx, &key).await?;
+    let project = record::lock::<Project>(&mut tx, &key).await?;
     let current = Roster {
         data: db::projects::contributors(&mut tx, project.id).await?,
     };
@@ -424,7 +418,7 @@ pub struct ReportListParams {
 }
 
 async fn live_project(state: &AppState, key: &str) -> ApiResult<Uuid> {
-    let key = super::path_key("project", key)?;
+    let key = super::path_key::<Project>(key)?;
     db::resolve(&state.pool, Sluggable::Projects, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &key))
@@ -471,10 +465,14 @@ async fn create_report(
     ApiJson(input): ApiJson<ReportInput>,
 ) -> ApiResult<Response> {
     let draft = input.validate()?;
-    let key = super::path_key("project", &key)?;
+    let key = super::path_key::<Project>(&key)?;
     let mut tx = state.pool.begin().await?;
-    let project = db::projects::get_for_update(&mut tx, &key).await?;
-    let report = db::reports::create(&mut tx, &actor, project.id, draft).await?;
+    let project = record::lock::<Project>(&mut tx, &key).await?;
+    let write = ReportWrite {
+        project: project.id,
+        report: draft,
+    };
+    let report = record::create::<ProjectReport>(&mut tx, &actor, Uuid::now_v7(), write).await?;
     tx.commit().await?;
     created(
         format!("/v1/projects/{}/reports/{}", project.slug, report.id),
@@ -489,10 +487,10 @@ async fn report_of(
     report: &str,
     lock: bool,
 ) -> ApiResult<ProjectReport> {
-    let key = super::path_key("project", project)?;
-    let id = Uuid::parse_str(report).map_err(|_| ApiError::not_found("report", report))?;
+    let key = super::path_key::<Project>(project)?;
+    let id = super::path_id::<ProjectReport>(report)?;
     let found = if lock {
-        Some(db::reports::get_for_update(conn, id).await?)
+        Some(record::lock::<ProjectReport>(conn, &IdOrSlug::Id(id)).await?)
     } else {
         db::reports::get(conn, id).await?
     };
@@ -539,7 +537,11 @@ async fn update_report(
     // A bad patch is the client's mistake whatever version it was written against.
     let draft = patched(&ReportInput::from(&before), &patch)?.validate()?;
     preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::reports::update(&mut tx, &actor, &before, before.project.id, draft).await?;
+    let write = ReportWrite {
+        project: before.project.id,
+        report: draft,
+    };
+    let after = record::update(&mut tx, &actor, &before, write).await?;
     tx.commit().await?;
     tagged(StatusCode::OK, &after)
 }
@@ -558,7 +560,7 @@ async fn delete_report(
     let mut tx = state.pool.begin().await?;
     let before = report_of(&mut tx, &project, &report, true).await?;
     preconditions.check_if_match(&current_etag(&before)?)?;
-    db::reports::delete(&mut tx, &actor, &before).await?;
+    record::delete(&mut tx, &actor, &before).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

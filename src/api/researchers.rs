@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use super::support::{Check, checked, conditional_get};
+use super::write::{self, Resource};
 use crate::{
     app::AppState,
     db::{
@@ -100,6 +101,15 @@ impl From<&Researcher> for ResearcherInput {
     }
 }
 
+impl Resource for Researcher {
+    type Input = ResearcherInput;
+    const COLLECTION_URL: &'static str = "/v1/researchers";
+
+    fn validate(input: ResearcherInput) -> ApiResult<Self::Draft> {
+        input.validate()
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -167,11 +177,7 @@ async fn create_researcher(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<ResearcherInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let researcher = db::researchers::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/researchers/{}", researcher.id), &researcher)
+    write::create::<Researcher>(&state, &actor, input).await
 }
 
 /// One researcher, by id or slug, with the current company.
@@ -185,7 +191,7 @@ async fn get_researcher(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let key = super::path_key("researcher", &key)?;
+    let key = super::path_key::<Researcher>(&key)?;
     let mut conn = state.pool.acquire().await?;
     let researcher = db::researchers::get(&mut conn, &key).await?;
     let record = researcher.ok_or_else(|| ApiError::not_found("researcher", &key))?;
@@ -206,15 +212,7 @@ async fn update_researcher(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let key = super::path_key("researcher", &key)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::researchers::get_for_update(&mut tx, &key).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&ResearcherInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::researchers::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<Researcher>(&state, &actor, &key, &preconditions, &patch).await
 }
 
 /// Deletes a researcher (softly); refused while the researcher has moves.
@@ -228,11 +226,5 @@ async fn delete_researcher(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let key = super::path_key("researcher", &key)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::researchers::get_for_update(&mut tx, &key).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::researchers::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<Researcher>(&state, &actor, &key, &preconditions).await
 }

@@ -8,11 +8,11 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
 use super::{
     moves::{CitationInput, check_citations, citation_inputs},
-    support::{Check, checked, conditional_get, created, current_etag, patched, tagged},
+    support::{Check, checked, conditional_get},
+    write::{self, Resource},
 };
 use crate::{
     app::AppState,
@@ -97,6 +97,15 @@ impl From<&Signal> for SignalInput {
     }
 }
 
+impl Resource for Signal {
+    type Input = SignalInput;
+    const COLLECTION_URL: &'static str = "/v1/signals";
+
+    fn validate(input: SignalInput) -> ApiResult<Self::Draft> {
+        input.validate()
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -171,15 +180,7 @@ async fn create_signal(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<SignalInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let signal = db::signals::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/signals/{}", signal.id), &signal)
-}
-
-fn signal_id(text: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ApiError::not_found("signal", text))
+    write::create::<Signal>(&state, &actor, input).await
 }
 
 /// One signal.
@@ -193,7 +194,7 @@ async fn get_signal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = signal_id(&id)?;
+    let id = super::path_id::<Signal>(&id)?;
     let mut conn = state.pool.acquire().await?;
     let signal = db::signals::get(&mut conn, id)
         .await?
@@ -215,15 +216,7 @@ async fn update_signal(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let id = signal_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::signals::get_for_update(&mut tx, id).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&SignalInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::signals::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<Signal>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a signal (softly).
@@ -236,11 +229,5 @@ async fn delete_signal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let id = signal_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::signals::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::signals::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<Signal>(&state, &actor, &id, &preconditions).await
 }

@@ -6,9 +6,9 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
-use super::support::{Check, conditional_get, created, current_etag, patched, tagged};
+use super::support::{Check, conditional_get};
+use super::write::{self, Resource};
 use crate::{
     app::AppState,
     db::{
@@ -93,6 +93,15 @@ impl From<&Source> for SourceInput {
     }
 }
 
+impl Resource for Source {
+    type Input = SourceInput;
+    const COLLECTION_URL: &'static str = "/v1/sources";
+
+    fn validate(input: SourceInput) -> ApiResult<Self::Draft> {
+        input.validate()
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -164,15 +173,7 @@ async fn create_source(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<Response> {
-    let draft = input.validate()?;
-    let mut tx = state.pool.begin().await?;
-    let source = db::sources::create(&mut tx, &actor, draft).await?;
-    tx.commit().await?;
-    created(format!("/v1/sources/{}", source.id), &source)
-}
-
-fn source_id(text: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(text).map_err(|_| ApiError::not_found("source", text))
+    write::create::<Source>(&state, &actor, input).await
 }
 
 /// One source.
@@ -186,7 +187,7 @@ async fn get_source(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = source_id(&id)?;
+    let id = super::path_id::<Source>(&id)?;
     let mut conn = state.pool.acquire().await?;
     let source = db::sources::get(&mut conn, id).await?;
     let record = source.ok_or_else(|| ApiError::not_found("source", id))?;
@@ -207,15 +208,7 @@ async fn update_source(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    let id = source_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::sources::get_for_update(&mut tx, id).await?;
-    // A bad patch is the client's mistake whatever version it was written against.
-    let draft = patched(&SourceInput::from(&before), &patch)?.validate()?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    let after = db::sources::update(&mut tx, &actor, &before, draft).await?;
-    tx.commit().await?;
-    tagged(StatusCode::OK, &after)
+    write::update::<Source>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a source (softly); refused while moves cite it.
@@ -229,11 +222,5 @@ async fn delete_source(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    let id = source_id(&id)?;
-    let mut tx = state.pool.begin().await?;
-    let before = db::sources::get_for_update(&mut tx, id).await?;
-    preconditions.check_if_match(&current_etag(&before)?)?;
-    db::sources::delete(&mut tx, &actor, &before).await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    write::delete::<Source>(&state, &actor, &id, &preconditions).await
 }

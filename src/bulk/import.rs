@@ -21,8 +21,24 @@ use crate::{
         signals::SignalInput,
         sources::SourceInput,
     },
-    db,
-    domain::{id_or_slug::IdOrSlug, key::Actor, slug::Slug},
+    db::{
+        self,
+        record::{self, Record},
+        reports::ReportWrite,
+    },
+    domain::{
+        company::Company,
+        compensation::CompensationReport,
+        deal::Deal,
+        id_or_slug::IdOrSlug,
+        key::Actor,
+        moves::Move,
+        project::{Project, ProjectReport},
+        researcher::Researcher,
+        signal::Signal,
+        slug::Slug,
+        source::Source,
+    },
     error::{ApiError, ApiResult, FieldError},
 };
 
@@ -360,48 +376,61 @@ fn gone(what: &str, id: Uuid) -> ApiError {
     )])
 }
 
-/// Live, deleted, or never written: what an id refers to.
-async fn id_state(
-    conn: &mut PgConnection,
-    kind: RecordType,
-    id: Uuid,
-) -> Result<Option<bool>, sqlx::Error> {
-    let sql = match kind {
-        RecordType::Company => "SELECT deleted_at IS NULL FROM companies WHERE id = $1",
-        RecordType::Researcher => "SELECT deleted_at IS NULL FROM researchers WHERE id = $1",
-        RecordType::Source => "SELECT deleted_at IS NULL FROM sources WHERE id = $1",
-        RecordType::Project => "SELECT deleted_at IS NULL FROM projects WHERE id = $1",
-        RecordType::Report => "SELECT deleted_at IS NULL FROM project_reports WHERE id = $1",
-        RecordType::Deal => "SELECT deleted_at IS NULL FROM deals WHERE id = $1",
-        RecordType::Move => "SELECT deleted_at IS NULL FROM moves WHERE id = $1",
-        RecordType::Compensation => {
-            "SELECT deleted_at IS NULL FROM compensation_reports WHERE id = $1"
-        }
-        RecordType::Signal => "SELECT deleted_at IS NULL FROM signals WHERE id = $1",
-    };
-    sqlx::query_scalar(sql).bind(id).fetch_optional(conn).await
-}
-
 /// Where a line's record stands before it is written.
 enum Existing<T> {
     /// Nothing matches: create it (with this id when one was given).
     Missing(Option<Uuid>),
+    /// The live record, locked.
     Live(T),
 }
 
 /// Looks a record up by its id: live, missing, or an error when it was deleted. With
 /// `insert_only`, anything already written (live or deleted) means the line is skipped (None).
-async fn by_id(
+async fn by_id<R: Record>(
     conn: &mut PgConnection,
     kind: RecordType,
     id: Uuid,
     insert_only: bool,
-) -> Result<Option<bool>, ApiError> {
-    match id_state(conn, kind, id).await? {
+) -> ApiResult<Option<Existing<R>>> {
+    match record::id_state::<R>(conn, id).await? {
         Some(_) if insert_only => Ok(None),
-        Some(true) => Ok(Some(true)),
+        Some(true) => Ok(Some(Existing::Live(
+            record::lock::<R>(conn, &IdOrSlug::Id(id)).await?,
+        ))),
         Some(false) => Err(gone(kind.as_str(), id)),
-        None => Ok(Some(false)),
+        None => Ok(Some(Existing::Missing(Some(id)))),
+    }
+}
+
+/// A record with a slug (company, researcher, project): by id, then by slug, else new.
+async fn find_slugged<R: Record>(
+    conn: &mut PgConnection,
+    kind: RecordType,
+    id: Option<Uuid>,
+    slug: Option<Slug>,
+    insert_only: bool,
+) -> ApiResult<Option<Existing<R>>> {
+    match (id, slug) {
+        (Some(id), _) => by_id(conn, kind, id, insert_only).await,
+        (None, Some(slug)) => match record::try_lock::<R>(conn, &IdOrSlug::Slug(slug)).await? {
+            Some(_) if insert_only => Ok(None),
+            Some(found) => Ok(Some(Existing::Live(found))),
+            None => Ok(Some(Existing::Missing(None))),
+        },
+        (None, None) => Ok(Some(Existing::Missing(None))),
+    }
+}
+
+/// A record without a slug: by id, else new.
+async fn find_by_id<R: Record>(
+    conn: &mut PgConnection,
+    kind: RecordType,
+    id: Option<Uuid>,
+    insert_only: bool,
+) -> ApiResult<Option<Existing<R>>> {
+    match id {
+        None => Ok(Some(Existing::Missing(None))),
+        Some(id) => by_id(conn, kind, id, insert_only).await,
     }
 }
 
@@ -413,62 +442,39 @@ fn outcome<T: Serialize>(before: &T, after: &T) -> Outcome {
     }
 }
 
-/// Upsert of a record type with the usual functions (`create_with_id`, `update`), given how
-/// the existing record was found.
-macro_rules! upsert {
-    ($conn:ident, $actor:ident, $module:ident, $existing:expr, $draft:expr $(, $arg:expr)*) => {
-        match $existing {
-            Existing::Missing(id) => {
-                db::$module::create_with_id($conn, $actor, id.unwrap_or_else(Uuid::now_v7) $(, $arg)*, $draft).await?;
-                Ok(Outcome::Created)
-            }
-            Existing::Live(before) => {
-                let after = db::$module::update($conn, $actor, &before $(, $arg)*, $draft).await?;
-                Ok(outcome(&before, &after))
-            }
-        }
-    };
-}
-
-/// A sluggable record (company, researcher, project): by id, then by slug.
-async fn find_sluggable<T>(
+/// Creates the record or updates the one found, through the write sequence the API uses.
+async fn write_found<R: Record>(
     conn: &mut PgConnection,
-    kind: RecordType,
-    id: Option<Uuid>,
-    slug: Option<Slug>,
-    insert_only: bool,
-    get: impl AsyncFnOnce(&mut PgConnection, IdOrSlug, bool) -> ApiResult<Option<T>>,
-) -> ApiResult<Option<Existing<T>>> {
-    match (id, slug) {
-        (Some(id), _) => match by_id(conn, kind, id, insert_only).await? {
-            None => Ok(None),
-            Some(true) => Ok(get(conn, IdOrSlug::Id(id), true).await?.map(Existing::Live)),
-            Some(false) => Ok(Some(Existing::Missing(Some(id)))),
-        },
-        (None, Some(slug)) => match get(conn, IdOrSlug::Slug(slug), false).await? {
-            Some(_) if insert_only => Ok(None),
-            Some(found) => Ok(Some(Existing::Live(found))),
-            None => Ok(Some(Existing::Missing(None))),
-        },
-        (None, None) => Ok(Some(Existing::Missing(None))),
+    actor: &Actor,
+    existing: Existing<R>,
+    draft: R::Draft,
+) -> ApiResult<(R, Outcome)> {
+    match existing {
+        Existing::Missing(id) => {
+            let id = id.unwrap_or_else(Uuid::now_v7);
+            Ok((
+                record::create(conn, actor, id, draft).await?,
+                Outcome::Created,
+            ))
+        }
+        Existing::Live(before) => {
+            let after = record::update(conn, actor, &before, draft).await?;
+            let outcome = outcome(&before, &after);
+            Ok((after, outcome))
+        }
     }
 }
 
-/// A record without a slug: by id, else new.
-async fn find_by_id<T>(
+/// What writing a line's record did; `found` is None when `insert_only` skips it.
+async fn written<R: Record>(
     conn: &mut PgConnection,
-    kind: RecordType,
-    id: Option<Uuid>,
-    insert_only: bool,
-    get_for_update: impl AsyncFnOnce(&mut PgConnection, Uuid) -> ApiResult<T>,
-) -> ApiResult<Option<Existing<T>>> {
-    let Some(id) = id else {
-        return Ok(Some(Existing::Missing(None)));
-    };
-    match by_id(conn, kind, id, insert_only).await? {
-        None => Ok(None),
-        Some(true) => Ok(Some(Existing::Live(get_for_update(conn, id).await?))),
-        Some(false) => Ok(Some(Existing::Missing(Some(id)))),
+    actor: &Actor,
+    found: Option<Existing<R>>,
+    draft: R::Draft,
+) -> ApiResult<Outcome> {
+    match found {
+        None => Ok(Outcome::Unchanged),
+        Some(existing) => Ok(write_found(conn, actor, existing, draft).await?.1),
     }
 }
 
@@ -494,34 +500,14 @@ async fn upsert(
         RecordType::Company => {
             let slug = take_slug(&fields);
             let draft = input::<CompanyInput>(fields)?.validate()?;
-            let found = find_sluggable(conn, kind, id, slug, insert_only, async |c, key, lock| {
-                if lock {
-                    db::companies::get_for_update(c, &key).await.map(Some)
-                } else {
-                    db::companies::get(c, &key).await
-                }
-            })
-            .await?;
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, companies, existing, draft)
+            let found = find_slugged::<Company>(conn, kind, id, slug, insert_only).await?;
+            written(conn, actor, found, draft).await
         }
         RecordType::Researcher => {
             let slug = take_slug(&fields);
             let draft = input::<ResearcherInput>(fields)?.validate()?;
-            let found = find_sluggable(conn, kind, id, slug, insert_only, async |c, key, lock| {
-                if lock {
-                    db::researchers::get_for_update(c, &key).await.map(Some)
-                } else {
-                    db::researchers::get(c, &key).await
-                }
-            })
-            .await?;
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, researchers, existing, draft)
+            let found = find_slugged::<Researcher>(conn, kind, id, slug, insert_only).await?;
+            written(conn, actor, found, draft).await
         }
         RecordType::Project => {
             let roster = match fields.remove("contributors") {
@@ -536,34 +522,11 @@ async fn upsert(
             };
             let slug = take_slug(&fields);
             let draft = input::<ProjectInput>(fields)?.validate()?;
-            let found = find_sluggable(conn, kind, id, slug, insert_only, async |c, key, lock| {
-                if lock {
-                    db::projects::get_for_update(c, &key).await.map(Some)
-                } else {
-                    db::projects::get(c, &key).await
-                }
-            })
-            .await?;
+            let found = find_slugged::<Project>(conn, kind, id, slug, insert_only).await?;
             let Some(existing) = found else {
                 return Ok(Outcome::Unchanged);
             };
-            let (project, mut result) = match existing {
-                Existing::Missing(id) => {
-                    let created = db::projects::create_with_id(
-                        conn,
-                        actor,
-                        id.unwrap_or_else(Uuid::now_v7),
-                        draft,
-                    )
-                    .await?;
-                    (created, Outcome::Created)
-                }
-                Existing::Live(before) => {
-                    let after = db::projects::update(conn, actor, &before, draft).await?;
-                    let result = outcome(&before, &after);
-                    (after, result)
-                }
-            };
+            let (project, mut result) = write_found(conn, actor, existing, draft).await?;
             if let Some(roster) = roster {
                 // Replaced, then compared: an identical roster makes no difference, and the
                 // line's savepoint is rolled back if nothing else changed either.
@@ -582,22 +545,17 @@ async fn upsert(
         RecordType::Source => {
             let draft = input::<SourceInput>(fields)?.validate()?;
             let found = match (id, &draft.url) {
+                // A source without an id is the one with its URL, if any.
                 (None, Some(url)) => match db::sources::get_by_url(conn, url).await? {
                     Some(_) if insert_only => None,
-                    Some(found) => Some(Existing::Live(found)),
+                    Some(found) => Some(Existing::Live(
+                        record::lock::<Source>(conn, &IdOrSlug::Id(found.id)).await?,
+                    )),
                     None => Some(Existing::Missing(None)),
                 },
-                _ => {
-                    find_by_id(conn, kind, id, insert_only, async |c, id| {
-                        db::sources::get_for_update(c, id).await
-                    })
-                    .await?
-                }
+                _ => find_by_id::<Source>(conn, kind, id, insert_only).await?,
             };
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, sources, existing, draft)
+            written(conn, actor, found, draft).await
         }
         RecordType::Report => {
             let project = match fields.remove("project") {
@@ -618,59 +576,29 @@ async fn upsert(
                         format!("no project `{project}`"),
                     )])
                 })?;
-            let draft = input::<ReportInput>(fields)?.validate()?;
-            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
-                db::reports::get_for_update(c, id).await
-            })
-            .await?;
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, reports, existing, draft, project)
+            let report = input::<ReportInput>(fields)?.validate()?;
+            let found = find_by_id::<ProjectReport>(conn, kind, id, insert_only).await?;
+            written(conn, actor, found, ReportWrite { project, report }).await
         }
         RecordType::Deal => {
             let draft = input::<DealInput>(fields)?.validate()?;
-            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
-                db::deals::get_for_update(c, id).await
-            })
-            .await?;
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, deals, existing, draft)
+            let found = find_by_id::<Deal>(conn, kind, id, insert_only).await?;
+            written(conn, actor, found, draft).await
         }
         RecordType::Move => {
             let draft = input::<MoveInput>(fields)?.validate()?;
-            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
-                db::moves::get_for_update(c, id).await
-            })
-            .await?;
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, moves, existing, draft)
+            let found = find_by_id::<Move>(conn, kind, id, insert_only).await?;
+            written(conn, actor, found, draft).await
         }
         RecordType::Compensation => {
             let draft = input::<CompensationInput>(fields)?.validate()?;
-            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
-                db::compensation::get_for_update(c, id).await
-            })
-            .await?;
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, compensation, existing, draft)
+            let found = find_by_id::<CompensationReport>(conn, kind, id, insert_only).await?;
+            written(conn, actor, found, draft).await
         }
         RecordType::Signal => {
             let draft = input::<SignalInput>(fields)?.validate()?;
-            let found = find_by_id(conn, kind, id, insert_only, async |c, id| {
-                db::signals::get_for_update(c, id).await
-            })
-            .await?;
-            let Some(existing) = found else {
-                return Ok(Outcome::Unchanged);
-            };
-            upsert!(conn, actor, signals, existing, draft)
+            let found = find_by_id::<Signal>(conn, kind, id, insert_only).await?;
+            written(conn, actor, found, draft).await
         }
     }
 }

@@ -2,15 +2,16 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    Sluggable, audit,
+    Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
-    push_key_filter, resolve_for_reference, unique_slug,
+    push_key_filter,
+    record::{Record, WriteMode},
+    resolve_for_reference, unique_slug,
 };
 use crate::{
     domain::{
         company::{Company, CompanyDraft},
         id_or_slug::IdOrSlug,
-        key::Actor,
     },
     error::{ApiError, ApiResult, FieldError},
 };
@@ -80,104 +81,60 @@ pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Co
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-/// The live company, locked for the rest of the transaction (PATCH and DELETE read-modify-write).
-pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Company> {
-    let mut lock = QueryBuilder::new("SELECT c.id FROM companies c WHERE c.deleted_at IS NULL");
-    push_key_filter(&mut lock, "c.id", "c.slug", key);
-    lock.push(" FOR UPDATE");
-    let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
-    let id = id.ok_or_else(|| ApiError::not_found("company", key))?;
-    get(conn, &IdOrSlug::Id(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("company", key))
-}
+impl Record for Company {
+    type Draft = CompanyDraft;
+    const TABLE: Table = super::COMPANIES;
+    const SLUGGED: bool = true;
 
-pub async fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    draft: CompanyDraft,
-) -> ApiResult<Company> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
-
-/// For records whose id is given (imports of exported data), so references by id survive.
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    draft: CompanyDraft,
-) -> ApiResult<Company> {
-    write(conn, id, draft, true).await?;
-    let company = get(conn, &IdOrSlug::Id(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("company", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "companies",
-        id,
-        None,
-        Some(&company),
-    )
-    .await?;
-    Ok(company)
-}
-
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &Company,
-    draft: CompanyDraft,
-) -> ApiResult<Company> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, &IdOrSlug::Id(before.id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("company", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "companies",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-/// Soft delete: the row and its history stay. Refused while live records still refer to it.
-pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Company) -> ApiResult<()> {
-    let (moves, children): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND (from_company_id = $1 OR to_company_id = $1)),
-                (SELECT count(*) FROM companies WHERE deleted_at IS NULL AND parent_id = $1)
-              + (SELECT count(*) FROM projects WHERE deleted_at IS NULL AND company_id = $1)
-              + (SELECT count(*) FROM deals WHERE deleted_at IS NULL AND (acquirer_id = $1 OR target_id = $1))
-              + (SELECT count(*) FROM compensation_reports WHERE deleted_at IS NULL AND company_id = $1)
-              + (SELECT count(*) FROM signals WHERE deleted_at IS NULL AND company_id = $1)",
-    )
-    .bind(before.id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if moves > 0 || children > 0 {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "company `{}` is still referred to by {moves} move(s) and {children} other record(s) (subsidiaries, projects, deals, compensation reports, signals); delete or change those first",
-                before.slug
-            ),
-            errors: vec![],
-        });
+    fn id(&self) -> Uuid {
+        self.id
     }
-    super::soft_delete(conn, actor, super::COMPANIES, before.id, before).await
+
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, &IdOrSlug::Id(id)).await
+    }
+
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: CompanyDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
+
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+        let (moves, children): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND (from_company_id = $1 OR to_company_id = $1)),
+                    (SELECT count(*) FROM companies WHERE deleted_at IS NULL AND parent_id = $1)
+                  + (SELECT count(*) FROM projects WHERE deleted_at IS NULL AND company_id = $1)
+                  + (SELECT count(*) FROM deals WHERE deleted_at IS NULL AND (acquirer_id = $1 OR target_id = $1))
+                  + (SELECT count(*) FROM compensation_reports WHERE deleted_at IS NULL AND company_id = $1)
+                  + (SELECT count(*) FROM signals WHERE deleted_at IS NULL AND company_id = $1)",
+        )
+        .bind(self.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if moves > 0 || children > 0 {
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "company `{}` is still referred to by {moves} move(s) and {children} other record(s) (subsidiaries, projects, deals, compensation reports, signals); delete or change those first",
+                    self.slug
+                ),
+                errors: vec![],
+            });
+        }
+        Ok(())
+    }
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
     draft: CompanyDraft,
-    insert: bool,
+    mode: WriteMode,
 ) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let parent_id = match &draft.parent {
         None => None,
         Some(key) => {

@@ -3,15 +3,13 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    Sluggable, audit,
+    Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    record::{Record, WriteMode},
     resolve_for_reference,
 };
 use crate::{
-    domain::{
-        compensation::{CompensationDraft, CompensationReport},
-        key::Actor,
-    },
+    domain::compensation::{CompensationDraft, CompensationReport},
     error::{ApiError, ApiResult, FieldError},
 };
 
@@ -103,81 +101,36 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Compensa
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<CompensationReport> {
-    super::lock_live(conn, super::COMPENSATION, id).await?;
-    get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("compensation report", id))
-}
+impl Record for CompensationReport {
+    type Draft = CompensationDraft;
+    const TABLE: Table = super::COMPENSATION;
+    const SLUGGED: bool = false;
 
-pub async fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    draft: CompensationDraft,
-) -> ApiResult<CompensationReport> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
+    fn id(&self) -> Uuid {
+        self.id
+    }
 
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    draft: CompensationDraft,
-) -> ApiResult<CompensationReport> {
-    write(conn, id, draft, true).await?;
-    let report = get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("compensation report", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "compensation",
-        id,
-        None,
-        Some(&report),
-    )
-    .await?;
-    Ok(report)
-}
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, id).await
+    }
 
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &CompensationReport,
-    draft: CompensationDraft,
-) -> ApiResult<CompensationReport> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, before.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("compensation report", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "compensation",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-pub async fn delete(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &CompensationReport,
-) -> ApiResult<()> {
-    super::soft_delete(conn, actor, super::COMPENSATION, before.id, before).await
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: CompensationDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
     draft: CompensationDraft,
-    insert: bool,
+    mode: WriteMode,
 ) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let mut errors = Vec::new();
     let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
     if company.is_none() {

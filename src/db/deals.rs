@@ -3,16 +3,14 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    Sluggable, audit,
+    Sluggable, Table,
     citations::{self, Cited},
     list::{self, Keyed, Page, PageRequest, Sort},
+    record::{Record, WriteMode},
     resolve_for_reference,
 };
 use crate::{
-    domain::{
-        deal::{Deal, DealDraft},
-        key::Actor,
-    },
+    domain::deal::{Deal, DealDraft},
     error::{ApiError, ApiResult, FieldError},
 };
 
@@ -91,78 +89,49 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Deal>> {
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Deal> {
-    super::lock_live(conn, super::DEALS, id).await?;
-    get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("deal", id))
+impl Record for Deal {
+    type Draft = DealDraft;
+    const TABLE: Table = super::DEALS;
+    const SLUGGED: bool = false;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, id).await
+    }
+
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: DealDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
+
+    async fn check_unreferenced(&self, _conn: &mut PgConnection) -> ApiResult<()> {
+        if self.move_count > 0 {
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "deal `{}` still has {} move(s); unlink or delete them first",
+                    self.id, self.move_count
+                ),
+                errors: vec![],
+            });
+        }
+        Ok(())
+    }
 }
 
-pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: DealDraft) -> ApiResult<Deal> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
-
-pub async fn create_with_id(
+async fn write(
     conn: &mut PgConnection,
-    actor: &Actor,
     id: Uuid,
     draft: DealDraft,
-) -> ApiResult<Deal> {
-    write(conn, id, draft, true).await?;
-    let deal = get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("deal", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "deals",
-        id,
-        None,
-        Some(&deal),
-    )
-    .await?;
-    Ok(deal)
-}
-
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &Deal,
-    draft: DealDraft,
-) -> ApiResult<Deal> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, before.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("deal", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "deals",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-/// Soft delete, refused while live moves say they were part of the deal.
-pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Deal) -> ApiResult<()> {
-    if before.move_count > 0 {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "deal `{}` still has {} move(s); unlink or delete them first",
-                before.id, before.move_count
-            ),
-            errors: vec![],
-        });
-    }
-    super::soft_delete(conn, actor, super::DEALS, before.id, before).await
-}
-
-async fn write(conn: &mut PgConnection, id: Uuid, draft: DealDraft, insert: bool) -> ApiResult<()> {
+    mode: WriteMode,
+) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let mut errors = Vec::new();
     let acquirer = resolve_for_reference(conn, Sluggable::Companies, &draft.acquirer).await?;
     if acquirer.is_none() {

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod list;
 pub mod moves;
 pub mod projects;
+pub mod record;
 pub mod reports;
 pub mod researchers;
 pub mod signals;
@@ -366,26 +367,6 @@ pub const SIGNALS: Table = Table {
     collection: "signals",
     what: "signal",
 };
-
-/// Locks the live record with this id until the transaction ends (read-modify-write); 404 when
-/// there is none.
-pub async fn lock_live(
-    conn: &mut PgConnection,
-    table: Table,
-    id: uuid::Uuid,
-) -> crate::error::ApiResult<()> {
-    let sql = format!(
-        "SELECT id FROM {} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
-        table.name
-    );
-    let locked: Option<uuid::Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    locked
-        .map(|_| ())
-        .ok_or_else(|| crate::error::ApiError::not_found(table.what, id))
-}
 
 /// Soft delete: the row stays (and so does its history); it leaves every read. With its audit row.
 pub async fn soft_delete<T: serde::Serialize>(

@@ -3,16 +3,14 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    Sluggable, audit,
+    Sluggable, Table,
     citations::{self, Cited},
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    record::{Record, WriteMode},
     resolve_for_reference,
 };
 use crate::{
-    domain::{
-        key::Actor,
-        moves::{Move, MoveDraft},
-    },
+    domain::moves::{Move, MoveDraft},
     error::{ApiError, ApiResult, FieldError},
 };
 
@@ -188,71 +186,38 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Move>> {
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Move> {
-    super::lock_live(conn, super::MOVES, id).await?;
-    get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("move", id))
-}
+impl Record for Move {
+    type Draft = MoveDraft;
+    const TABLE: Table = super::MOVES;
+    const SLUGGED: bool = false;
 
-pub async fn create(conn: &mut PgConnection, actor: &Actor, draft: MoveDraft) -> ApiResult<Move> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
+    fn id(&self) -> Uuid {
+        self.id
+    }
 
-/// For records with ids fixed in advance (the demo data), so loading them twice is a no-op.
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    draft: MoveDraft,
-) -> ApiResult<Move> {
-    write(conn, id, draft, true).await?;
-    let created = get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("move", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "moves",
-        id,
-        None,
-        Some(&created),
-    )
-    .await?;
-    Ok(created)
-}
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, id).await
+    }
 
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &Move,
-    draft: MoveDraft,
-) -> ApiResult<Move> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, before.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("move", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "moves",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Move) -> ApiResult<()> {
-    super::soft_delete(conn, actor, super::MOVES, before.id, before).await
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: MoveDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
 }
 
 /// Resolves every reference, reporting all unknown ones together, then writes the move and
 /// replaces its citations.
-async fn write(conn: &mut PgConnection, id: Uuid, draft: MoveDraft, insert: bool) -> ApiResult<()> {
+async fn write(
+    conn: &mut PgConnection,
+    id: Uuid,
+    draft: MoveDraft,
+    mode: WriteMode,
+) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let mut errors = Vec::new();
     let researcher = resolve_for_reference(conn, Sluggable::Researchers, &draft.researcher).await?;
     if researcher.is_none() {

@@ -2,9 +2,11 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    Sluggable, audit,
+    Sluggable, Table, audit,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
-    push_key_filter, resolve_for_reference, unique_slug,
+    push_key_filter,
+    record::{Record, WriteMode},
+    resolve_for_reference, unique_slug,
 };
 use crate::{
     domain::{
@@ -85,98 +87,55 @@ pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Pr
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Project> {
-    let mut lock = QueryBuilder::new("SELECT p.id FROM projects p WHERE p.deleted_at IS NULL");
-    push_key_filter(&mut lock, "p.id", "p.slug", key);
-    lock.push(" FOR UPDATE");
-    let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
-    let id = id.ok_or_else(|| ApiError::not_found("project", key))?;
-    get(conn, &IdOrSlug::Id(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("project", key))
-}
+impl Record for Project {
+    type Draft = ProjectDraft;
+    const TABLE: Table = super::PROJECTS;
+    const SLUGGED: bool = true;
 
-pub async fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    draft: ProjectDraft,
-) -> ApiResult<Project> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
-
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    draft: ProjectDraft,
-) -> ApiResult<Project> {
-    write(conn, id, draft, true).await?;
-    let project = get(conn, &IdOrSlug::Id(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("project", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "projects",
-        id,
-        None,
-        Some(&project),
-    )
-    .await?;
-    Ok(project)
-}
-
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &Project,
-    draft: ProjectDraft,
-) -> ApiResult<Project> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, &IdOrSlug::Id(before.id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("project", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "projects",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-/// Soft delete; refused while live press reports are about the project. The roster stays with
-/// the deleted row (its history keeps it too).
-pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Project) -> ApiResult<()> {
-    let reports: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM project_reports WHERE deleted_at IS NULL AND project_id = $1",
-    )
-    .bind(before.id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if reports > 0 {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "project `{}` still has {reports} press report(s); delete those first",
-                before.slug
-            ),
-            errors: vec![],
-        });
+    fn id(&self) -> Uuid {
+        self.id
     }
-    super::soft_delete(conn, actor, super::PROJECTS, before.id, before).await
+
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, &IdOrSlug::Id(id)).await
+    }
+
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: ProjectDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
+
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+        let reports: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM project_reports WHERE deleted_at IS NULL AND project_id = $1",
+        )
+        .bind(self.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if reports > 0 {
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "project `{}` still has {reports} press report(s); delete those first",
+                    self.slug
+                ),
+                errors: vec![],
+            });
+        }
+        Ok(())
+    }
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
     draft: ProjectDraft,
-    insert: bool,
+    mode: WriteMode,
 ) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let company = match &draft.company {
         None => None,
         Some(key) => Some(

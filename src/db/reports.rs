@@ -4,14 +4,12 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    audit,
+    Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    record::{Record, WriteMode},
 };
 use crate::{
-    domain::{
-        key::Actor,
-        project::{ProjectReport, ReportDraft},
-    },
+    domain::project::{ProjectReport, ReportDraft},
     error::{ApiError, ApiResult, FieldError},
 };
 
@@ -83,86 +81,47 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<ProjectR
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<ProjectReport> {
-    super::lock_live(conn, super::REPORTS, id).await?;
-    get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("report", id))
+/// A report as written: its form and the project it belongs to (the path's, or an import
+/// line's, which may move it to another project).
+#[derive(Debug)]
+pub struct ReportWrite {
+    pub project: Uuid,
+    pub report: ReportDraft,
 }
 
-pub async fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    project: Uuid,
-    draft: ReportDraft,
-) -> ApiResult<ProjectReport> {
-    create_with_id(conn, actor, Uuid::now_v7(), project, draft).await
-}
+impl Record for ProjectReport {
+    type Draft = ReportWrite;
+    const TABLE: Table = super::REPORTS;
+    const SLUGGED: bool = false;
 
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    project: Uuid,
-    draft: ReportDraft,
-) -> ApiResult<ProjectReport> {
-    write(conn, id, project, draft, true).await?;
-    let report = get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("report", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "reports",
-        id,
-        None,
-        Some(&report),
-    )
-    .await?;
-    Ok(report)
-}
+    fn id(&self) -> Uuid {
+        self.id
+    }
 
-/// `project` may differ from the report's current one (an import that moves it).
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &ProjectReport,
-    project: Uuid,
-    draft: ReportDraft,
-) -> ApiResult<ProjectReport> {
-    write(conn, before.id, project, draft, false).await?;
-    let after = get(conn, before.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("report", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "reports",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, id).await
+    }
 
-pub async fn delete(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &ProjectReport,
-) -> ApiResult<()> {
-    super::soft_delete(conn, actor, super::REPORTS, before.id, before).await
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: ReportWrite,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
-    project: Uuid,
-    draft: ReportDraft,
-    insert: bool,
+    ReportWrite {
+        project,
+        report: draft,
+    }: ReportWrite,
+    mode: WriteMode,
 ) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     if let Some(source) = draft.source
         && super::sources::existing(conn, &[source]).await?.is_empty()
     {

@@ -2,14 +2,15 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    Sluggable, audit,
+    Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
-    push_key_filter, unique_slug,
+    push_key_filter,
+    record::{Record, WriteMode},
+    unique_slug,
 };
 use crate::{
     domain::{
         id_or_slug::IdOrSlug,
-        key::Actor,
         researcher::{Researcher, ResearcherDraft},
         slug::Slug,
     },
@@ -95,100 +96,57 @@ pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Re
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Researcher> {
-    let mut lock = QueryBuilder::new("SELECT r.id FROM researchers r WHERE r.deleted_at IS NULL");
-    push_key_filter(&mut lock, "r.id", "r.slug", key);
-    lock.push(" FOR UPDATE");
-    let id: Option<Uuid> = lock.build_query_scalar().fetch_optional(&mut *conn).await?;
-    let id = id.ok_or_else(|| ApiError::not_found("researcher", key))?;
-    get(conn, &IdOrSlug::Id(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("researcher", key))
-}
+impl Record for Researcher {
+    type Draft = ResearcherDraft;
+    const TABLE: Table = super::RESEARCHERS;
+    const SLUGGED: bool = true;
 
-pub async fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    draft: ResearcherDraft,
-) -> ApiResult<Researcher> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
-
-/// For records whose id is given (imports of exported data), so references by id survive.
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    draft: ResearcherDraft,
-) -> ApiResult<Researcher> {
-    write(conn, id, draft, true).await?;
-    let researcher = get(conn, &IdOrSlug::Id(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("researcher", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "researchers",
-        id,
-        None,
-        Some(&researcher),
-    )
-    .await?;
-    Ok(researcher)
-}
-
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &Researcher,
-    draft: ResearcherDraft,
-) -> ApiResult<Researcher> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, &IdOrSlug::Id(before.id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("researcher", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "researchers",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-/// Soft delete, refused while live moves are about this researcher.
-pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Researcher) -> ApiResult<()> {
-    let moves: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1)
-              + (SELECT count(*) FROM project_contributors pc JOIN projects p ON p.id = pc.project_id
-                 WHERE p.deleted_at IS NULL AND pc.researcher_id = $1)",
-    )
-    .bind(before.id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if moves > 0 {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "researcher `{}` still has {moves} move(s) or roster place(s); delete or change those first",
-                before.slug
-            ),
-            errors: vec![],
-        });
+    fn id(&self) -> Uuid {
+        self.id
     }
-    super::soft_delete(conn, actor, super::RESEARCHERS, before.id, before).await
+
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, &IdOrSlug::Id(id)).await
+    }
+
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: ResearcherDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
+
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+        let moves: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1)
+                  + (SELECT count(*) FROM project_contributors pc JOIN projects p ON p.id = pc.project_id
+                     WHERE p.deleted_at IS NULL AND pc.researcher_id = $1)",
+        )
+        .bind(self.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if moves > 0 {
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "researcher `{}` still has {moves} move(s) or roster place(s); delete or change those first",
+                    self.slug
+                ),
+                errors: vec![],
+            });
+        }
+        Ok(())
+    }
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
     draft: ResearcherDraft,
-    insert: bool,
+    mode: WriteMode,
 ) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let slug = match draft.slug {
         Some(slug) => slug,
         None => {

@@ -3,16 +3,14 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    Sluggable, audit,
+    Sluggable, Table,
     citations::{self, Cited},
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    record::{Record, WriteMode},
     resolve_for_reference,
 };
 use crate::{
-    domain::{
-        key::Actor,
-        signal::{Signal, SignalDraft},
-    },
+    domain::signal::{Signal, SignalDraft},
     error::{ApiError, ApiResult, FieldError},
 };
 
@@ -93,77 +91,36 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Signal>>
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Signal> {
-    super::lock_live(conn, super::SIGNALS, id).await?;
-    get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("signal", id))
-}
+impl Record for Signal {
+    type Draft = SignalDraft;
+    const TABLE: Table = super::SIGNALS;
+    const SLUGGED: bool = false;
 
-pub async fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    draft: SignalDraft,
-) -> ApiResult<Signal> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
+    fn id(&self) -> Uuid {
+        self.id
+    }
 
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    draft: SignalDraft,
-) -> ApiResult<Signal> {
-    write(conn, id, draft, true).await?;
-    let signal = get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("signal", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "signals",
-        id,
-        None,
-        Some(&signal),
-    )
-    .await?;
-    Ok(signal)
-}
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, id).await
+    }
 
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &Signal,
-    draft: SignalDraft,
-) -> ApiResult<Signal> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, before.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("signal", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "signals",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Signal) -> ApiResult<()> {
-    super::soft_delete(conn, actor, super::SIGNALS, before.id, before).await
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: SignalDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
     draft: SignalDraft,
-    insert: bool,
+    mode: WriteMode,
 ) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let mut errors = Vec::new();
     let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
     if company.is_none() {

@@ -3,14 +3,12 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{
-    audit,
+    Table,
     list::{self, Keyed, Page, PageRequest, Sort},
+    record::{Record, WriteMode},
 };
 use crate::{
-    domain::{
-        key::Actor,
-        source::{Source, SourceDraft},
-    },
+    domain::source::{Source, SourceDraft},
     error::{ApiError, ApiResult},
 };
 
@@ -77,101 +75,62 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Source>>
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
-pub async fn get_for_update(conn: &mut PgConnection, id: Uuid) -> ApiResult<Source> {
-    super::lock_live(conn, super::SOURCES, id).await?;
-    get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("source", id))
-}
+impl Record for Source {
+    type Draft = SourceDraft;
+    const TABLE: Table = super::SOURCES;
+    const SLUGGED: bool = false;
 
-pub async fn create(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    draft: SourceDraft,
-) -> ApiResult<Source> {
-    create_with_id(conn, actor, Uuid::now_v7(), draft).await
-}
-
-/// For records with ids fixed in advance (the demo data), so loading them twice is a no-op.
-pub async fn create_with_id(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    id: Uuid,
-    draft: SourceDraft,
-) -> ApiResult<Source> {
-    write(conn, id, draft, true).await?;
-    let source = get(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("source", id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Create,
-        "sources",
-        id,
-        None,
-        Some(&source),
-    )
-    .await?;
-    Ok(source)
-}
-
-pub async fn update(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &Source,
-    draft: SourceDraft,
-) -> ApiResult<Source> {
-    write(conn, before.id, draft, false).await?;
-    let after = get(conn, before.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("source", before.id))?;
-    audit::record(
-        conn,
-        actor,
-        audit::AuditAction::Update,
-        "sources",
-        before.id,
-        Some(before),
-        Some(&after),
-    )
-    .await?;
-    Ok(after)
-}
-
-/// Soft delete, refused while live moves cite the source.
-pub async fn delete(conn: &mut PgConnection, actor: &Actor, before: &Source) -> ApiResult<()> {
-    let citing: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM move_sources ms JOIN moves m ON m.id = ms.move_id
-                 WHERE ms.source_id = $1 AND m.deleted_at IS NULL)
-              + (SELECT count(*) FROM deal_sources ds JOIN deals d ON d.id = ds.deal_id
-                 WHERE ds.source_id = $1 AND d.deleted_at IS NULL)
-              + (SELECT count(*) FROM signal_sources ss JOIN signals sg ON sg.id = ss.signal_id
-                 WHERE ss.source_id = $1 AND sg.deleted_at IS NULL)
-              + (SELECT count(*) FROM project_reports WHERE source_id = $1 AND deleted_at IS NULL)
-              + (SELECT count(*) FROM compensation_reports WHERE source_id = $1 AND deleted_at IS NULL)",
-    )
-    .bind(before.id)
-    .fetch_one(&mut *conn)
-    .await?;
-    if citing > 0 {
-        return Err(ApiError::Conflict {
-            detail: format!(
-                "source `{}` is still cited by {citing} record(s); change those first",
-                before.id
-            ),
-            errors: vec![],
-        });
+    fn id(&self) -> Uuid {
+        self.id
     }
-    super::soft_delete(conn, actor, super::SOURCES, before.id, before).await
+
+    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
+        get(conn, id).await
+    }
+
+    async fn write(
+        conn: &mut PgConnection,
+        id: Uuid,
+        draft: SourceDraft,
+        mode: WriteMode,
+    ) -> ApiResult<()> {
+        write(conn, id, draft, mode).await
+    }
+
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+        let citing: i64 = sqlx::query_scalar(
+            "SELECT (SELECT count(*) FROM move_sources ms JOIN moves m ON m.id = ms.move_id
+                     WHERE ms.source_id = $1 AND m.deleted_at IS NULL)
+                  + (SELECT count(*) FROM deal_sources ds JOIN deals d ON d.id = ds.deal_id
+                     WHERE ds.source_id = $1 AND d.deleted_at IS NULL)
+                  + (SELECT count(*) FROM signal_sources ss JOIN signals sg ON sg.id = ss.signal_id
+                     WHERE ss.source_id = $1 AND sg.deleted_at IS NULL)
+                  + (SELECT count(*) FROM project_reports WHERE source_id = $1 AND deleted_at IS NULL)
+                  + (SELECT count(*) FROM compensation_reports WHERE source_id = $1 AND deleted_at IS NULL)",
+        )
+        .bind(self.id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if citing > 0 {
+            return Err(ApiError::Conflict {
+                detail: format!(
+                    "source `{}` is still cited by {citing} record(s); change those first",
+                    self.id
+                ),
+                errors: vec![],
+            });
+        }
+        Ok(())
+    }
 }
 
 async fn write(
     conn: &mut PgConnection,
     id: Uuid,
     draft: SourceDraft,
-    insert: bool,
+    mode: WriteMode,
 ) -> ApiResult<()> {
+    let insert = mode == WriteMode::Insert;
     let sql = if insert {
         "INSERT INTO sources (id, url, publisher, title, published_on, published_precision, language)
          VALUES ($1, $2, $3, $4, $5, $6, $7)"

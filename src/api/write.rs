@@ -1,0 +1,76 @@
+//! The write handlers' one sequence, for every resource at `/v1/<collection>/{id}`: name the
+//! record by its path, lock it, validate the body (a PATCH exactly like a create), check
+//! `If-Match`, write through `db::record`, commit, answer. Each handler is a one-line call with
+//! its own `#[utoipa::path]`.
+
+use axum::{http::StatusCode, response::Response};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::support::{created, current_etag, patched, tagged};
+use crate::{
+    app::AppState,
+    db::record::{self, Record},
+    domain::key::Actor,
+    error::ApiResult,
+    extract::Preconditions,
+};
+
+/// A record type the API creates, changes and deletes at its own collection.
+pub trait Resource: Record {
+    /// The form a POST sends and a PATCH merges into.
+    type Input: Serialize + DeserializeOwned + for<'a> From<&'a Self> + Send;
+    /// Where the collection is (`/v1/companies`): a new record's `Location` is below it.
+    const COLLECTION_URL: &'static str;
+
+    fn validate(input: Self::Input) -> ApiResult<Self::Draft>;
+}
+
+/// POST: 201 with `Location`, `ETag` and the record.
+pub async fn create<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    input: R::Input,
+) -> ApiResult<Response> {
+    let draft = R::validate(input)?;
+    let mut tx = state.pool.begin().await?;
+    let record = record::create::<R>(&mut tx, actor, Uuid::now_v7(), draft).await?;
+    tx.commit().await?;
+    created(format!("{}/{}", R::COLLECTION_URL, record.id()), &record)
+}
+
+/// PATCH with a JSON merge patch: 200 with the changed record and its `ETag`.
+pub async fn update<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    key: &str,
+    preconditions: &Preconditions,
+    patch: &Map<String, Value>,
+) -> ApiResult<Response> {
+    let key = super::path_key::<R>(key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = record::lock::<R>(&mut tx, &key).await?;
+    // A bad patch is the client's mistake whatever version it was written against.
+    let draft = R::validate(patched(&R::Input::from(&before), patch)?)?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    let after = record::update(&mut tx, actor, &before, draft).await?;
+    tx.commit().await?;
+    tagged(StatusCode::OK, &after)
+}
+
+/// DELETE (soft): 204.
+pub async fn delete<R: Resource>(
+    state: &AppState,
+    actor: &Actor,
+    key: &str,
+    preconditions: &Preconditions,
+) -> ApiResult<StatusCode> {
+    let key = super::path_key::<R>(key)?;
+    let mut tx = state.pool.begin().await?;
+    let before = record::lock::<R>(&mut tx, &key).await?;
+    preconditions.check_if_match(&current_etag(&before)?)?;
+    record::delete(&mut tx, actor, &before).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
