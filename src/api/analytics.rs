@@ -256,6 +256,11 @@ async fn balance(
         }
     }
 
+    // A bucket (or year) whose moves all cancel out, or were deleted, is not there at all: it
+    // must not stretch the series.
+    buckets.retain(|_, (inflow, outflow)| *inflow != 0 || *outflow != 0);
+    unplaced.retain(|_, (inflow, outflow)| *inflow != 0 || *outflow != 0);
+
     // Every period from the first to the last, empty ones as zero.
     let mut series = Vec::new();
     let first = scope
