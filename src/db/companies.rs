@@ -86,10 +86,6 @@ impl Record for Company {
     const TABLE: Table = super::COMPANIES;
     const SLUGGED: bool = true;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, &IdOrSlug::Id(id)).await
     }

@@ -106,10 +106,6 @@ impl Record for CompensationReport {
     const TABLE: Table = super::COMPENSATION;
     const SLUGGED: bool = false;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, id).await
     }

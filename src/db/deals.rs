@@ -94,10 +94,6 @@ impl Record for Deal {
     const TABLE: Table = super::DEALS;
     const SLUGGED: bool = false;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, id).await
     }

@@ -191,10 +191,6 @@ impl Record for Move {
     const TABLE: Table = super::MOVES;
     const SLUGGED: bool = false;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, id).await
     }

@@ -92,10 +92,6 @@ impl Record for Project {
     const TABLE: Table = super::PROJECTS;
     const SLUGGED: bool = true;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, &IdOrSlug::Id(id)).await
     }

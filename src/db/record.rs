@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::{Table, audit, push_key_filter};
+use super::{Table, audit, list::Keyed, push_key_filter};
 use crate::{
     domain::{id_or_slug::IdOrSlug, key::Actor},
     error::{ApiError, ApiResult},
@@ -22,16 +22,15 @@ pub enum WriteMode {
     Update,
 }
 
-/// A record type written through [`create`], [`update`] and [`delete`].
-pub trait Record: Serialize + Sized + Send + Sync {
+/// A record type written through [`create`], [`update`] and [`delete`]; its id is the one
+/// its lists already know it by (`Keyed::id`).
+pub trait Record: Keyed + Serialize + Sized + Send + Sync {
     /// What a write carries: the validated form, and what the request adds to it.
     type Draft: Send;
 
     const TABLE: Table;
     /// Whether the table has a `slug` column (a record can be named by its slug).
     const SLUGGED: bool;
-
-    fn id(&self) -> Uuid;
 
     /// The live record with this id, as the API shows it.
     fn get(

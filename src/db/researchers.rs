@@ -101,10 +101,6 @@ impl Record for Researcher {
     const TABLE: Table = super::RESEARCHERS;
     const SLUGGED: bool = true;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, &IdOrSlug::Id(id)).await
     }

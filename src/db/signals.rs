@@ -96,10 +96,6 @@ impl Record for Signal {
     const TABLE: Table = super::SIGNALS;
     const SLUGGED: bool = false;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, id).await
     }

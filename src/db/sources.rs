@@ -80,10 +80,6 @@ impl Record for Source {
     const TABLE: Table = super::SOURCES;
     const SLUGGED: bool = false;
 
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
     async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
         get(conn, id).await
     }
