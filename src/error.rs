@@ -205,6 +205,12 @@ impl Problem {
     }
 }
 
+impl From<crate::domain::form::Invalid> for ApiError {
+    fn from(crate::domain::form::Invalid(errors): crate::domain::form::Invalid) -> Self {
+        Self::invalid(errors)
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         match err {

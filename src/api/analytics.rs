@@ -1,6 +1,8 @@
 //! Analytics for dashboards: flows, balance, attrition, timeline, leaderboard, pay, search.
 //! Every answer is exact and current: a write shows in the next answer.
 
+use super::support::FinishQuery;
+use crate::domain::form::Check;
 use std::collections::HashMap;
 
 use axum::{
@@ -12,7 +14,6 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::Check;
 use crate::{
     app::AppState,
     db::{self, Sluggable, analytics::MoveScope},

@@ -1,13 +1,15 @@
+use super::support::FinishQuery;
+use crate::domain::form::Check;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::{Check, checked, conditional_get};
+use super::support::conditional_get;
 use super::write::{self, Resource};
 use crate::{
     app::AppState,
@@ -17,11 +19,9 @@ use crate::{
         list::{Page, PageRequest},
     },
     domain::{
-        company::{Company, CompanyDraft, CompanyKind, parse_country},
+        company::{Company, CompanyInput, CompanyKind, parse_country},
         id_or_slug::IdOrSlug,
         moves::Move,
-        partial_date::PartialDate,
-        slug::Slug,
         text,
     },
     error::{ApiError, ApiResult},
@@ -38,80 +38,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(company_moves))
 }
 
-/// A company as written: by POST, as the document a PATCH merges into, and by import.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompanyInput {
-    #[schema(required = true, value_type = String, example = "Google DeepMind", format = "name:200")]
-    pub name: Option<String>,
-    /// Generated from the name when absent.
-    #[schema(example = "google-deepmind", format = "slug")]
-    pub slug: Option<String>,
-    #[schema(required = true, value_type = CompanyKind)]
-    pub kind: Option<String>,
-    /// Id or slug of the parent company.
-    #[schema(example = "google", format = "id-or-slug")]
-    pub parent: Option<String>,
-    #[schema(format = "name:200", max_items = 50)]
-    pub aliases: Option<Vec<String>>,
-    /// ISO 3166-1 alpha-2 code.
-    #[schema(example = "GB", format = "country")]
-    pub country: Option<String>,
-    #[schema(example = "https://deepmind.google", format = "http-url")]
-    pub website: Option<String>,
-    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(example = "2010", format = "partial-date")]
-    pub founded_on: Option<String>,
-}
-
-impl CompanyInput {
-    pub fn validate(self) -> ApiResult<CompanyDraft> {
-        let mut check = Check::default();
-        let name = check.require("name", self.name, |n| text::name(&n, 200));
-        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
-        let kind = check.require("kind", self.kind, |k| CompanyKind::parse(&k));
-        let parent = check.optional("parent", self.parent, |p| IdOrSlug::parse(&p));
-        let aliases = check.optional("aliases", self.aliases, |a| text::name_list(&a, 50, 200));
-        let country = check.optional("country", self.country, |c| parse_country(&c));
-        let website = check.optional("website", self.website, |w| text::http_url(&w));
-        let founded = check.optional("founded_on", self.founded_on, |d| PartialDate::parse(&d));
-        check.finish()?;
-        Ok(CompanyDraft {
-            slug,
-            name: checked(name),
-            kind: checked(kind),
-            parent,
-            aliases: aliases.unwrap_or_default(),
-            country,
-            website,
-            founded,
-        })
-    }
-}
-
-impl From<&Company> for CompanyInput {
-    fn from(company: &Company) -> Self {
-        Self {
-            name: Some(company.name.clone()),
-            slug: Some(company.slug.clone()),
-            kind: Some(company.kind.as_str().to_owned()),
-            parent: company.parent.as_ref().map(|p| p.id.to_string()),
-            aliases: Some(company.aliases.clone()),
-            country: company.country.clone(),
-            website: company.website.clone(),
-            founded_on: PartialDate::from_stored(company.founded_on, company.founded_precision)
-                .map(|d| d.to_string()),
-        }
-    }
-}
-
 impl Resource for Company {
     type Input = CompanyInput;
     const COLLECTION_URL: &'static str = "/v1/companies";
-
-    fn validate(input: CompanyInput) -> ApiResult<Self::Draft> {
-        input.validate()
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,5 +1,6 @@
 //! API key management, for admins.
 
+use crate::domain::form::{Check, checked};
 use axum::{
     Json,
     extract::{Path, State},
@@ -11,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::{Check, checked, created};
+use super::support::created;
 use crate::{
     app::AppState,
     db::{self, audit},

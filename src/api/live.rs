@@ -1,6 +1,8 @@
 //! `GET /v1/moves/stream`: moves as they are created, updated and deleted, as Server-Sent
 //! Events, resumable with `Last-Event-ID`.
 
+use super::support::FinishQuery;
+use crate::domain::form::Check;
 use std::{collections::VecDeque, convert::Infallible, time::Duration};
 
 use axum::{
@@ -13,7 +15,6 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::Check;
 use crate::{
     app::AppState,
     db::{self, events::MoveEvent},

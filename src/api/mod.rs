@@ -52,7 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// `since` and `until` filters: partial dates, both inclusive, `since` not after `until`.
 pub fn period(
-    check: &mut support::Check,
+    check: &mut crate::domain::form::Check,
     since: Option<String>,
     until: Option<String>,
 ) -> (

@@ -1,14 +1,16 @@
+use super::support::FinishQuery;
+use crate::domain::form::Check;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::{Check, checked, conditional_get};
+use super::support::conditional_get;
 use super::write::{self, Resource};
 use crate::{
     app::AppState,
@@ -19,9 +21,7 @@ use crate::{
     },
     domain::{
         id_or_slug::IdOrSlug,
-        moves::{CitationDraft, Confidence, Move, MoveDraft, MoveKind},
-        partial_date::PartialDate,
-        text,
+        moves::{Confidence, Move, MoveInput, MoveKind},
     },
     error::{ApiError, ApiResult},
     extract::{ApiJson, ApiQuery, Editor, Preconditions},
@@ -36,180 +36,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_move, update_move, delete_move))
 }
 
-/// A citation as written: the source's id and, optionally, the sentence quoted from it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CitationInput {
-    #[schema(required = true, value_type = Uuid)]
-    pub source: Option<Uuid>,
-    #[schema(format = "prose:5000")]
-    pub quote: Option<String>,
-}
-
-/// A move as written: by POST, as the document a PATCH merges into, and by import.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MoveInput {
-    /// Id or slug of the researcher.
-    #[schema(required = true, value_type = String, example = "michal-valko", format = "id-or-slug")]
-    pub researcher: Option<String>,
-    /// Id or slug of the company left; null when unknown or not applicable.
-    #[schema(example = "google-deepmind", format = "id-or-slug")]
-    pub from: Option<String>,
-    /// Id or slug of the company joined; null for a departure.
-    #[schema(example = "meta", format = "id-or-slug")]
-    pub to: Option<String>,
-    #[schema(required = true, value_type = MoveKind)]
-    pub kind: Option<String>,
-    /// The role at the destination.
-    #[schema(example = "Chief Engineer, Llama", format = "name:200")]
-    pub title: Option<String>,
-    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
-    pub effective_on: Option<String>,
-    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(format = "partial-date")]
-    pub announced_on: Option<String>,
-    /// Default `reported`.
-    #[schema(value_type = Option<Confidence>)]
-    pub confidence: Option<String>,
-    /// Id of the deal the move was part of.
-    pub deal: Option<Uuid>,
-    pub sources: Option<Vec<CitationInput>>,
-    #[schema(format = "prose:10000")]
-    pub notes: Option<String>,
-}
-
-/// Checks a list of citations (moves, deals and signals cite sources the same way).
-pub fn check_citations(
-    check: &mut Check,
-    citations: Option<Vec<CitationInput>>,
-) -> Vec<CitationDraft> {
-    let citations = citations.unwrap_or_default();
-    if citations.len() > 50 {
-        check.error("sources", "must have at most 50 entries");
-    }
-    let mut sources: Vec<CitationDraft> = Vec::with_capacity(citations.len());
-    for (i, citation) in citations.into_iter().enumerate() {
-        let source = check.required(&format!("sources[{i}].source"), citation.source);
-        let quote = check.optional(&format!("sources[{i}].quote"), citation.quote, |q| {
-            text::prose(&q, 5_000)
-        });
-        if let Some(source) = source {
-            if sources.iter().any(|s| s.source == source) {
-                check.error(&format!("sources[{i}].source"), "is cited twice");
-            }
-            sources.push(CitationDraft { source, quote });
-        }
-    }
-    sources
-}
-
-/// A record's citations as written again (merge patches and exports).
-pub fn citation_inputs(citations: &[crate::domain::refs::Citation]) -> Vec<CitationInput> {
-    citations
-        .iter()
-        .map(|c| CitationInput {
-            source: Some(c.source.id),
-            quote: c.quote.clone(),
-        })
-        .collect()
-}
-
-impl MoveInput {
-    pub fn validate(self) -> ApiResult<MoveDraft> {
-        let mut check = Check::default();
-        let researcher = check.require("researcher", self.researcher, |r| IdOrSlug::parse(&r));
-        let from = check.optional("from", self.from, |f| IdOrSlug::parse(&f));
-        let to = check.optional("to", self.to, |t| IdOrSlug::parse(&t));
-        let kind = check.require("kind", self.kind, |k| MoveKind::parse(&k));
-        let title = check.optional("title", self.title, |t| text::name(&t, 200));
-        let effective = check.require("effective_on", self.effective_on, |d| {
-            PartialDate::parse(&d)
-        });
-        let announced = check.optional("announced_on", self.announced_on, |d| {
-            PartialDate::parse(&d)
-        });
-        let confidence = check.optional("confidence", self.confidence, |c| Confidence::parse(&c));
-        let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
-        let sources = check_citations(&mut check, self.sources);
-        if from.is_none() && to.is_none() {
-            check.error("to", "a move needs `from`, `to` or both");
-        }
-        if let (Some(from), Some(to)) = (&from, &to)
-            && from == to
-        {
-            check.error("to", "must differ from `from`");
-        }
-        if let Some(kind) = kind {
-            match (kind.has_destination(), to.is_some()) {
-                (false, true) => check.error(
-                    "to",
-                    "a departure has no known destination; use kind `hire` or leave `to` out",
-                ),
-                (true, false) => {
-                    check.error("to", format!("a move of kind `{kind}` needs a destination"))
-                }
-                _ => {}
-            }
-        }
-        check.finish()?;
-        Ok(MoveDraft {
-            researcher: checked(researcher),
-            from,
-            to,
-            kind: checked(kind),
-            title,
-            effective: checked(effective),
-            announced,
-            confidence: confidence.unwrap_or(Confidence::Reported),
-            deal: self.deal,
-            sources,
-            notes,
-        })
-    }
-}
-
-impl From<&Move> for MoveInput {
-    fn from(m: &Move) -> Self {
-        Self {
-            researcher: Some(m.researcher.id.to_string()),
-            from: m.from.as_ref().map(|c| c.id.to_string()),
-            to: m.to.as_ref().map(|c| c.id.to_string()),
-            kind: Some(m.kind.as_str().to_owned()),
-            title: m.title.clone(),
-            effective_on: Some(
-                PartialDate {
-                    start: m.effective_on,
-                    precision: m.effective_precision,
-                }
-                .to_string(),
-            ),
-            announced_on: PartialDate::from_stored(m.announced_on, m.announced_precision)
-                .map(|d| d.to_string()),
-            confidence: Some(m.confidence.as_str().to_owned()),
-            deal: m.deal.as_ref().map(|d| d.id),
-            sources: Some(
-                m.sources
-                    .iter()
-                    .map(|c| CitationInput {
-                        source: Some(c.source.id),
-                        quote: c.quote.clone(),
-                    })
-                    .collect(),
-            ),
-            notes: m.notes.clone(),
-        }
-    }
-}
-
 impl Resource for Move {
     type Input = MoveInput;
     const COLLECTION_URL: &'static str = "/v1/moves";
-
-    fn validate(input: MoveInput) -> ApiResult<Self::Draft> {
-        input.validate()
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,5 +1,7 @@
 //! Projects (models, products) with their author rosters and the press figures about them.
 
+use super::support::FinishQuery;
+use crate::domain::form::Check;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -10,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::{Check, checked, conditional_get, created, current_etag, patched, tagged};
+use super::support::{conditional_get, created, current_etag, patched, tagged};
 use super::write::{self, Resource};
 use crate::{
     app::AppState,
@@ -18,13 +20,12 @@ use crate::{
         self, Sluggable, list::PageRequest, projects::ProjectFilter, record, reports::ReportWrite,
     },
     domain::{
+        form::Form,
         id_or_slug::IdOrSlug,
-        partial_date::PartialDate,
         project::{
-            Contributor, ContributorDraft, Project, ProjectDraft, ProjectReport, Qualifier,
-            ReportDraft,
+            Contributor, ContributorInput, Project, ProjectInput, ProjectReport, ReportInput,
+            validate_roster,
         },
-        slug::Slug,
         text,
     },
     error::{ApiError, ApiResult},
@@ -43,192 +44,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_report, update_report, delete_report))
 }
 
-/// A project as written: by POST, as the document a PATCH merges into, and by import.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectInput {
-    #[schema(required = true, value_type = String, example = "Llama", format = "name:200")]
-    pub name: Option<String>,
-    /// Generated from the name when absent.
-    #[schema(format = "slug")]
-    pub slug: Option<String>,
-    /// Id or slug of the company behind it.
-    #[schema(example = "meta", format = "id-or-slug")]
-    pub company: Option<String>,
-    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(example = "2023-02", format = "partial-date")]
-    pub released_on: Option<String>,
-    #[schema(format = "http-url")]
-    pub url: Option<String>,
-}
-
-impl ProjectInput {
-    pub fn validate(self) -> ApiResult<ProjectDraft> {
-        let mut check = Check::default();
-        let name = check.require("name", self.name, |n| text::name(&n, 200));
-        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
-        let company = check.optional("company", self.company, |c| IdOrSlug::parse(&c));
-        let released = check.optional("released_on", self.released_on, |d| PartialDate::parse(&d));
-        let url = check.optional("url", self.url, |u| text::http_url(&u));
-        check.finish()?;
-        Ok(ProjectDraft {
-            slug,
-            name: checked(name),
-            company,
-            released,
-            url,
-        })
-    }
-}
-
-impl From<&Project> for ProjectInput {
-    fn from(p: &Project) -> Self {
-        Self {
-            name: Some(p.name.clone()),
-            slug: Some(p.slug.clone()),
-            company: p.company.as_ref().map(|c| c.id.to_string()),
-            released_on: PartialDate::from_stored(p.released_on, p.released_precision)
-                .map(|d| d.to_string()),
-            url: p.url.clone(),
-        }
-    }
-}
-
 impl Resource for Project {
     type Input = ProjectInput;
     const COLLECTION_URL: &'static str = "/v1/projects";
-
-    fn validate(input: ProjectInput) -> ApiResult<Self::Draft> {
-        input.validate()
-    }
-}
-
-/// One place on a roster as written.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContributorInput {
-    /// Id or slug of the researcher.
-    #[schema(required = true, value_type = String, example = "guillaume-lample", format = "id-or-slug")]
-    pub researcher: Option<String>,
-    #[schema(example = "author", format = "name:100")]
-    pub role: Option<String>,
-}
-
-/// Checks a roster; field names are `[i].researcher` (the body is the list itself).
-pub fn validate_roster(roster: Vec<ContributorInput>) -> ApiResult<Vec<ContributorDraft>> {
-    let mut check = Check::default();
-    if roster.len() > 5000 {
-        check.error("body", "a roster has at most 5000 places");
-    }
-    let mut drafts = Vec::with_capacity(roster.len());
-    for (i, place) in roster.into_iter().enumerate() {
-        let researcher = check.require(&format!("[{i}].researcher"), place.researcher, |r| {
-            IdOrSlug::parse(&r)
-        });
-        let role = check.optional(&format!("[{i}].role"), place.role, |r| text::name(&r, 100));
-        if let Some(researcher) = researcher {
-            drafts.push(ContributorDraft { researcher, role });
-        }
-    }
-    check.finish()?;
-    Ok(drafts)
-}
-
-pub fn roster_inputs(roster: &[Contributor]) -> Vec<ContributorInput> {
-    roster
-        .iter()
-        .map(|c| ContributorInput {
-            researcher: Some(c.researcher.slug.clone()),
-            role: c.role.clone(),
-        })
-        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Roster {
     /// In the order printed.
     pub data: Vec<Contributor>,
-}
-
-/// A press figure about a project as written.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportInput {
-    /// The roster size the report counts from ("of 14"), when it gives one.
-    #[serde(default, deserialize_with = "super::support::integer")]
-    #[schema(example = 14, minimum = 1, maximum = 2147483647)]
-    pub roster_size: Option<i64>,
-    #[serde(default, deserialize_with = "super::support::integer")]
-    #[schema(required = true, value_type = i64, example = 7, minimum = 0, maximum = 2147483647)]
-    pub departed: Option<i64>,
-    /// `exactly` (default), `at_least` or `about`.
-    #[schema(value_type = Option<Qualifier>)]
-    pub qualifier: Option<String>,
-    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
-    pub reported_on: Option<String>,
-    /// Id of the source.
-    pub source: Option<Uuid>,
-    #[schema(format = "prose:10000")]
-    pub notes: Option<String>,
-}
-
-impl ReportInput {
-    pub fn validate(self) -> ApiResult<ReportDraft> {
-        let mut check = Check::default();
-        let count = |n: i64| {
-            i32::try_from(n)
-                .ok()
-                .filter(|n| *n >= 0)
-                .ok_or_else(|| "must be between 0 and 2147483647".to_owned())
-        };
-        let roster_size = check.optional("roster_size", self.roster_size, |n| {
-            count(n).and_then(|n| {
-                if n == 0 {
-                    Err("must be at least 1".to_owned())
-                } else {
-                    Ok(n)
-                }
-            })
-        });
-        let departed = check.require("departed", self.departed, count);
-        let qualifier = check.optional("qualifier", self.qualifier, |q| Qualifier::parse(&q));
-        let reported = check.require("reported_on", self.reported_on, |d| PartialDate::parse(&d));
-        let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
-        if let (Some(size), Some(departed)) = (roster_size, departed)
-            && departed > size
-        {
-            check.error("departed", "must not exceed `roster_size`");
-        }
-        check.finish()?;
-        Ok(ReportDraft {
-            roster_size,
-            departed: checked(departed),
-            qualifier: qualifier.unwrap_or(Qualifier::Exactly),
-            reported: checked(reported),
-            source: self.source,
-            notes,
-        })
-    }
-}
-
-impl From<&ProjectReport> for ReportInput {
-    fn from(r: &ProjectReport) -> Self {
-        Self {
-            roster_size: r.roster_size.map(i64::from),
-            departed: Some(i64::from(r.departed)),
-            qualifier: Some(r.qualifier.as_str().to_owned()),
-            reported_on: Some(
-                PartialDate {
-                    start: r.reported_on,
-                    precision: r.reported_precision,
-                }
-                .to_string(),
-            ),
-            source: r.source.as_ref().map(|s| s.id),
-            notes: r.notes.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,13 +1,15 @@
+use super::support::FinishQuery;
+use crate::domain::form::Check;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::{Check, checked, conditional_get};
+use super::support::conditional_get;
 use super::write::{self, Resource};
 use crate::{
     app::AppState,
@@ -18,8 +20,7 @@ use crate::{
     },
     domain::{
         id_or_slug::IdOrSlug,
-        researcher::{Researcher, ResearcherDraft, parse_openalex_id, parse_orcid},
-        slug::Slug,
+        researcher::{Researcher, ResearcherInput},
         text,
     },
     error::{ApiError, ApiResult},
@@ -39,75 +40,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
 }
 
-/// A researcher as written: by POST, as the document a PATCH merges into, and by import.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResearcherInput {
-    #[schema(required = true, value_type = String, example = "Michal Valko", format = "name:200")]
-    pub name: Option<String>,
-    /// Generated from the name when absent (`michal-valko`, then `michal-valko-2`, …).
-    #[schema(format = "slug")]
-    pub slug: Option<String>,
-    /// Other spellings, including misspellings seen in the press.
-    #[schema(example = json!(["Michal Balko"]), format = "name:200", max_items = 50)]
-    pub aliases: Option<Vec<String>>,
-    /// ORCID iD; the `https://orcid.org/` form is accepted.
-    #[schema(format = "orcid")]
-    pub orcid: Option<String>,
-    /// OpenAlex author id (`A…`).
-    #[schema(format = "openalex-id")]
-    pub openalex_id: Option<String>,
-    #[schema(format = "http-url")]
-    pub homepage: Option<String>,
-    #[schema(example = json!(["reinforcement learning"]), format = "name:100", max_items = 50)]
-    pub topics: Option<Vec<String>>,
-}
-
-impl ResearcherInput {
-    pub fn validate(self) -> ApiResult<ResearcherDraft> {
-        let mut check = Check::default();
-        let name = check.require("name", self.name, |n| text::name(&n, 200));
-        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
-        let aliases = check.optional("aliases", self.aliases, |a| text::name_list(&a, 50, 200));
-        let orcid = check.optional("orcid", self.orcid, |o| parse_orcid(&o));
-        let openalex_id =
-            check.optional("openalex_id", self.openalex_id, |o| parse_openalex_id(&o));
-        let homepage = check.optional("homepage", self.homepage, |h| text::http_url(&h));
-        let topics = check.optional("topics", self.topics, |t| text::name_list(&t, 50, 100));
-        check.finish()?;
-        Ok(ResearcherDraft {
-            slug,
-            name: checked(name),
-            aliases: aliases.unwrap_or_default(),
-            orcid,
-            openalex_id,
-            homepage,
-            topics: topics.unwrap_or_default(),
-        })
-    }
-}
-
-impl From<&Researcher> for ResearcherInput {
-    fn from(r: &Researcher) -> Self {
-        Self {
-            name: Some(r.name.clone()),
-            slug: Some(r.slug.clone()),
-            aliases: Some(r.aliases.clone()),
-            orcid: r.orcid.clone(),
-            openalex_id: r.openalex_id.clone(),
-            homepage: r.homepage.clone(),
-            topics: Some(r.topics.clone()),
-        }
-    }
-}
-
 impl Resource for Researcher {
     type Input = ResearcherInput;
     const COLLECTION_URL: &'static str = "/v1/researchers";
-
-    fn validate(input: ResearcherInput) -> ApiResult<Self::Draft> {
-        input.validate()
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

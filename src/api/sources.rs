@@ -1,13 +1,15 @@
+use super::support::FinishQuery;
+use crate::domain::form::Check;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::{Check, conditional_get};
+use super::support::conditional_get;
 use super::write::{self, Resource};
 use crate::{
     app::AppState,
@@ -17,8 +19,7 @@ use crate::{
         sources::SourceFilter,
     },
     domain::{
-        partial_date::PartialDate,
-        source::{Source, SourceDraft, parse_language},
+        source::{Source, SourceInput},
         text,
     },
     error::{ApiError, ApiResult},
@@ -34,72 +35,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_source, update_source, delete_source))
 }
 
-/// A source as written. At least one of `url`, `publisher` and `title` is needed; a press
-/// report relayed second-hand may have no URL.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SourceInput {
-    #[schema(format = "http-url")]
-    pub url: Option<String>,
-    #[schema(example = "The Information", format = "name:200")]
-    pub publisher: Option<String>,
-    #[schema(format = "name:500")]
-    pub title: Option<String>,
-    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
-    #[schema(example = "2024-03", format = "partial-date")]
-    pub published_on: Option<String>,
-    /// BCP 47 language tag.
-    #[schema(example = "en", format = "language")]
-    pub language: Option<String>,
-}
-
-impl SourceInput {
-    pub fn validate(self) -> ApiResult<SourceDraft> {
-        let mut check = Check::default();
-        let url = check.optional("url", self.url, |u| text::http_url(&u));
-        let publisher = check.optional("publisher", self.publisher, |p| text::name(&p, 200));
-        let title = check.optional("title", self.title, |t| text::name(&t, 500));
-        let published = check.optional("published_on", self.published_on, |d| {
-            PartialDate::parse(&d)
-        });
-        let language = check.optional("language", self.language, |l| parse_language(&l));
-        if url.is_none() && publisher.is_none() && title.is_none() {
-            check.error(
-                "url",
-                "a source needs at least one of `url`, `publisher` and `title`",
-            );
-        }
-        check.finish()?;
-        Ok(SourceDraft {
-            url,
-            publisher,
-            title,
-            published,
-            language,
-        })
-    }
-}
-
-impl From<&Source> for SourceInput {
-    fn from(s: &Source) -> Self {
-        Self {
-            url: s.url.clone(),
-            publisher: s.publisher.clone(),
-            title: s.title.clone(),
-            published_on: PartialDate::from_stored(s.published_on, s.published_precision)
-                .map(|d| d.to_string()),
-            language: s.language.clone(),
-        }
-    }
-}
-
 impl Resource for Source {
     type Input = SourceInput;
     const COLLECTION_URL: &'static str = "/v1/sources";
-
-    fn validate(input: SourceInput) -> ApiResult<Self::Draft> {
-        input.validate()
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -8,109 +8,29 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
+    domain::form::{Check, Invalid},
     error::{ApiError, ApiResult, FieldError},
     extract::Preconditions,
 };
 
-/// Collects every bad field of a request so the client hears about all of them at once.
-#[derive(Debug, Default)]
-pub struct Check {
-    errors: Vec<FieldError>,
+/// 400 listing every bad query parameter: a `Check` over a query string ends here rather than
+/// in `Check::finish`'s 422, because a bad parameter is a bad request, not a bad record.
+pub trait FinishQuery {
+    fn finish_query(self) -> ApiResult<()>;
 }
 
-impl Check {
-    pub fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
-    }
-
-    pub fn required<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
-        if value.is_none() {
-            self.error(field, "is required");
-        }
-        value
-    }
-
-    pub fn result<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        result.map_err(|message| self.error(field, message)).ok()
-    }
-
-    /// Parses an optional value; an absent one is fine, a bad one is recorded.
-    pub fn optional<T, V>(
-        &mut self,
-        field: &str,
-        value: Option<V>,
-        parse: impl FnOnce(V) -> Result<T, String>,
-    ) -> Option<T> {
-        value.and_then(|v| self.result(field, parse(v)))
-    }
-
-    /// Parses a required value.
-    pub fn require<T, V>(
-        &mut self,
-        field: &str,
-        value: Option<V>,
-        parse: impl FnOnce(V) -> Result<T, String>,
-    ) -> Option<T> {
-        self.required(field, value)
-            .and_then(|v| self.result(field, parse(v)))
-    }
-
-    /// 422 listing every bad field (request bodies).
-    pub fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::invalid(self.errors))
-        }
-    }
-
-    /// 400 listing every bad parameter (query strings).
-    pub fn finish_query(self) -> ApiResult<()> {
-        if self.errors.is_empty() {
+impl FinishQuery for Check {
+    fn finish_query(self) -> ApiResult<()> {
+        let Err(Invalid(errors)) = self.finish() else {
             return Ok(());
-        }
-        let detail = self
-            .errors
+        };
+        let detail = errors
             .iter()
             .map(|e| format!("`{}` {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Err(ApiError::BadRequest {
-            detail,
-            errors: self.errors,
-        })
+        Err(ApiError::BadRequest { detail, errors })
     }
-}
-
-/// An optional integer field of a JSON body: any JSON number with no fractional part, `7.0` as
-/// well as `7`, because that is what JSON Schema's `integer` (and so the spec) promises.
-/// Use with `#[serde(default, deserialize_with = "...")]`.
-pub fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    use serde::{Deserialize, de::Error};
-    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
-        return Ok(None);
-    };
-    if let Some(n) = number.as_i64() {
-        return Ok(Some(n));
-    }
-    // i64::MAX as f64 rounds up to 2^63, which is out of range: hence `<`.
-    match number.as_f64() {
-        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 =>
-        {
-            #[allow(clippy::cast_possible_truncation)]
-            Ok(Some(f as i64))
-        }
-        _ => Err(D::Error::custom(format!(
-            "invalid value: `{number}`, expected an integer between {} and {}",
-            i64::MIN,
-            i64::MAX
-        ))),
-    }
-}
-
-/// Values that `Check` has confirmed are present.
-pub fn checked<T>(value: Option<T>) -> T {
-    value.expect("Check::finish passed, so every required value is present")
 }
 
 /// RFC 7396 JSON merge patch: objects merge recursively, `null` removes, anything else replaces.
@@ -262,39 +182,6 @@ mod tests {
                 Err(ApiError::BadRequest { .. }) => {}
                 other => panic!("expected 400, got {other:?}"),
             }
-        }
-    }
-
-    #[test]
-    fn integers_may_be_written_with_a_zero_fraction() {
-        #[derive(Debug, serde::Deserialize)]
-        struct Body {
-            #[serde(default, deserialize_with = "integer")]
-            n: Option<i64>,
-        }
-        let parse = |text: &str| serde_json::from_str::<Body>(text).map(|b| b.n);
-        assert_eq!(parse(r#"{"n": 7}"#).unwrap(), Some(7));
-        assert_eq!(parse(r#"{"n": 7.0}"#).unwrap(), Some(7));
-        assert_eq!(parse(r#"{"n": -3e2}"#).unwrap(), Some(-300));
-        assert_eq!(parse(r#"{"n": null}"#).unwrap(), None);
-        assert_eq!(parse(r#"{}"#).unwrap(), None);
-        assert!(parse(r#"{"n": 7.5}"#).is_err());
-        assert!(parse(r#"{"n": 1e300}"#).is_err());
-        assert!(parse(r#"{"n": "7"}"#).is_err());
-    }
-
-    #[test]
-    fn check_collects_every_error() {
-        let mut check = Check::default();
-        assert_eq!(check.required::<u8>("a", None), None);
-        assert_eq!(check.result::<u8>("b", Err("bad".into())), None);
-        assert_eq!(
-            check.optional("c", None::<&str>, |_| Ok::<_, String>(1)),
-            None
-        );
-        match check.finish() {
-            Err(ApiError::Unprocessable { errors, .. }) => assert_eq!(errors.len(), 2),
-            other => panic!("expected 422, got {other:?}"),
         }
     }
 }

@@ -12,7 +12,7 @@ use super::support::{created, current_etag, patched, tagged};
 use crate::{
     app::AppState,
     db::record::{self, Record},
-    domain::key::Actor,
+    domain::{form::Form, key::Actor},
     error::ApiResult,
     extract::Preconditions,
 };
@@ -20,11 +20,13 @@ use crate::{
 /// A record type the API creates, changes and deletes at its own collection.
 pub trait Resource: Record {
     /// The form a POST sends and a PATCH merges into.
-    type Input: Serialize + DeserializeOwned + for<'a> From<&'a Self> + Send;
+    type Input: Form<Draft = Self::Draft>
+        + Serialize
+        + DeserializeOwned
+        + for<'a> From<&'a Self>
+        + Send;
     /// Where the collection is (`/v1/companies`): a new record's `Location` is below it.
     const COLLECTION_URL: &'static str;
-
-    fn validate(input: Self::Input) -> ApiResult<Self::Draft>;
 }
 
 /// POST: 201 with `Location`, `ETag` and the record.
@@ -33,7 +35,7 @@ pub async fn create<R: Resource>(
     actor: &Actor,
     input: R::Input,
 ) -> ApiResult<Response> {
-    let draft = R::validate(input)?;
+    let draft = input.validate()?;
     let mut tx = state.pool.begin().await?;
     let record = record::create::<R>(&mut tx, actor, Uuid::now_v7(), draft).await?;
     tx.commit().await?;
@@ -52,7 +54,7 @@ pub async fn update<R: Resource>(
     let mut tx = state.pool.begin().await?;
     let before = record::lock::<R>(&mut tx, &key).await?;
     // A bad patch is the client's mistake whatever version it was written against.
-    let draft = R::validate(patched(&R::Input::from(&before), patch)?)?;
+    let draft = patched(&R::Input::from(&before), patch)?.validate()?;
     preconditions.check_if_match(&current_etag(&before)?)?;
     let after = record::update(&mut tx, actor, &before, draft).await?;
     tx.commit().await?;

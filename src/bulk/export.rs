@@ -12,17 +12,17 @@ use uuid::Uuid;
 
 use super::RecordType;
 use crate::{
-    api::{
-        companies::CompanyInput,
-        compensation::CompensationInput,
-        deals::DealInput,
-        moves::MoveInput,
-        projects::{ProjectInput, ReportInput, roster_inputs},
-        researchers::ResearcherInput,
-        signals::SignalInput,
-        sources::SourceInput,
-    },
     db,
+    domain::{
+        company::CompanyInput,
+        compensation::CompensationInput,
+        deal::DealInput,
+        moves::MoveInput,
+        project::{ProjectInput, ReportInput, roster_inputs},
+        researcher::ResearcherInput,
+        signal::SignalInput,
+        source::SourceInput,
+    },
     error::ApiResult,
 };
 

@@ -11,16 +11,6 @@ use uuid::Uuid;
 
 use super::RecordType;
 use crate::{
-    api::{
-        companies::CompanyInput,
-        compensation::CompensationInput,
-        deals::DealInput,
-        moves::MoveInput,
-        projects::{ContributorInput, ProjectInput, ReportInput, validate_roster},
-        researchers::ResearcherInput,
-        signals::SignalInput,
-        sources::SourceInput,
-    },
     db::{
         self,
         record::{self, Record},
@@ -38,6 +28,17 @@ use crate::{
         signal::Signal,
         slug::Slug,
         source::Source,
+    },
+    domain::{
+        company::CompanyInput,
+        compensation::CompensationInput,
+        deal::DealInput,
+        form::{Form, Invalid},
+        moves::MoveInput,
+        project::{ContributorInput, ProjectInput, ReportInput, validate_roster},
+        researcher::ResearcherInput,
+        signal::SignalInput,
+        source::SourceInput,
     },
     error::{ApiError, ApiResult, FieldError},
 };
@@ -617,18 +618,14 @@ fn input_value<T: DeserializeOwned>(value: Value, field: &str) -> Result<T, ApiE
 }
 
 /// Field names of a nested list's errors, under the line's field: `contributors[2].researcher`.
-fn prefix_fields(err: ApiError, prefix: &str) -> ApiError {
-    match err {
-        ApiError::Unprocessable { detail, errors } => ApiError::Unprocessable {
-            detail,
-            errors: errors
-                .into_iter()
-                .map(|e| FieldError {
-                    field: format!("{prefix}{}", e.field),
-                    ..e
-                })
-                .collect(),
-        },
-        other => other,
-    }
+fn prefix_fields(Invalid(errors): Invalid, prefix: &str) -> Invalid {
+    Invalid(
+        errors
+            .into_iter()
+            .map(|e| FieldError {
+                field: format!("{prefix}{}", e.field),
+                ..e
+            })
+            .collect(),
+    )
 }

@@ -89,15 +89,15 @@ fn split_period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> PeriodSpl
             }
         }
         _ => {
-            if let (Some(s), Some(ms)) = (since, months.0) {
-                if s < ms {
-                    days.push((s, ms));
-                }
+            if let (Some(s), Some(ms)) = (since, months.0)
+                && s < ms
+            {
+                days.push((s, ms));
             }
-            if let (Some(a), Some(me)) = (after, months.1) {
-                if me < a {
-                    days.push((me, a));
-                }
+            if let (Some(a), Some(me)) = (after, months.1)
+                && me < a
+            {
+                days.push((me, a));
             }
         }
     }

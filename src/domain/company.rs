@@ -1,8 +1,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::form::{Check, Form, Invalid, checked};
+use super::text;
 use super::{
     id_or_slug::IdOrSlug, partial_date::PartialDate, partial_date::Precision, refs::CompanyRef,
     slug::Slug,
@@ -96,5 +98,74 @@ mod tests {
     fn company_kind_parses_its_stored_text() {
         assert_eq!(CompanyKind::parse("ai_lab").unwrap(), CompanyKind::AiLab);
         assert!(CompanyKind::parse("lab").unwrap_err().contains("big_tech"));
+    }
+}
+
+/// A company as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyInput {
+    #[schema(required = true, value_type = String, example = "Google DeepMind", format = "name:200")]
+    pub name: Option<String>,
+    /// Generated from the name when absent.
+    #[schema(example = "google-deepmind", format = "slug")]
+    pub slug: Option<String>,
+    #[schema(required = true, value_type = CompanyKind)]
+    pub kind: Option<String>,
+    /// Id or slug of the parent company.
+    #[schema(example = "google", format = "id-or-slug")]
+    pub parent: Option<String>,
+    #[schema(format = "name:200", max_items = 50)]
+    pub aliases: Option<Vec<String>>,
+    /// ISO 3166-1 alpha-2 code.
+    #[schema(example = "GB", format = "country")]
+    pub country: Option<String>,
+    #[schema(example = "https://deepmind.google", format = "http-url")]
+    pub website: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(example = "2010", format = "partial-date")]
+    pub founded_on: Option<String>,
+}
+
+impl Form for CompanyInput {
+    type Draft = CompanyDraft;
+
+    fn validate(self) -> Result<CompanyDraft, Invalid> {
+        let mut check = Check::default();
+        let name = check.require("name", self.name, |n| text::name(&n, 200));
+        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
+        let kind = check.require("kind", self.kind, |k| CompanyKind::parse(&k));
+        let parent = check.optional("parent", self.parent, |p| IdOrSlug::parse(&p));
+        let aliases = check.optional("aliases", self.aliases, |a| text::name_list(&a, 50, 200));
+        let country = check.optional("country", self.country, |c| parse_country(&c));
+        let website = check.optional("website", self.website, |w| text::http_url(&w));
+        let founded = check.optional("founded_on", self.founded_on, |d| PartialDate::parse(&d));
+        check.finish()?;
+        Ok(CompanyDraft {
+            slug,
+            name: checked(name),
+            kind: checked(kind),
+            parent,
+            aliases: aliases.unwrap_or_default(),
+            country,
+            website,
+            founded,
+        })
+    }
+}
+
+impl From<&Company> for CompanyInput {
+    fn from(company: &Company) -> Self {
+        Self {
+            name: Some(company.name.clone()),
+            slug: Some(company.slug.clone()),
+            kind: Some(company.kind.as_str().to_owned()),
+            parent: company.parent.as_ref().map(|p| p.id.to_string()),
+            aliases: Some(company.aliases.clone()),
+            country: company.country.clone(),
+            website: company.website.clone(),
+            founded_on: PartialDate::from_stored(company.founded_on, company.founded_precision)
+                .map(|d| d.to_string()),
+        }
     }
 }

@@ -1,8 +1,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::form::{Check, Form, Invalid, checked};
+use super::text;
 use super::{
     id_or_slug::IdOrSlug,
     partial_date::{PartialDate, Precision},
@@ -83,6 +85,100 @@ mod tests {
         assert_eq!(parse_currency("EUR").unwrap(), "EUR");
         for bad in ["US", "DOLLAR", "XXX", "", "U$D"] {
             assert!(parse_currency(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}
+
+/// A compensation report as written. Amounts are whole currency units a year; either bound may
+/// be left open ("up to 2,000,000"), but not both, and the minimum may not exceed the maximum.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompensationInput {
+    /// Id or slug of the company.
+    #[schema(required = true, value_type = String, example = "meta", format = "id-or-slug")]
+    pub company: Option<String>,
+    #[schema(required = true, value_type = String, example = "AI researcher", format = "name:200")]
+    pub role: Option<String>,
+    /// ISO 4217 code.
+    #[schema(required = true, value_type = String, example = "USD", format = "currency")]
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "super::form::integer")]
+    #[schema(minimum = 0, maximum = 9223372036854775807_i64)]
+    pub annual_min: Option<i64>,
+    #[serde(default, deserialize_with = "super::form::integer")]
+    #[schema(example = 2000000, minimum = 0, maximum = 9223372036854775807_i64)]
+    pub annual_max: Option<i64>,
+    #[schema(value_type = Option<Basis>)]
+    pub basis: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
+    pub reported_on: Option<String>,
+    /// Id of the source.
+    pub source: Option<Uuid>,
+    #[schema(format = "prose:10000")]
+    pub notes: Option<String>,
+}
+
+impl Form for CompensationInput {
+    type Draft = CompensationDraft;
+
+    fn validate(self) -> Result<CompensationDraft, Invalid> {
+        let mut check = Check::default();
+        let amount = |v: i64| {
+            if v >= 0 {
+                Ok(v)
+            } else {
+                Err("must not be negative".to_owned())
+            }
+        };
+        let company = check.require("company", self.company, |c| IdOrSlug::parse(&c));
+        let role = check.require("role", self.role, |r| text::name(&r, 200));
+        let currency = check.require("currency", self.currency, |c| parse_currency(&c));
+        let annual_min = check.optional("annual_min", self.annual_min, amount);
+        let annual_max = check.optional("annual_max", self.annual_max, amount);
+        let basis = check.optional("basis", self.basis, |b| Basis::parse(&b));
+        let reported = check.require("reported_on", self.reported_on, |d| PartialDate::parse(&d));
+        let notes = check.optional("notes", self.notes, |n| text::prose(&n, 10_000));
+        match (self.annual_min, self.annual_max) {
+            (None, None) => check.error("annual_max", "give `annual_min`, `annual_max` or both"),
+            (Some(min), Some(max)) if min > max => {
+                check.error("annual_min", "must not exceed `annual_max`")
+            }
+            _ => {}
+        }
+        check.finish()?;
+        Ok(CompensationDraft {
+            company: checked(company),
+            role: checked(role),
+            currency: checked(currency),
+            annual_min,
+            annual_max,
+            basis,
+            reported: checked(reported),
+            source: self.source,
+            notes,
+        })
+    }
+}
+
+impl From<&CompensationReport> for CompensationInput {
+    fn from(r: &CompensationReport) -> Self {
+        Self {
+            company: Some(r.company.id.to_string()),
+            role: Some(r.role.clone()),
+            currency: Some(r.currency.clone()),
+            annual_min: r.annual_min,
+            annual_max: r.annual_max,
+            basis: r.basis.map(|b| b.as_str().to_owned()),
+            reported_on: Some(
+                PartialDate {
+                    start: r.reported_on,
+                    precision: r.reported_precision,
+                }
+                .to_string(),
+            ),
+            source: r.source.as_ref().map(|s| s.id),
+            notes: r.notes.clone(),
         }
     }
 }

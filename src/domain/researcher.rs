@@ -1,8 +1,10 @@
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::form::{Check, Form, Invalid, checked};
+use super::text;
 use super::{refs::CompanyRef, slug::Slug};
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -117,5 +119,69 @@ mod tests {
         );
         assert!(parse_openalex_id("W123").is_err());
         assert!(parse_openalex_id("A").is_err());
+    }
+}
+
+/// A researcher as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResearcherInput {
+    #[schema(required = true, value_type = String, example = "Michal Valko", format = "name:200")]
+    pub name: Option<String>,
+    /// Generated from the name when absent (`michal-valko`, then `michal-valko-2`, …).
+    #[schema(format = "slug")]
+    pub slug: Option<String>,
+    /// Other spellings, including misspellings seen in the press.
+    #[schema(example = json!(["Michal Balko"]), format = "name:200", max_items = 50)]
+    pub aliases: Option<Vec<String>>,
+    /// ORCID iD; the `https://orcid.org/` form is accepted.
+    #[schema(format = "orcid")]
+    pub orcid: Option<String>,
+    /// OpenAlex author id (`A…`).
+    #[schema(format = "openalex-id")]
+    pub openalex_id: Option<String>,
+    #[schema(format = "http-url")]
+    pub homepage: Option<String>,
+    #[schema(example = json!(["reinforcement learning"]), format = "name:100", max_items = 50)]
+    pub topics: Option<Vec<String>>,
+}
+
+impl Form for ResearcherInput {
+    type Draft = ResearcherDraft;
+
+    fn validate(self) -> Result<ResearcherDraft, Invalid> {
+        let mut check = Check::default();
+        let name = check.require("name", self.name, |n| text::name(&n, 200));
+        let slug = check.optional("slug", self.slug, |s| Slug::parse(&s));
+        let aliases = check.optional("aliases", self.aliases, |a| text::name_list(&a, 50, 200));
+        let orcid = check.optional("orcid", self.orcid, |o| parse_orcid(&o));
+        let openalex_id =
+            check.optional("openalex_id", self.openalex_id, |o| parse_openalex_id(&o));
+        let homepage = check.optional("homepage", self.homepage, |h| text::http_url(&h));
+        let topics = check.optional("topics", self.topics, |t| text::name_list(&t, 50, 100));
+        check.finish()?;
+        Ok(ResearcherDraft {
+            slug,
+            name: checked(name),
+            aliases: aliases.unwrap_or_default(),
+            orcid,
+            openalex_id,
+            homepage,
+            topics: topics.unwrap_or_default(),
+        })
+    }
+}
+
+impl From<&Researcher> for ResearcherInput {
+    fn from(r: &Researcher) -> Self {
+        Self {
+            name: Some(r.name.clone()),
+            slug: Some(r.slug.clone()),
+            aliases: Some(r.aliases.clone()),
+            orcid: r.orcid.clone(),
+            openalex_id: r.openalex_id.clone(),
+            homepage: r.homepage.clone(),
+            topics: Some(r.topics.clone()),
+        }
     }
 }

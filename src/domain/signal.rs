@@ -1,8 +1,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::form::{Check, Form, Invalid, checked};
+use super::refs::{CitationInput, check_citations, citation_inputs};
+use super::text;
 use super::{
     id_or_slug::IdOrSlug,
     moves::CitationDraft,
@@ -46,4 +49,67 @@ pub struct SignalDraft {
     pub description: String,
     pub reported: PartialDate,
     pub sources: Vec<CitationDraft>,
+}
+
+/// A signal as written: by POST, as the document a PATCH merges into, and by import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignalInput {
+    #[schema(required = true, value_type = SignalKind)]
+    pub kind: Option<String>,
+    /// Id or slug of the company.
+    #[schema(required = true, value_type = String, example = "meta", format = "id-or-slug")]
+    pub company: Option<String>,
+    #[schema(required = true, value_type = String, format = "non-blank-prose:5000")]
+    pub description: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(required = true, value_type = String, example = "2024-03", format = "partial-date")]
+    pub reported_on: Option<String>,
+    pub sources: Option<Vec<CitationInput>>,
+}
+
+impl Form for SignalInput {
+    type Draft = SignalDraft;
+
+    fn validate(self) -> Result<SignalDraft, Invalid> {
+        let mut check = Check::default();
+        let kind = check.require("kind", self.kind, |k| SignalKind::parse(&k));
+        let company = check.require("company", self.company, |c| IdOrSlug::parse(&c));
+        let description = check.require("description", self.description, |d| {
+            let d = text::prose(d.trim(), 5_000)?;
+            if d.is_empty() {
+                Err("must not be empty".to_owned())
+            } else {
+                Ok(d)
+            }
+        });
+        let reported = check.require("reported_on", self.reported_on, |d| PartialDate::parse(&d));
+        let sources = check_citations(&mut check, self.sources);
+        check.finish()?;
+        Ok(SignalDraft {
+            kind: checked(kind),
+            company: checked(company),
+            description: checked(description),
+            reported: checked(reported),
+            sources,
+        })
+    }
+}
+
+impl From<&Signal> for SignalInput {
+    fn from(s: &Signal) -> Self {
+        Self {
+            kind: Some(s.kind.as_str().to_owned()),
+            company: Some(s.company.id.to_string()),
+            description: Some(s.description.clone()),
+            reported_on: Some(
+                PartialDate {
+                    start: s.reported_on,
+                    precision: s.reported_precision,
+                }
+                .to_string(),
+            ),
+            sources: Some(citation_inputs(&s.sources)),
+        }
+    }
 }

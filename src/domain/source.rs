@@ -1,9 +1,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::form::{Check, Form, Invalid};
 use super::partial_date::{PartialDate, Precision};
+use super::text;
 
 /// Where a fact comes from: a press report, a paper, an announcement. A report may have no URL.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
@@ -74,6 +76,67 @@ mod tests {
         let long = format!("en{}", "-abcdefgh".repeat(10));
         for bad in ["", "e", "english", "en_GB", "en-", "12", long.as_str()] {
             assert!(parse_language(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}
+
+/// A source as written. At least one of `url`, `publisher` and `title` is needed; a press
+/// report relayed second-hand may have no URL.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInput {
+    #[schema(format = "http-url")]
+    pub url: Option<String>,
+    #[schema(example = "The Information", format = "name:200")]
+    pub publisher: Option<String>,
+    #[schema(format = "name:500")]
+    pub title: Option<String>,
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[schema(example = "2024-03", format = "partial-date")]
+    pub published_on: Option<String>,
+    /// BCP 47 language tag.
+    #[schema(example = "en", format = "language")]
+    pub language: Option<String>,
+}
+
+impl Form for SourceInput {
+    type Draft = SourceDraft;
+
+    fn validate(self) -> Result<SourceDraft, Invalid> {
+        let mut check = Check::default();
+        let url = check.optional("url", self.url, |u| text::http_url(&u));
+        let publisher = check.optional("publisher", self.publisher, |p| text::name(&p, 200));
+        let title = check.optional("title", self.title, |t| text::name(&t, 500));
+        let published = check.optional("published_on", self.published_on, |d| {
+            PartialDate::parse(&d)
+        });
+        let language = check.optional("language", self.language, |l| parse_language(&l));
+        if url.is_none() && publisher.is_none() && title.is_none() {
+            check.error(
+                "url",
+                "a source needs at least one of `url`, `publisher` and `title`",
+            );
+        }
+        check.finish()?;
+        Ok(SourceDraft {
+            url,
+            publisher,
+            title,
+            published,
+            language,
+        })
+    }
+}
+
+impl From<&Source> for SourceInput {
+    fn from(s: &Source) -> Self {
+        Self {
+            url: s.url.clone(),
+            publisher: s.publisher.clone(),
+            title: s.title.clone(),
+            published_on: PartialDate::from_stored(s.published_on, s.published_precision)
+                .map(|d| d.to_string()),
+            language: s.language.clone(),
         }
     }
 }

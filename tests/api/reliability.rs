@@ -283,7 +283,7 @@ async fn load_with_retries_stores_each_acknowledged_create_exactly_once() {
                 // with the same key until it is acknowledged.
                 let name = format!("Load Lab {worker}-{n}");
                 let idempotency_key = format!("load-{worker}-{n}");
-                let mut sends: u32 = if n % 3 == 0 { 2 } else { 1 };
+                let mut sends: u32 = if n.is_multiple_of(3) { 2 } else { 1 };
                 let mut acknowledged = None;
                 while sends > 0 || acknowledged.is_none() {
                     sends = sends.saturating_sub(1);
