@@ -356,7 +356,7 @@ async fn attrition(
         .map(|d| d.end())
         .unwrap_or_else(|| Utc::now().date_naive());
     let mut conn = state.pool.acquire().await?;
-    let project = db::projects::get(&mut conn, &key)
+    let project = db::record::get::<Project>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &key))?;
     // Never hold a connection while waiting for another: under load that deadlocks the pool.
@@ -446,36 +446,11 @@ async fn timeline(
 ) -> ApiResult<Json<Timeline>> {
     let key = super::path_key::<Researcher>(&key)?;
     let mut conn = state.pool.acquire().await?;
-    let researcher = db::researchers::get(&mut conn, &key)
+    let researcher = db::record::get::<Researcher>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("researcher", &key))?;
     drop(conn);
-    let mut page = db::list::PageRequest::new(
-        &db::moves::SORTS,
-        Some("effective_on"),
-        Some(db::list::MAX_LIMIT),
-        None,
-        None,
-    )?;
-    let filter = db::moves::MoveFilter {
-        researcher: Some(researcher.id),
-        ..Default::default()
-    };
-    let mut moves = Vec::new();
-    loop {
-        let found = db::moves::list(&state.pool, &filter, &page).await?;
-        moves.extend(found.data);
-        let Some(cursor) = found.next_cursor else {
-            break;
-        };
-        page = db::list::PageRequest::new(
-            &db::moves::SORTS,
-            Some("effective_on"),
-            Some(db::list::MAX_LIMIT),
-            Some(&cursor),
-            None,
-        )?;
-    }
+    let moves = db::moves::of_researcher(&state.pool, researcher.id).await?;
     Ok(Json(Timeline {
         researcher: ResearcherRef {
             id: researcher.id,

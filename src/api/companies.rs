@@ -9,15 +9,11 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::conditional_get;
-use super::write::{self, Resource};
+use super::paging::{ListQuery, Paging};
+use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{
-        self, Sluggable,
-        companies::CompanyFilter,
-        list::{Page, PageRequest},
-    },
+    db::{self, Sluggable, companies::CompanyFilter, list::Page},
     domain::{
         company::{Company, CompanyInput, CompanyKind, parse_country},
         id_or_slug::IdOrSlug,
@@ -25,7 +21,7 @@ use crate::{
         text,
     },
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -58,33 +54,16 @@ pub struct CompanyListParams {
     /// Id or slug of the parent company: lists its subsidiaries.
     #[param(format = "id-or-slug")]
     parent: Option<String>,
-    /// `name` (default), `-name`, `created_at` or `-created_at`.
-    #[param(pattern = "^-?(name|created_at)$")]
-    sort: Option<String>,
-    /// Rows per page, 1–500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// Adds `total`, the number of rows matching the filters.
-    include_total: Option<bool>,
 }
 
 /// Lists live companies.
-#[utoipa::path(get, path = "/companies", tag = "companies", params(CompanyListParams),
+#[utoipa::path(get, path = "/companies", tag = "companies", params(CompanyListParams, Paging<Company>),
     responses((status = 200, description = "One page of companies", body = Page<Company>), ListErrors))]
 async fn list_companies(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<CompanyListParams>,
+    ListQuery(params, page): ListQuery<CompanyListParams, Company>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::companies::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let kind = check.optional("kind", params.kind, |k| CompanyKind::parse(&k));
     let country = check.optional("country", params.country, |c| parse_country(&c));
@@ -104,7 +83,7 @@ async fn list_companies(
         parent,
     };
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::companies::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::companies::list(&pool, &filter, &page).await }
     })
@@ -121,7 +100,7 @@ async fn create_company(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<CompanyInput>,
 ) -> ApiResult<Response> {
-    write::create::<Company>(&state, &actor, input).await
+    resource::create::<Company>(&state, &actor, input).await
 }
 
 /// One company, by id or slug.
@@ -135,11 +114,7 @@ async fn get_company(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let key = super::path_key::<Company>(&key)?;
-    let mut conn = state.pool.acquire().await?;
-    let company = db::companies::get(&mut conn, &key).await?;
-    let record = company.ok_or_else(|| ApiError::not_found("company", &key))?;
-    conditional_get(&record, &preconditions)
+    resource::read::<Company>(&state, &key, &preconditions).await
 }
 
 /// Changes a company with a JSON merge patch (RFC 7396): fields present are set, `null` clears.
@@ -156,7 +131,7 @@ async fn update_company(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<Company>(&state, &actor, &key, &preconditions, &patch).await
+    resource::update::<Company>(&state, &actor, &key, &preconditions, &patch).await
 }
 
 /// Deletes a company (softly: it leaves lists, its history stays).
@@ -170,7 +145,7 @@ async fn delete_company(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<Company>(&state, &actor, &key, &preconditions).await
+    resource::delete::<Company>(&state, &actor, &key, &preconditions).await
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -191,33 +166,19 @@ pub enum Direction {
 pub struct CompanyMovesParams {
     /// `in`, `out` or `any` (default).
     direction: Option<Direction>,
-    /// `-effective_on` (default), `effective_on`, `-created_at` or `created_at`.
-    #[param(pattern = "^-?(effective_on|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// The moves into and out of a company.
 #[utoipa::path(get, path = "/companies/{id}/moves", tag = "companies",
-    params(("id" = String, Path, description = "Id or slug"), CompanyMovesParams),
+    params(("id" = String, Path, description = "Id or slug"), CompanyMovesParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors, ReadErrors))]
 async fn company_moves(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    ApiQuery(params): ApiQuery<CompanyMovesParams>,
+    ListQuery(params, page): ListQuery<CompanyMovesParams, Move>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let key = super::path_key::<Company>(&key)?;
-    let page = PageRequest::new(
-        &db::moves::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let company = db::resolve(&state.pool, Sluggable::Companies, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("company", &key))?;
@@ -228,7 +189,7 @@ async fn company_moves(
         Direction::Any => filter.company = Some(company),
     }
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::moves::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::moves::list(&pool, &filter, &page).await }
     })

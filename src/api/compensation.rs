@@ -11,18 +11,18 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::conditional_get;
-use super::write::{self, Resource};
+use super::paging::{ListQuery, Paging};
+use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, compensation::CompensationFilter, list::PageRequest},
+    db::{self, Sluggable, compensation::CompensationFilter},
     domain::{
         compensation::{CompensationInput, CompensationReport, parse_currency},
         id_or_slug::IdOrSlug,
         text,
     },
-    error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    error::ApiResult,
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -64,30 +64,16 @@ pub struct CompensationListParams {
     /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
-    /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
-    #[param(pattern = "^-?(reported_on|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// Lists compensation reports, newest first.
-#[utoipa::path(get, path = "/compensation", tag = "compensation", params(CompensationListParams),
+#[utoipa::path(get, path = "/compensation", tag = "compensation", params(CompensationListParams, Paging<CompensationReport>),
     responses((status = 200, description = "One page of reports", body = db::list::Page<CompensationReport>), ListErrors))]
 async fn list_compensation(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<CompensationListParams>,
+    ListQuery(params, page): ListQuery<CompensationListParams, CompensationReport>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::compensation::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let currency = check.optional("currency", params.currency, |c| parse_currency(&c));
@@ -106,7 +92,7 @@ async fn list_compensation(
             Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
     }
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::compensation::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::compensation::list(&pool, &filter, &page).await }
     })
@@ -123,7 +109,7 @@ async fn create_compensation(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<CompensationInput>,
 ) -> ApiResult<Response> {
-    write::create::<CompensationReport>(&state, &actor, input).await
+    resource::create::<CompensationReport>(&state, &actor, input).await
 }
 
 /// One compensation report.
@@ -137,12 +123,7 @@ async fn get_compensation(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = super::path_id::<CompensationReport>(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let report = db::compensation::get(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("compensation report", id))?;
-    conditional_get(&report, &preconditions)
+    resource::read::<CompensationReport>(&state, &id, &preconditions).await
 }
 
 /// Changes a compensation report with a JSON merge patch (RFC 7396).
@@ -159,7 +140,7 @@ async fn update_compensation(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<CompensationReport>(&state, &actor, &id, &preconditions, &patch).await
+    resource::update::<CompensationReport>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a compensation report (softly).
@@ -172,5 +153,5 @@ async fn delete_compensation(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<CompensationReport>(&state, &actor, &id, &preconditions).await
+    resource::delete::<CompensationReport>(&state, &actor, &id, &preconditions).await
 }

@@ -10,7 +10,8 @@ use axum::{
 };
 
 use crate::{
-    db::list::{MAX_LIMIT, Page, PageRequest, Sort},
+    api::paging::Paging,
+    db::list::{Keyed, Page, PageRequest},
     domain::{
         company::Company,
         compensation::CompensationReport,
@@ -496,23 +497,21 @@ impl CsvRow for Signal {
 /// from the requested position on, as CSV. `fetch` reads one page.
 pub async fn list_response<T, F, Fut>(
     headers: &HeaderMap,
-    sorts: &'static [Sort],
-    page: PageRequest,
+    page: Paging<T>,
     fetch: F,
 ) -> ApiResult<Response>
 where
-    T: serde::Serialize + CsvRow + Send + 'static,
+    T: serde::Serialize + CsvRow + Keyed + Send + 'static,
     F: Fn(PageRequest) -> Fut + Send + 'static,
     Fut: Future<Output = ApiResult<Page<T>>> + Send + 'static,
 {
     if !wanted(headers) {
-        return Ok(axum::Json(fetch(page).await?).into_response());
+        return Ok(axum::Json(fetch(page.request).await?).into_response());
     }
-    let sort = page.sort.name;
-    let first = fetch(page.for_export()).await?;
+    let sort = page.request.sort;
+    let first = fetch(page.request.for_export()).await?;
     Ok(stream_all(first, move |cursor| {
-        let next =
-            PageRequest::new(sorts, Some(sort), Some(MAX_LIMIT), Some(&cursor), None).map(&fetch);
+        let next = Paging::<T>::after(sort, &cursor).map(|next| fetch(next.request));
         async move { next?.await }
     }))
 }

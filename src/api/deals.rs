@@ -11,20 +11,18 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    support::conditional_get,
-    write::{self, Resource},
-};
+use super::paging::{ListQuery, NoFilters, Paging};
+use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, deals::DealFilter, list::PageRequest, moves::MoveFilter},
+    db::{self, Sluggable, deals::DealFilter, moves::MoveFilter},
     domain::{
         deal::{Deal, DealInput, DealKind},
         id_or_slug::IdOrSlug,
         moves::Move,
     },
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -63,30 +61,16 @@ pub struct DealListParams {
     /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
-    /// `-created_at` (default) or `created_at`.
-    #[param(pattern = "^-?created_at$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// Lists live deals.
-#[utoipa::path(get, path = "/deals", tag = "deals", params(DealListParams),
+#[utoipa::path(get, path = "/deals", tag = "deals", params(DealListParams, Paging<Deal>),
     responses((status = 200, description = "One page of deals", body = db::list::Page<Deal>), ListErrors))]
 async fn list_deals(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<DealListParams>,
+    ListQuery(params, page): ListQuery<DealListParams, Deal>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::deals::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let acquirer = check.optional("acquirer", params.acquirer, |c| IdOrSlug::parse(&c));
@@ -110,7 +94,7 @@ async fn list_deals(
         }
     }
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::deals::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::deals::list(&pool, &filter, &page).await }
     })
@@ -127,7 +111,7 @@ async fn create_deal(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<DealInput>,
 ) -> ApiResult<Response> {
-    write::create::<Deal>(&state, &actor, input).await
+    resource::create::<Deal>(&state, &actor, input).await
 }
 
 /// One deal, with its sources and the number of moves recorded for it.
@@ -141,12 +125,7 @@ async fn get_deal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = super::path_id::<Deal>(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let deal = db::deals::get(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("deal", id))?;
-    conditional_get(&deal, &preconditions)
+    resource::read::<Deal>(&state, &id, &preconditions).await
 }
 
 /// Changes a deal with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.
@@ -163,7 +142,7 @@ async fn update_deal(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<Deal>(&state, &actor, &id, &preconditions, &patch).await
+    resource::update::<Deal>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a deal (softly); refused while moves say they were part of it.
@@ -176,40 +155,20 @@ async fn delete_deal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<Deal>(&state, &actor, &id, &preconditions).await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DealMovesParams {
-    /// `-effective_on` (default), `effective_on`, `-created_at` or `created_at`.
-    #[param(pattern = "^-?(effective_on|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
+    resource::delete::<Deal>(&state, &actor, &id, &preconditions).await
 }
 
 /// The moves that were part of a deal.
 #[utoipa::path(get, path = "/deals/{id}/moves", tag = "deals",
-    params(("id" = Uuid, Path, description = "Id"), DealMovesParams),
+    params(("id" = Uuid, Path, description = "Id"), Paging<Move>),
     responses((status = 200, description = "One page of moves", body = db::list::Page<Move>), ListErrors, ReadErrors))]
 async fn deal_moves(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    ApiQuery(params): ApiQuery<DealMovesParams>,
+    ListQuery(NoFilters {}, page): ListQuery<NoFilters, Move>,
 ) -> ApiResult<Response> {
     let id = super::path_id::<Deal>(&id)?;
-    let page = PageRequest::new(
-        &db::moves::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let deal = match super::resolve_deal_filter(&state, id).await {
         Err(ApiError::Unprocessable { .. }) => return Err(ApiError::not_found("deal", id)),
         other => other?,
@@ -219,7 +178,7 @@ async fn deal_moves(
         ..MoveFilter::default()
     };
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::moves::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::moves::list(&pool, &filter, &page).await }
     })

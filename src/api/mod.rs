@@ -11,12 +11,13 @@ pub mod history;
 pub mod keys;
 pub mod live;
 pub mod moves;
+pub mod paging;
 pub mod projects;
 pub mod researchers;
+pub mod resource;
 pub mod signals;
 pub mod sources;
 pub mod support;
-pub mod write;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;

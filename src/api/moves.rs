@@ -10,21 +10,17 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::support::conditional_get;
-use super::write::{self, Resource};
+use super::paging::{ListQuery, Paging};
+use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{
-        self, Sluggable,
-        list::{Page, PageRequest},
-        moves::MoveFilter,
-    },
+    db::{self, Sluggable, list::Page, moves::MoveFilter},
     domain::{
         id_or_slug::IdOrSlug,
         moves::{Confidence, Move, MoveInput, MoveKind},
     },
-    error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    error::ApiResult,
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -74,30 +70,16 @@ pub struct MoveListParams {
     /// Id or slug of a project: moves of its contributors.
     #[param(format = "id-or-slug")]
     project: Option<String>,
-    /// `-effective_on` (default: newest first), `effective_on`, `-created_at` or `created_at`.
-    #[param(pattern = "^-?(effective_on|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// Lists moves, newest first.
-#[utoipa::path(get, path = "/moves", tag = "moves", params(MoveListParams),
+#[utoipa::path(get, path = "/moves", tag = "moves", params(MoveListParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors))]
 async fn list_moves(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<MoveListParams>,
+    ListQuery(params, page): ListQuery<MoveListParams, Move>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::moves::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let researcher = check.optional("researcher", params.researcher, |r| IdOrSlug::parse(&r));
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
@@ -137,7 +119,7 @@ async fn list_moves(
         }
     }
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::moves::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::moves::list(&pool, &filter, &page).await }
     })
@@ -154,7 +136,7 @@ async fn create_move(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<MoveInput>,
 ) -> ApiResult<Response> {
-    write::create::<Move>(&state, &actor, input).await
+    resource::create::<Move>(&state, &actor, input).await
 }
 
 /// One move, with its researcher, companies and sources embedded.
@@ -168,11 +150,7 @@ async fn get_move(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = super::path_id::<Move>(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let found = db::moves::get(&mut conn, id).await?;
-    let record = found.ok_or_else(|| ApiError::not_found("move", id))?;
-    conditional_get(&record, &preconditions)
+    resource::read::<Move>(&state, &id, &preconditions).await
 }
 
 /// Changes a move with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.
@@ -189,7 +167,7 @@ async fn update_move(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<Move>(&state, &actor, &id, &preconditions, &patch).await
+    resource::update::<Move>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a move (softly: it leaves lists, its history stays).
@@ -203,5 +181,5 @@ async fn delete_move(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<Move>(&state, &actor, &id, &preconditions).await
+    resource::delete::<Move>(&state, &actor, &id, &preconditions).await
 }

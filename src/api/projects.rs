@@ -12,13 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use super::paging::{ListQuery, NoFilters, Paging};
+use super::resource::{self, Resource};
 use super::support::{conditional_get, created, current_etag, patched, tagged};
-use super::write::{self, Resource};
 use crate::{
     app::AppState,
-    db::{
-        self, Sluggable, list::PageRequest, projects::ProjectFilter, record, reports::ReportWrite,
-    },
+    db::{self, Sluggable, projects::ProjectFilter, record, reports::ReportWrite},
     domain::{
         form::Form,
         id_or_slug::IdOrSlug,
@@ -29,7 +28,7 @@ use crate::{
         text,
     },
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -68,30 +67,16 @@ pub struct ProjectListParams {
     /// Id or slug of a researcher: the projects on whose roster they are.
     #[param(format = "id-or-slug")]
     researcher: Option<String>,
-    /// `name` (default), `-name`, `created_at` or `-created_at`.
-    #[param(pattern = "^-?(name|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// Lists live projects.
-#[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectListParams),
+#[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectListParams, Paging<Project>),
     responses((status = 200, description = "One page of projects", body = db::list::Page<Project>), ListErrors))]
 async fn list_projects(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<ProjectListParams>,
+    ListQuery(params, page): ListQuery<ProjectListParams, Project>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::projects::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let researcher = check.optional("researcher", params.researcher, |r| IdOrSlug::parse(&r));
@@ -110,7 +95,7 @@ async fn list_projects(
             Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
     }
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::projects::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::projects::list(&pool, &filter, &page).await }
     })
@@ -127,7 +112,7 @@ async fn create_project(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<ProjectInput>,
 ) -> ApiResult<Response> {
-    write::create::<Project>(&state, &actor, input).await
+    resource::create::<Project>(&state, &actor, input).await
 }
 
 /// One project, by id or slug.
@@ -141,12 +126,7 @@ async fn get_project(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let key = super::path_key::<Project>(&key)?;
-    let mut conn = state.pool.acquire().await?;
-    let project = db::projects::get(&mut conn, &key)
-        .await?
-        .ok_or_else(|| ApiError::not_found("project", &key))?;
-    conditional_get(&project, &preconditions)
+    resource::read::<Project>(&state, &key, &preconditions).await
 }
 
 /// Changes a project with a JSON merge patch (RFC 7396).
@@ -163,7 +143,7 @@ async fn update_project(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<Project>(&state, &actor, &key, &preconditions, &patch).await
+    resource::update::<Project>(&state, &actor, &key, &preconditions, &patch).await
 }
 
 /// Deletes a project (softly); refused while press reports are about it.
@@ -176,7 +156,7 @@ async fn delete_project(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<Project>(&state, &actor, &key, &preconditions).await
+    resource::delete::<Project>(&state, &actor, &key, &preconditions).await
 }
 
 /// The author roster, in the order printed.
@@ -192,7 +172,7 @@ async fn get_contributors(
 ) -> ApiResult<Response> {
     let key = super::path_key::<Project>(&key)?;
     let mut conn = state.pool.acquire().await?;
-    let project = db::projects::get(&mut conn, &key)
+    let project = db::record::get::<Project>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &key))?;
     let roster = Roster {
@@ -228,19 +208,6 @@ async fn replace_contributors(
     tagged(StatusCode::OK, &Roster { data })
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ReportListParams {
-    /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
-    #[param(pattern = "^-?(reported_on|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
-}
-
 async fn live_project(state: &AppState, key: &str) -> ApiResult<Uuid> {
     let key = super::path_key::<Project>(key)?;
     db::resolve(&state.pool, Sluggable::Projects, &key)
@@ -250,24 +217,17 @@ async fn live_project(state: &AppState, key: &str) -> ApiResult<Uuid> {
 
 /// Figures reported by the press about the project's roster, newest first.
 #[utoipa::path(get, path = "/projects/{id}/reports", tag = "projects",
-    params(("id" = String, Path, description = "Id or slug"), ReportListParams),
+    params(("id" = String, Path, description = "Id or slug"), Paging<ProjectReport>),
     responses((status = 200, description = "One page of reports", body = db::list::Page<ProjectReport>), ListErrors, ReadErrors))]
 async fn list_reports(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(key): Path<String>,
-    ApiQuery(params): ApiQuery<ReportListParams>,
+    ListQuery(NoFilters {}, page): ListQuery<NoFilters, ProjectReport>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::reports::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let project = live_project(&state, &key).await?;
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::reports::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let pool = pool.clone();
         async move { db::reports::list(&pool, project, &page).await }
     })
@@ -316,7 +276,7 @@ async fn report_of(
     let found = if lock {
         Some(record::lock::<ProjectReport>(conn, &IdOrSlug::Id(id)).await?)
     } else {
-        db::reports::get(conn, id).await?
+        db::record::get::<ProjectReport>(conn, &IdOrSlug::Id(id)).await?
     };
     found
         .filter(|r| match &key {

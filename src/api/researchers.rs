@@ -9,22 +9,18 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::conditional_get;
-use super::write::{self, Resource};
+use super::paging::{ListQuery, Paging};
+use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{
-        self, Sluggable,
-        list::{Page, PageRequest},
-        researchers::ResearcherFilter,
-    },
+    db::{self, Sluggable, list::Page, researchers::ResearcherFilter},
     domain::{
         id_or_slug::IdOrSlug,
         researcher::{Researcher, ResearcherInput},
         text,
     },
-    error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    error::ApiResult,
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -58,30 +54,16 @@ pub struct ResearcherListParams {
     /// Id or slug of a company: researchers whose current company it is.
     #[param(format = "id-or-slug")]
     company: Option<String>,
-    /// `name` (default), `-name`, `created_at` or `-created_at`.
-    #[param(pattern = "^-?(name|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// Lists live researchers.
-#[utoipa::path(get, path = "/researchers", tag = "researchers", params(ResearcherListParams),
+#[utoipa::path(get, path = "/researchers", tag = "researchers", params(ResearcherListParams, Paging<Researcher>),
     responses((status = 200, description = "One page of researchers", body = Page<Researcher>), ListErrors))]
 async fn list_researchers(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<ResearcherListParams>,
+    ListQuery(params, page): ListQuery<ResearcherListParams, Researcher>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::researchers::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let q = check.optional("q", params.q, |t| text::query(&t));
@@ -95,7 +77,7 @@ async fn list_researchers(
     };
     let filter = ResearcherFilter { q, topic, company };
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::researchers::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::researchers::list(&pool, &filter, &page).await }
     })
@@ -112,7 +94,7 @@ async fn create_researcher(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<ResearcherInput>,
 ) -> ApiResult<Response> {
-    write::create::<Researcher>(&state, &actor, input).await
+    resource::create::<Researcher>(&state, &actor, input).await
 }
 
 /// One researcher, by id or slug, with the current company.
@@ -126,11 +108,7 @@ async fn get_researcher(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let key = super::path_key::<Researcher>(&key)?;
-    let mut conn = state.pool.acquire().await?;
-    let researcher = db::researchers::get(&mut conn, &key).await?;
-    let record = researcher.ok_or_else(|| ApiError::not_found("researcher", &key))?;
-    conditional_get(&record, &preconditions)
+    resource::read::<Researcher>(&state, &key, &preconditions).await
 }
 
 /// Changes a researcher with a JSON merge patch (RFC 7396).
@@ -147,7 +125,7 @@ async fn update_researcher(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<Researcher>(&state, &actor, &key, &preconditions, &patch).await
+    resource::update::<Researcher>(&state, &actor, &key, &preconditions, &patch).await
 }
 
 /// Deletes a researcher (softly); refused while the researcher has moves.
@@ -161,5 +139,5 @@ async fn delete_researcher(
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<Researcher>(&state, &actor, &key, &preconditions).await
+    resource::delete::<Researcher>(&state, &actor, &key, &preconditions).await
 }

@@ -11,19 +11,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    support::conditional_get,
-    write::{self, Resource},
-};
+use super::paging::{ListQuery, Paging};
+use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, list::PageRequest, signals::SignalFilter},
+    db::{self, Sluggable, signals::SignalFilter},
     domain::{
         id_or_slug::IdOrSlug,
         signal::{Signal, SignalInput, SignalKind},
     },
-    error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    error::ApiResult,
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -57,30 +55,16 @@ pub struct SignalListParams {
     /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
-    /// `-reported_on` (default), `reported_on`, `-created_at` or `created_at`.
-    #[param(pattern = "^-?(reported_on|created_at)$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// Lists signals, newest first.
-#[utoipa::path(get, path = "/signals", tag = "signals", params(SignalListParams),
+#[utoipa::path(get, path = "/signals", tag = "signals", params(SignalListParams, Paging<Signal>),
     responses((status = 200, description = "One page of signals", body = db::list::Page<Signal>), ListErrors))]
 async fn list_signals(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<SignalListParams>,
+    ListQuery(params, page): ListQuery<SignalListParams, Signal>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::signals::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let kind = check.optional("kind", params.kind, |k| SignalKind::parse(&k));
@@ -97,7 +81,7 @@ async fn list_signals(
             Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
     }
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::signals::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::signals::list(&pool, &filter, &page).await }
     })
@@ -114,7 +98,7 @@ async fn create_signal(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<SignalInput>,
 ) -> ApiResult<Response> {
-    write::create::<Signal>(&state, &actor, input).await
+    resource::create::<Signal>(&state, &actor, input).await
 }
 
 /// One signal.
@@ -128,12 +112,7 @@ async fn get_signal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = super::path_id::<Signal>(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let signal = db::signals::get(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("signal", id))?;
-    conditional_get(&signal, &preconditions)
+    resource::read::<Signal>(&state, &id, &preconditions).await
 }
 
 /// Changes a signal with a JSON merge patch (RFC 7396).
@@ -150,7 +129,7 @@ async fn update_signal(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<Signal>(&state, &actor, &id, &preconditions, &patch).await
+    resource::update::<Signal>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a signal (softly).
@@ -163,5 +142,5 @@ async fn delete_signal(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<Signal>(&state, &actor, &id, &preconditions).await
+    resource::delete::<Signal>(&state, &actor, &id, &preconditions).await
 }

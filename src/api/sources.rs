@@ -9,21 +9,17 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::support::conditional_get;
-use super::write::{self, Resource};
+use super::paging::{ListQuery, Paging};
+use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{
-        self,
-        list::{Page, PageRequest},
-        sources::SourceFilter,
-    },
+    db::{self, list::Page, sources::SourceFilter},
     domain::{
         source::{Source, SourceInput},
         text,
     },
-    error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Editor, Preconditions},
+    error::ApiResult,
+    extract::{ApiJson, Editor, Preconditions},
     openapi::{
         CreateErrors, DeleteErrors, IfMatch, IfNoneMatch, ListErrors, ReadErrors, UpdateErrors,
     },
@@ -58,30 +54,16 @@ pub struct SourceListParams {
     /// date known to a month or a year matches when it may be. Sorting is by the first day.
     #[param(format = "partial-date")]
     until: Option<String>,
-    /// `-created_at` (default) or `created_at`.
-    #[param(pattern = "^-?created_at$")]
-    sort: Option<String>,
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<i64>,
-    cursor: Option<String>,
-    include_total: Option<bool>,
 }
 
 /// Lists live sources.
-#[utoipa::path(get, path = "/sources", tag = "sources", params(SourceListParams),
+#[utoipa::path(get, path = "/sources", tag = "sources", params(SourceListParams, Paging<Source>),
     responses((status = 200, description = "One page of sources", body = Page<Source>), ListErrors))]
 async fn list_sources(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiQuery(params): ApiQuery<SourceListParams>,
+    ListQuery(params, page): ListQuery<SourceListParams, Source>,
 ) -> ApiResult<Response> {
-    let page = PageRequest::new(
-        &db::sources::SORTS,
-        params.sort.as_deref(),
-        params.limit,
-        params.cursor.as_deref(),
-        params.include_total,
-    )?;
     let mut check = Check::default();
     let (since, until) = super::period(&mut check, params.since, params.until);
     let q = check.optional("q", params.q, |t| text::query(&t));
@@ -94,7 +76,7 @@ async fn list_sources(
         until: until.map(|d| d.end()),
     };
     let pool = state.pool.clone();
-    super::csv::list_response(&headers, &db::sources::SORTS, page, move |page| {
+    super::csv::list_response(&headers, page, move |page| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move { db::sources::list(&pool, &filter, &page).await }
     })
@@ -111,7 +93,7 @@ async fn create_source(
     Editor(actor): Editor,
     ApiJson(input): ApiJson<SourceInput>,
 ) -> ApiResult<Response> {
-    write::create::<Source>(&state, &actor, input).await
+    resource::create::<Source>(&state, &actor, input).await
 }
 
 /// One source.
@@ -125,11 +107,7 @@ async fn get_source(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let id = super::path_id::<Source>(&id)?;
-    let mut conn = state.pool.acquire().await?;
-    let source = db::sources::get(&mut conn, id).await?;
-    let record = source.ok_or_else(|| ApiError::not_found("source", id))?;
-    conditional_get(&record, &preconditions)
+    resource::read::<Source>(&state, &id, &preconditions).await
 }
 
 /// Changes a source with a JSON merge patch (RFC 7396).
@@ -146,7 +124,7 @@ async fn update_source(
     preconditions: Preconditions,
     ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Response> {
-    write::update::<Source>(&state, &actor, &id, &preconditions, &patch).await
+    resource::update::<Source>(&state, &actor, &id, &preconditions, &patch).await
 }
 
 /// Deletes a source (softly); refused while moves cite it.
@@ -160,5 +138,5 @@ async fn delete_source(
     Path(id): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<StatusCode> {
-    write::delete::<Source>(&state, &actor, &id, &preconditions).await
+    resource::delete::<Source>(&state, &actor, &id, &preconditions).await
 }

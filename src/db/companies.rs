@@ -4,15 +4,11 @@ use uuid::Uuid;
 use super::{
     Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
-    push_key_filter,
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
 use crate::{
-    domain::{
-        company::{Company, CompanyDraft},
-        id_or_slug::IdOrSlug,
-    },
+    domain::company::{Company, CompanyDraft},
     error::{ApiError, ApiResult, FieldError},
 };
 
@@ -31,6 +27,8 @@ pub static SORTS: [Sort; 4] = [
 ];
 
 impl Keyed for Company {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -75,20 +73,12 @@ pub async fn list(
     list::fetch_page(pool, SELECT, COUNT, "c.id", &filters, page).await
 }
 
-pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Company>> {
-    let mut query = QueryBuilder::new(SELECT);
-    push_key_filter(&mut query, "c.id", "c.slug", key);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for Company {
     type Draft = CompanyDraft;
     const TABLE: Table = super::COMPANIES;
     const SLUGGED: bool = true;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, &IdOrSlug::Id(id)).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "c";
 
     async fn write(
         conn: &mut PgConnection,
@@ -96,7 +86,76 @@ impl Record for Company {
         draft: CompanyDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        let parent_id = match &draft.parent {
+            None => None,
+            Some(key) => {
+                let parent = resolve_for_reference(conn, Sluggable::Companies, key).await?;
+                let parent = parent.ok_or_else(|| {
+                    ApiError::invalid(vec![FieldError::new(
+                        "parent",
+                        format!("no company `{key}`"),
+                    )])
+                })?;
+                if !insert && creates_cycle(conn, id, parent).await? {
+                    return Err(ApiError::invalid(vec![FieldError::new(
+                        "parent",
+                        "would make the company its own ancestor",
+                    )]));
+                }
+                if parent == id {
+                    return Err(ApiError::invalid(vec![FieldError::new(
+                        "parent",
+                        "must not be the company itself",
+                    )]));
+                }
+                Some(parent)
+            }
+        };
+        let slug = match draft.slug {
+            Some(slug) => slug,
+            None => {
+                unique_slug(
+                    conn,
+                    Sluggable::Companies,
+                    crate::domain::slug::Slug::from_name(&draft.name),
+                    (!insert).then_some(id),
+                )
+                .await?
+            }
+        };
+        let sql = if insert {
+            "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        } else {
+            "UPDATE companies SET slug = $2, name = $3, kind = $4, parent_id = $5, aliases = $6, country = $7,
+                 website = $8, founded_on = $9, founded_precision = $10, version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(slug.as_str())
+            .bind(&draft.name)
+            .bind(draft.kind.as_str())
+            .bind(parent_id)
+            .bind(&draft.aliases)
+            .bind(&draft.country)
+            .bind(&draft.website)
+            .bind(draft.founded.map(|d| d.start))
+            .bind(draft.founded.map(|d| d.precision.as_str()))
+            .execute(&mut *conn)
+            .await
+            .map_err(|err| {
+                ApiError::on_constraint(err, |constraint| {
+                    (constraint == "companies_slug_key").then(|| {
+                        ApiError::conflict_on(
+                            "slug",
+                            format!("`{slug}` is taken by another company"),
+                        )
+                    })
+                })
+            })?;
+        Ok(())
     }
 
     async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
@@ -122,81 +181,6 @@ impl Record for Company {
         }
         Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: CompanyDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let parent_id = match &draft.parent {
-        None => None,
-        Some(key) => {
-            let parent = resolve_for_reference(conn, Sluggable::Companies, key).await?;
-            let parent = parent.ok_or_else(|| {
-                ApiError::invalid(vec![FieldError::new(
-                    "parent",
-                    format!("no company `{key}`"),
-                )])
-            })?;
-            if !insert && creates_cycle(conn, id, parent).await? {
-                return Err(ApiError::invalid(vec![FieldError::new(
-                    "parent",
-                    "would make the company its own ancestor",
-                )]));
-            }
-            if parent == id {
-                return Err(ApiError::invalid(vec![FieldError::new(
-                    "parent",
-                    "must not be the company itself",
-                )]));
-            }
-            Some(parent)
-        }
-    };
-    let slug = match draft.slug {
-        Some(slug) => slug,
-        None => {
-            unique_slug(
-                conn,
-                Sluggable::Companies,
-                crate::domain::slug::Slug::from_name(&draft.name),
-                (!insert).then_some(id),
-            )
-            .await?
-        }
-    };
-    let sql = if insert {
-        "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    } else {
-        "UPDATE companies SET slug = $2, name = $3, kind = $4, parent_id = $5, aliases = $6, country = $7,
-             website = $8, founded_on = $9, founded_precision = $10, version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(slug.as_str())
-        .bind(&draft.name)
-        .bind(draft.kind.as_str())
-        .bind(parent_id)
-        .bind(&draft.aliases)
-        .bind(&draft.country)
-        .bind(&draft.website)
-        .bind(draft.founded.map(|d| d.start))
-        .bind(draft.founded.map(|d| d.precision.as_str()))
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| {
-            ApiError::on_constraint(err, |constraint| {
-                (constraint == "companies_slug_key").then(|| {
-                    ApiError::conflict_on("slug", format!("`{slug}` is taken by another company"))
-                })
-            })
-        })?;
-    Ok(())
 }
 
 /// Whether making `parent` the parent of `id` would close a loop (parent is `id` or below it).

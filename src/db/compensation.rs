@@ -43,6 +43,8 @@ pub static SORTS: [Sort; 4] = [
 ];
 
 impl Keyed for CompensationReport {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -95,20 +97,12 @@ pub async fn list(
     list::fetch_page(pool, SELECT, COUNT, "cr.id", &filters, page).await
 }
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<CompensationReport>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query.push(" AND cr.id = ").push_bind(id);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for CompensationReport {
     type Draft = CompensationDraft;
     const TABLE: Table = super::COMPENSATION;
     const SLUGGED: bool = false;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, id).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "cr";
 
     async fn write(
         conn: &mut PgConnection,
@@ -116,58 +110,49 @@ impl Record for CompensationReport {
         draft: CompensationDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        let mut errors = Vec::new();
+        let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
+        if company.is_none() {
+            errors.push(FieldError::new(
+                "company",
+                format!("no company `{}`", draft.company),
+            ));
+        }
+        if let Some(source) = draft.source
+            && super::sources::existing(conn, &[source]).await?.is_empty()
+        {
+            errors.push(FieldError::new("source", format!("no source `{source}`")));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        let sql = if insert {
+            "INSERT INTO compensation_reports (id, company_id, role, currency, annual_min, annual_max, basis, reported_on,
+                 reported_precision, source_id, notes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        } else {
+            "UPDATE compensation_reports SET company_id = $2, role = $3, currency = $4, annual_min = $5, annual_max = $6,
+                 basis = $7, reported_on = $8, reported_precision = $9, source_id = $10, notes = $11,
+                 version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(company)
+            .bind(&draft.role)
+            .bind(&draft.currency)
+            .bind(draft.annual_min)
+            .bind(draft.annual_max)
+            .bind(draft.basis.map(|b| b.as_str()))
+            .bind(draft.reported.start)
+            .bind(draft.reported.precision.as_str())
+            .bind(draft.source)
+            .bind(&draft.notes)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: CompensationDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let mut errors = Vec::new();
-    let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
-    if company.is_none() {
-        errors.push(FieldError::new(
-            "company",
-            format!("no company `{}`", draft.company),
-        ));
-    }
-    if let Some(source) = draft.source
-        && super::sources::existing(conn, &[source]).await?.is_empty()
-    {
-        errors.push(FieldError::new("source", format!("no source `{source}`")));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let sql = if insert {
-        "INSERT INTO compensation_reports (id, company_id, role, currency, annual_min, annual_max, basis, reported_on,
-             reported_precision, source_id, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    } else {
-        "UPDATE compensation_reports SET company_id = $2, role = $3, currency = $4, annual_min = $5, annual_max = $6,
-             basis = $7, reported_on = $8, reported_precision = $9, source_id = $10, notes = $11,
-             version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(company)
-        .bind(&draft.role)
-        .bind(&draft.currency)
-        .bind(draft.annual_min)
-        .bind(draft.annual_max)
-        .bind(draft.basis.map(|b| b.as_str()))
-        .bind(draft.reported.start)
-        .bind(draft.reported.precision.as_str())
-        .bind(draft.source)
-        .bind(&draft.notes)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<CompensationReport>> {

@@ -35,6 +35,8 @@ pub static SORTS: [Sort; 2] = [
 ];
 
 impl Keyed for Deal {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -83,20 +85,12 @@ pub async fn list(pool: &PgPool, filter: &DealFilter, page: &PageRequest) -> Api
     list::fetch_page(pool, SELECT, COUNT, "d.id", &filters, page).await
 }
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Deal>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query.push(" AND d.id = ").push_bind(id);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for Deal {
     type Draft = DealDraft;
     const TABLE: Table = super::DEALS;
     const SLUGGED: bool = false;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, id).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "d";
 
     async fn write(
         conn: &mut PgConnection,
@@ -104,7 +98,51 @@ impl Record for Deal {
         draft: DealDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        let mut errors = Vec::new();
+        let acquirer = resolve_for_reference(conn, Sluggable::Companies, &draft.acquirer).await?;
+        if acquirer.is_none() {
+            errors.push(FieldError::new(
+                "acquirer",
+                format!("no company `{}`", draft.acquirer),
+            ));
+        }
+        let target = resolve_for_reference(conn, Sluggable::Companies, &draft.target).await?;
+        if target.is_none() {
+            errors.push(FieldError::new(
+                "target",
+                format!("no company `{}`", draft.target),
+            ));
+        }
+        if acquirer.is_some() && acquirer == target {
+            errors.push(FieldError::new("target", "must differ from `acquirer`"));
+        }
+        errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        let sql = if insert {
+            "INSERT INTO deals (id, kind, acquirer_id, target_id, announced_on, announced_precision, people_moved, value_usd, notes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        } else {
+            "UPDATE deals SET kind = $2, acquirer_id = $3, target_id = $4, announced_on = $5, announced_precision = $6,
+                 people_moved = $7, value_usd = $8, notes = $9, version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(draft.kind.as_str())
+            .bind(acquirer)
+            .bind(target)
+            .bind(draft.announced.map(|d| d.start))
+            .bind(draft.announced.map(|d| d.precision.as_str()))
+            .bind(draft.people_moved)
+            .bind(draft.value_usd)
+            .bind(&draft.notes)
+            .execute(&mut *conn)
+            .await?;
+        citations::replace(conn, Cited::Deals, id, &draft.sources).await?;
+        Ok(())
     }
 
     async fn check_unreferenced(&self, _conn: &mut PgConnection) -> ApiResult<()> {
@@ -119,59 +157,6 @@ impl Record for Deal {
         }
         Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: DealDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let mut errors = Vec::new();
-    let acquirer = resolve_for_reference(conn, Sluggable::Companies, &draft.acquirer).await?;
-    if acquirer.is_none() {
-        errors.push(FieldError::new(
-            "acquirer",
-            format!("no company `{}`", draft.acquirer),
-        ));
-    }
-    let target = resolve_for_reference(conn, Sluggable::Companies, &draft.target).await?;
-    if target.is_none() {
-        errors.push(FieldError::new(
-            "target",
-            format!("no company `{}`", draft.target),
-        ));
-    }
-    if acquirer.is_some() && acquirer == target {
-        errors.push(FieldError::new("target", "must differ from `acquirer`"));
-    }
-    errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let sql = if insert {
-        "INSERT INTO deals (id, kind, acquirer_id, target_id, announced_on, announced_precision, people_moved, value_usd, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    } else {
-        "UPDATE deals SET kind = $2, acquirer_id = $3, target_id = $4, announced_on = $5, announced_precision = $6,
-             people_moved = $7, value_usd = $8, notes = $9, version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(draft.kind.as_str())
-        .bind(acquirer)
-        .bind(target)
-        .bind(draft.announced.map(|d| d.start))
-        .bind(draft.announced.map(|d| d.precision.as_str()))
-        .bind(draft.people_moved)
-        .bind(draft.value_usd)
-        .bind(&draft.notes)
-        .execute(&mut *conn)
-        .await?;
-    citations::replace(conn, Cited::Deals, id, &draft.sources).await?;
-    Ok(())
 }
 
 pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Deal>> {

@@ -1,16 +1,13 @@
 //! Keyset pagination shared by every list: a page is the rows after the cursor's (sort key, id)
 //! in (sort key, id) order, so rows inserted between pages are neither skipped nor repeated.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, postgres::PgRow};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{
-    domain::cursor::Cursor,
-    error::{ApiError, ApiResult},
-};
+use crate::{domain::cursor::Cursor, error::ApiResult};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -32,24 +29,29 @@ pub struct Sort {
     pub descending: bool,
 }
 
+/// A sort key as the database compares it.
 #[derive(Debug, Clone, PartialEq)]
-enum Key {
+pub enum Key {
     Date(NaiveDate),
     Timestamp(DateTime<Utc>),
     Text(String),
 }
 
-/// A validated request for one page.
+/// A validated request for one page (the API checks the parameters: `api::paging`).
 #[derive(Debug)]
 pub struct PageRequest {
     pub sort: &'static Sort,
     pub limit: i64,
-    after: Option<(Key, Uuid)>,
+    /// The last row of the previous page: its sort key and id.
+    pub after: Option<(Key, Uuid)>,
     pub include_total: bool,
 }
 
 /// Rows that can say where they stand in a sort.
 pub trait Keyed {
+    /// The orders the rows can be listed in; the first is the default.
+    const SORTS: &'static [Sort];
+
     fn id(&self) -> Uuid;
     fn sort_key(&self, sort: &Sort) -> String;
 }
@@ -98,73 +100,6 @@ pub fn push_period_overlap(
     }
     if let Some(until) = until {
         query.push(format!(" AND {first_day} <= ")).push_bind(until);
-    }
-}
-
-impl PageRequest {
-    /// `sorts[0]` is the default order.
-    pub fn new(
-        sorts: &'static [Sort],
-        sort: Option<&str>,
-        limit: Option<i64>,
-        cursor: Option<&str>,
-        include_total: Option<bool>,
-    ) -> ApiResult<Self> {
-        let sort = match sort {
-            None => &sorts[0],
-            Some(name) => sorts.iter().find(|s| s.name == name).ok_or_else(|| {
-                let names: Vec<&str> = sorts.iter().map(|s| s.name).collect();
-                ApiError::bad_field("sort", format!("must be one of: {}", names.join(", ")))
-            })?,
-        };
-        let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_field(
-                "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
-        }
-        let after = match cursor {
-            None => None,
-            Some(text) => {
-                let bad = |message: &str| ApiError::bad_field("cursor", message);
-                let cursor = Cursor::decode(text).map_err(|m| bad(&m))?;
-                if cursor.sort != sort.name {
-                    return Err(bad(
-                        "belongs to another sort order; keep `sort` the same while paging",
-                    ));
-                }
-                // A forged key must never reach the database as something it refuses
-                // (a NUL byte, a year it cannot store): that would be a 500, not a 400.
-                let plausible_year = |year: i32| (1800..=2200).contains(&year);
-                let key = match sort.kind {
-                    KeyKind::Date => cursor
-                        .key
-                        .parse::<NaiveDate>()
-                        .ok()
-                        .filter(|d| plausible_year(d.year()))
-                        .map(Key::Date),
-                    KeyKind::Timestamp => DateTime::parse_from_rfc3339(&cursor.key)
-                        .ok()
-                        .map(|t| t.with_timezone(&Utc))
-                        .filter(|t| plausible_year(t.year()))
-                        .map(Key::Timestamp),
-                    KeyKind::Text => Some(cursor.key)
-                        .filter(|k| !k.chars().any(char::is_control))
-                        .map(Key::Text),
-                };
-                Some((
-                    key.ok_or_else(|| bad("is not a cursor returned by this list"))?,
-                    cursor.id,
-                ))
-            }
-        };
-        Ok(Self {
-            sort,
-            limit,
-            after,
-            include_total: include_total.unwrap_or(false),
-        })
     }
 }
 

@@ -51,6 +51,9 @@ const SELECT: &str = concat!(columns!(), " FROM moves m", joins!());
 const COUNT: &str = "SELECT count(*) FROM moves m WHERE m.deleted_at IS NULL";
 
 /// Newest first is the default: the order people read transfer news in.
+/// `effective_on`, oldest first: a career in order.
+const BY_EFFECTIVE_ON: usize = 1;
+
 pub static SORTS: [Sort; 4] = [
     Sort {
         name: "-effective_on",
@@ -69,6 +72,8 @@ pub static SORTS: [Sort; 4] = [
 ];
 
 impl Keyed for Move {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -180,107 +185,91 @@ fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &MoveFilter) {
     }
 }
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Move>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query.push(" AND m.id = ").push_bind(id);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for Move {
     type Draft = MoveDraft;
     const TABLE: Table = super::MOVES;
     const SLUGGED: bool = false;
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "m";
 
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, id).await
-    }
-
+    /// Resolves every reference, reporting all unknown ones together, then writes the move and
+    /// replaces its citations.
     async fn write(
         conn: &mut PgConnection,
         id: Uuid,
         draft: MoveDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
-    }
-}
-
-/// Resolves every reference, reporting all unknown ones together, then writes the move and
-/// replaces its citations.
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: MoveDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let mut errors = Vec::new();
-    let researcher = resolve_for_reference(conn, Sluggable::Researchers, &draft.researcher).await?;
-    if researcher.is_none() {
-        errors.push(FieldError::new(
-            "researcher",
-            format!("no researcher `{}`", draft.researcher),
-        ));
-    }
-    let mut side = async |field: &str,
-                          key: &Option<crate::domain::id_or_slug::IdOrSlug>|
-           -> ApiResult<Option<Uuid>> {
-        let Some(key) = key else { return Ok(None) };
-        let found = resolve_for_reference(conn, Sluggable::Companies, key).await?;
-        if found.is_none() {
-            errors.push(FieldError::new(field, format!("no company `{key}`")));
+        let insert = mode == WriteMode::Insert;
+        let mut errors = Vec::new();
+        let researcher =
+            resolve_for_reference(conn, Sluggable::Researchers, &draft.researcher).await?;
+        if researcher.is_none() {
+            errors.push(FieldError::new(
+                "researcher",
+                format!("no researcher `{}`", draft.researcher),
+            ));
         }
-        Ok(found)
-    };
-    let from = side("from", &draft.from).await?;
-    let to = side("to", &draft.to).await?;
-    if from.is_some() && from == to {
-        errors.push(FieldError::new("to", "must differ from `from`"));
-    }
-    if let Some(deal) = draft.deal {
-        let live: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM deals WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE",
-        )
-        .bind(deal)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if live.is_none() {
-            errors.push(FieldError::new("deal", format!("no deal `{deal}`")));
+        let mut side = async |field: &str,
+                              key: &Option<crate::domain::id_or_slug::IdOrSlug>|
+               -> ApiResult<Option<Uuid>> {
+            let Some(key) = key else { return Ok(None) };
+            let found = resolve_for_reference(conn, Sluggable::Companies, key).await?;
+            if found.is_none() {
+                errors.push(FieldError::new(field, format!("no company `{key}`")));
+            }
+            Ok(found)
+        };
+        let from = side("from", &draft.from).await?;
+        let to = side("to", &draft.to).await?;
+        if from.is_some() && from == to {
+            errors.push(FieldError::new("to", "must differ from `from`"));
         }
-    }
-    errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
+        if let Some(deal) = draft.deal {
+            let live: Option<Uuid> = sqlx::query_scalar(
+                "SELECT id FROM deals WHERE id = $1 AND deleted_at IS NULL FOR KEY SHARE",
+            )
+            .bind(deal)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if live.is_none() {
+                errors.push(FieldError::new("deal", format!("no deal `{deal}`")));
+            }
+        }
+        errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
 
-    let sql = if insert {
-        "INSERT INTO moves (id, researcher_id, from_company_id, to_company_id, kind, title, effective_on,
-             effective_precision, announced_on, announced_precision, confidence, notes, deal_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    } else {
-        "UPDATE moves SET researcher_id = $2, from_company_id = $3, to_company_id = $4, kind = $5, title = $6,
-             effective_on = $7, effective_precision = $8, announced_on = $9, announced_precision = $10,
-             confidence = $11, notes = $12, deal_id = $13, version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(researcher)
-        .bind(from)
-        .bind(to)
-        .bind(draft.kind.as_str())
-        .bind(&draft.title)
-        .bind(draft.effective.start)
-        .bind(draft.effective.precision.as_str())
-        .bind(draft.announced.map(|d| d.start))
-        .bind(draft.announced.map(|d| d.precision.as_str()))
-        .bind(draft.confidence.as_str())
-        .bind(&draft.notes)
-        .bind(draft.deal)
-        .execute(&mut *conn)
-        .await?;
-    citations::replace(conn, Cited::Moves, id, &draft.sources).await?;
-    Ok(())
+        let sql = if insert {
+            "INSERT INTO moves (id, researcher_id, from_company_id, to_company_id, kind, title, effective_on,
+                 effective_precision, announced_on, announced_precision, confidence, notes, deal_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        } else {
+            "UPDATE moves SET researcher_id = $2, from_company_id = $3, to_company_id = $4, kind = $5, title = $6,
+                 effective_on = $7, effective_precision = $8, announced_on = $9, announced_precision = $10,
+                 confidence = $11, notes = $12, deal_id = $13, version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(researcher)
+            .bind(from)
+            .bind(to)
+            .bind(draft.kind.as_str())
+            .bind(&draft.title)
+            .bind(draft.effective.start)
+            .bind(draft.effective.precision.as_str())
+            .bind(draft.announced.map(|d| d.start))
+            .bind(draft.announced.map(|d| d.precision.as_str()))
+            .bind(draft.confidence.as_str())
+            .bind(&draft.notes)
+            .bind(draft.deal)
+            .execute(&mut *conn)
+            .await?;
+        citations::replace(conn, Cited::Moves, id, &draft.sources).await?;
+        Ok(())
+    }
 }
 
 /// The live records with these ids, in no particular order (export).
@@ -291,4 +280,30 @@ pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Move
         .push_bind(ids.to_vec())
         .push(")");
     Ok(query.build_query_as().fetch_all(conn).await?)
+}
+
+/// Every live move of a researcher, oldest first, read page by page as the list reads them.
+pub async fn of_researcher(pool: &PgPool, researcher: Uuid) -> ApiResult<Vec<Move>> {
+    let filter = MoveFilter {
+        researcher: Some(researcher),
+        ..MoveFilter::default()
+    };
+    let mut page = PageRequest {
+        sort: &SORTS[BY_EFFECTIVE_ON],
+        limit: list::MAX_LIMIT,
+        after: None,
+        include_total: false,
+    };
+    let mut moves = Vec::new();
+    loop {
+        let found = list(pool, &filter, &page).await?;
+        page.after = found
+            .data
+            .last()
+            .map(|last| (list::Key::Date(last.effective_on), last.id));
+        moves.extend(found.data);
+        if found.next_cursor.is_none() {
+            return Ok(moves);
+        }
+    }
 }

@@ -4,13 +4,11 @@ use uuid::Uuid;
 use super::{
     Sluggable, Table, audit,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
-    push_key_filter,
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
 use crate::{
     domain::{
-        id_or_slug::IdOrSlug,
         key::Actor,
         project::{Contributor, ContributorDraft, Project, ProjectDraft},
         slug::Slug,
@@ -37,6 +35,8 @@ pub static SORTS: [Sort; 4] = [
 ];
 
 impl Keyed for Project {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -81,20 +81,12 @@ pub async fn list(
     list::fetch_page(pool, SELECT, COUNT, "p.id", &filters, page).await
 }
 
-pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Project>> {
-    let mut query = QueryBuilder::new(SELECT);
-    push_key_filter(&mut query, "p.id", "p.slug", key);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for Project {
     type Draft = ProjectDraft;
     const TABLE: Table = super::PROJECTS;
     const SLUGGED: bool = true;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, &IdOrSlug::Id(id)).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "p";
 
     async fn write(
         conn: &mut PgConnection,
@@ -102,7 +94,61 @@ impl Record for Project {
         draft: ProjectDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        let company = match &draft.company {
+            None => None,
+            Some(key) => Some(
+                resolve_for_reference(conn, Sluggable::Companies, key)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::invalid(vec![FieldError::new(
+                            "company",
+                            format!("no company `{key}`"),
+                        )])
+                    })?,
+            ),
+        };
+        let slug = match draft.slug {
+            Some(slug) => slug,
+            None => {
+                unique_slug(
+                    conn,
+                    Sluggable::Projects,
+                    Slug::from_name(&draft.name),
+                    (!insert).then_some(id),
+                )
+                .await?
+            }
+        };
+        let sql = if insert {
+            "INSERT INTO projects (id, slug, name, company_id, released_on, released_precision, url)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        } else {
+            "UPDATE projects SET slug = $2, name = $3, company_id = $4, released_on = $5, released_precision = $6,
+                 url = $7, version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(slug.as_str())
+            .bind(&draft.name)
+            .bind(company)
+            .bind(draft.released.map(|d| d.start))
+            .bind(draft.released.map(|d| d.precision.as_str()))
+            .bind(&draft.url)
+            .execute(&mut *conn)
+            .await
+            .map_err(|err| {
+                ApiError::on_constraint(err, |constraint| {
+                    (constraint == "projects_slug_key").then(|| {
+                        ApiError::conflict_on(
+                            "slug",
+                            format!("`{slug}` is taken by another project"),
+                        )
+                    })
+                })
+            })?;
+        Ok(())
     }
 
     async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
@@ -123,66 +169,6 @@ impl Record for Project {
         }
         Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: ProjectDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let company = match &draft.company {
-        None => None,
-        Some(key) => Some(
-            resolve_for_reference(conn, Sluggable::Companies, key)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::invalid(vec![FieldError::new(
-                        "company",
-                        format!("no company `{key}`"),
-                    )])
-                })?,
-        ),
-    };
-    let slug = match draft.slug {
-        Some(slug) => slug,
-        None => {
-            unique_slug(
-                conn,
-                Sluggable::Projects,
-                Slug::from_name(&draft.name),
-                (!insert).then_some(id),
-            )
-            .await?
-        }
-    };
-    let sql = if insert {
-        "INSERT INTO projects (id, slug, name, company_id, released_on, released_precision, url)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    } else {
-        "UPDATE projects SET slug = $2, name = $3, company_id = $4, released_on = $5, released_precision = $6,
-             url = $7, version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(slug.as_str())
-        .bind(&draft.name)
-        .bind(company)
-        .bind(draft.released.map(|d| d.start))
-        .bind(draft.released.map(|d| d.precision.as_str()))
-        .bind(&draft.url)
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| {
-            ApiError::on_constraint(err, |constraint| {
-                (constraint == "projects_slug_key").then(|| {
-                    ApiError::conflict_on("slug", format!("`{slug}` is taken by another project"))
-                })
-            })
-        })?;
-    Ok(())
 }
 
 pub async fn contributors(

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use serde::Serialize;
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder, postgres::PgRow};
 use uuid::Uuid;
 
 use super::{Table, audit, list::Keyed, push_key_filter};
@@ -24,7 +24,9 @@ pub enum WriteMode {
 
 /// A record type written through [`create`], [`update`] and [`delete`]; its id is the one
 /// its lists already know it by (`Keyed::id`).
-pub trait Record: Keyed + Serialize + Sized + Send + Sync {
+pub trait Record:
+    Keyed + Serialize + for<'r> FromRow<'r, PgRow> + Unpin + Sized + Send + Sync
+{
     /// What a write carries: the validated form, and what the request adds to it.
     type Draft: Send;
 
@@ -32,11 +34,11 @@ pub trait Record: Keyed + Serialize + Sized + Send + Sync {
     /// Whether the table has a `slug` column (a record can be named by its slug).
     const SLUGGED: bool;
 
-    /// The live record with this id, as the API shows it.
-    fn get(
-        conn: &mut PgConnection,
-        id: Uuid,
-    ) -> impl Future<Output = ApiResult<Option<Self>>> + Send;
+    /// The statement that reads live records as the API shows them (references embedded),
+    /// ending in its `WHERE` so that filters can be appended with ` AND …`.
+    const SELECT: &'static str;
+    /// The record table's alias in [`Self::SELECT`].
+    const ALIAS: &'static str;
 
     /// Inserts the row with this id, or overwrites the live one, with what hangs off it
     /// (citations, aliases); every reference the draft names must exist (422 otherwise).
@@ -55,6 +57,21 @@ pub trait Record: Keyed + Serialize + Sized + Send + Sync {
         let _ = conn;
         async { Ok(()) }
     }
+}
+
+/// The live record named by `key`, as the API shows it.
+pub async fn get<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<R>> {
+    if matches!(key, IdOrSlug::Slug(_)) && !R::SLUGGED {
+        return Ok(None);
+    }
+    let mut query = QueryBuilder::<Postgres>::new(R::SELECT);
+    push_key_filter(
+        &mut query,
+        &format!("{}.id", R::ALIAS),
+        &format!("{}.slug", R::ALIAS),
+        key,
+    );
+    Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
 /// The live record named by `key`, locked until the transaction ends (read-modify-write);
@@ -81,7 +98,7 @@ pub async fn try_lock<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> Api
         .fetch_optional(&mut *conn)
         .await?;
     match id {
-        Some(id) => R::get(conn, id).await,
+        Some(id) => get(conn, &IdOrSlug::Id(id)).await,
         None => Ok(None),
     }
 }
@@ -157,7 +174,7 @@ pub async fn delete<R: Record>(
 }
 
 async fn reread<R: Record>(conn: &mut PgConnection, id: Uuid) -> ApiResult<R> {
-    R::get(conn, id)
+    get(conn, &IdOrSlug::Id(id))
         .await?
         .ok_or_else(|| ApiError::not_found(R::TABLE.what, id))
 }

@@ -43,6 +43,8 @@ pub static SORTS: [Sort; 4] = [
 ];
 
 impl Keyed for ProjectReport {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -75,12 +77,6 @@ pub async fn all_of(conn: &mut PgConnection, project: Uuid) -> ApiResult<Vec<Pro
     Ok(query.build_query_as().fetch_all(conn).await?)
 }
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<ProjectReport>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query.push(" AND rep.id = ").push_bind(id);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 /// A report as written: its form and the project it belongs to (the path's, or an import
 /// line's, which may move it to another project).
 #[derive(Debug)]
@@ -93,60 +89,49 @@ impl Record for ProjectReport {
     type Draft = ReportWrite;
     const TABLE: Table = super::REPORTS;
     const SLUGGED: bool = false;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, id).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "rep";
 
     async fn write(
         conn: &mut PgConnection,
         id: Uuid,
-        draft: ReportWrite,
+        ReportWrite {
+            project,
+            report: draft,
+        }: ReportWrite,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        if let Some(source) = draft.source
+            && super::sources::existing(conn, &[source]).await?.is_empty()
+        {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "source",
+                format!("no source `{source}`"),
+            )]));
+        }
+        let sql = if insert {
+            "INSERT INTO project_reports (id, project_id, roster_size, departed, qualifier, reported_on, reported_precision, source_id, notes)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        } else {
+            "UPDATE project_reports SET project_id = $2, roster_size = $3, departed = $4, qualifier = $5, reported_on = $6,
+                 reported_precision = $7, source_id = $8, notes = $9, version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(project)
+            .bind(draft.roster_size)
+            .bind(draft.departed)
+            .bind(draft.qualifier.as_str())
+            .bind(draft.reported.start)
+            .bind(draft.reported.precision.as_str())
+            .bind(draft.source)
+            .bind(&draft.notes)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    ReportWrite {
-        project,
-        report: draft,
-    }: ReportWrite,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    if let Some(source) = draft.source
-        && super::sources::existing(conn, &[source]).await?.is_empty()
-    {
-        return Err(ApiError::invalid(vec![FieldError::new(
-            "source",
-            format!("no source `{source}`"),
-        )]));
-    }
-    let sql = if insert {
-        "INSERT INTO project_reports (id, project_id, roster_size, departed, qualifier, reported_on, reported_precision, source_id, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    } else {
-        "UPDATE project_reports SET project_id = $2, roster_size = $3, departed = $4, qualifier = $5, reported_on = $6,
-             reported_precision = $7, source_id = $8, notes = $9, version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(project)
-        .bind(draft.roster_size)
-        .bind(draft.departed)
-        .bind(draft.qualifier.as_str())
-        .bind(draft.reported.start)
-        .bind(draft.reported.precision.as_str())
-        .bind(draft.source)
-        .bind(&draft.notes)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<ProjectReport>> {

@@ -4,13 +4,11 @@ use uuid::Uuid;
 use super::{
     Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
-    push_key_filter,
     record::{Record, WriteMode},
     unique_slug,
 };
 use crate::{
     domain::{
-        id_or_slug::IdOrSlug,
         researcher::{Researcher, ResearcherDraft},
         slug::Slug,
     },
@@ -46,6 +44,8 @@ pub static SORTS: [Sort; 4] = [
 ];
 
 impl Keyed for Researcher {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -90,20 +90,12 @@ pub async fn list(
     list::fetch_page(pool, SELECT, COUNT, "r.id", &filters, page).await
 }
 
-pub async fn get(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<Researcher>> {
-    let mut query = QueryBuilder::new(SELECT);
-    push_key_filter(&mut query, "r.id", "r.slug", key);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for Researcher {
     type Draft = ResearcherDraft;
     const TABLE: Table = super::RESEARCHERS;
     const SLUGGED: bool = true;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, &IdOrSlug::Id(id)).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "r";
 
     async fn write(
         conn: &mut PgConnection,
@@ -111,7 +103,56 @@ impl Record for Researcher {
         draft: ResearcherDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        let slug = match draft.slug {
+            Some(slug) => slug,
+            None => {
+                unique_slug(
+                    conn,
+                    Sluggable::Researchers,
+                    Slug::from_name(&draft.name),
+                    (!insert).then_some(id),
+                )
+                .await?
+            }
+        };
+        let sql = if insert {
+            "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        } else {
+            "UPDATE researchers SET slug = $2, name = $3, aliases = $4, orcid = $5, openalex_id = $6, homepage = $7,
+                 topics = $8, version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(slug.as_str())
+            .bind(&draft.name)
+            .bind(&draft.aliases)
+            .bind(&draft.orcid)
+            .bind(&draft.openalex_id)
+            .bind(&draft.homepage)
+            .bind(&draft.topics)
+            .execute(&mut *conn)
+            .await
+            .map_err(|err| {
+                ApiError::on_constraint(err, |constraint| match constraint {
+                    "researchers_slug_key" => Some(ApiError::conflict_on(
+                        "slug",
+                        format!("`{slug}` is taken by another researcher"),
+                    )),
+                    "researchers_orcid_key" => Some(ApiError::conflict_on(
+                        "orcid",
+                        "belongs to another researcher",
+                    )),
+                    "researchers_openalex_key" => Some(ApiError::conflict_on(
+                        "openalex_id",
+                        "belongs to another researcher",
+                    )),
+                    _ => None,
+                })
+            })?;
+        Ok(())
     }
 
     async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
@@ -134,64 +175,6 @@ impl Record for Researcher {
         }
         Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: ResearcherDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let slug = match draft.slug {
-        Some(slug) => slug,
-        None => {
-            unique_slug(
-                conn,
-                Sluggable::Researchers,
-                Slug::from_name(&draft.name),
-                (!insert).then_some(id),
-            )
-            .await?
-        }
-    };
-    let sql = if insert {
-        "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    } else {
-        "UPDATE researchers SET slug = $2, name = $3, aliases = $4, orcid = $5, openalex_id = $6, homepage = $7,
-             topics = $8, version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(slug.as_str())
-        .bind(&draft.name)
-        .bind(&draft.aliases)
-        .bind(&draft.orcid)
-        .bind(&draft.openalex_id)
-        .bind(&draft.homepage)
-        .bind(&draft.topics)
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| {
-            ApiError::on_constraint(err, |constraint| match constraint {
-                "researchers_slug_key" => Some(ApiError::conflict_on(
-                    "slug",
-                    format!("`{slug}` is taken by another researcher"),
-                )),
-                "researchers_orcid_key" => Some(ApiError::conflict_on(
-                    "orcid",
-                    "belongs to another researcher",
-                )),
-                "researchers_openalex_key" => Some(ApiError::conflict_on(
-                    "openalex_id",
-                    "belongs to another researcher",
-                )),
-                _ => None,
-            })
-        })?;
-    Ok(())
 }
 
 /// The live records with these ids, in no particular order (export).

@@ -43,6 +43,8 @@ pub static SORTS: [Sort; 4] = [
 ];
 
 impl Keyed for Signal {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -85,20 +87,12 @@ pub async fn list(
     list::fetch_page(pool, SELECT, COUNT, "sg.id", &filters, page).await
 }
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Signal>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query.push(" AND sg.id = ").push_bind(id);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for Signal {
     type Draft = SignalDraft;
     const TABLE: Table = super::SIGNALS;
     const SLUGGED: bool = false;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, id).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "sg";
 
     async fn write(
         conn: &mut PgConnection,
@@ -106,48 +100,39 @@ impl Record for Signal {
         draft: SignalDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        let mut errors = Vec::new();
+        let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
+        if company.is_none() {
+            errors.push(FieldError::new(
+                "company",
+                format!("no company `{}`", draft.company),
+            ));
+        }
+        errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        let sql = if insert {
+            "INSERT INTO signals (id, kind, company_id, description, reported_on, reported_precision)
+             VALUES ($1, $2, $3, $4, $5, $6)"
+        } else {
+            "UPDATE signals SET kind = $2, company_id = $3, description = $4, reported_on = $5, reported_precision = $6,
+                 version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(draft.kind.as_str())
+            .bind(company)
+            .bind(&draft.description)
+            .bind(draft.reported.start)
+            .bind(draft.reported.precision.as_str())
+            .execute(&mut *conn)
+            .await?;
+        citations::replace(conn, Cited::Signals, id, &draft.sources).await?;
+        Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: SignalDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let mut errors = Vec::new();
-    let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
-    if company.is_none() {
-        errors.push(FieldError::new(
-            "company",
-            format!("no company `{}`", draft.company),
-        ));
-    }
-    errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let sql = if insert {
-        "INSERT INTO signals (id, kind, company_id, description, reported_on, reported_precision)
-         VALUES ($1, $2, $3, $4, $5, $6)"
-    } else {
-        "UPDATE signals SET kind = $2, company_id = $3, description = $4, reported_on = $5, reported_precision = $6,
-             version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(draft.kind.as_str())
-        .bind(company)
-        .bind(&draft.description)
-        .bind(draft.reported.start)
-        .bind(draft.reported.precision.as_str())
-        .execute(&mut *conn)
-        .await?;
-    citations::replace(conn, Cited::Signals, id, &draft.sources).await?;
-    Ok(())
 }
 
 pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Signal>> {

@@ -24,6 +24,8 @@ pub static SORTS: [Sort; 2] = [
 ];
 
 impl Keyed for Source {
+    const SORTS: &'static [Sort] = &SORTS;
+
     fn id(&self) -> Uuid {
         self.id
     }
@@ -69,20 +71,12 @@ pub async fn list(
     list::fetch_page(pool, SELECT, COUNT, "s.id", &filters, page).await
 }
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Source>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query.push(" AND s.id = ").push_bind(id);
-    Ok(query.build_query_as().fetch_optional(conn).await?)
-}
-
 impl Record for Source {
     type Draft = SourceDraft;
     const TABLE: Table = super::SOURCES;
     const SLUGGED: bool = false;
-
-    async fn get(conn: &mut PgConnection, id: Uuid) -> ApiResult<Option<Self>> {
-        get(conn, id).await
-    }
+    const SELECT: &'static str = SELECT;
+    const ALIAS: &'static str = "s";
 
     async fn write(
         conn: &mut PgConnection,
@@ -90,7 +84,32 @@ impl Record for Source {
         draft: SourceDraft,
         mode: WriteMode,
     ) -> ApiResult<()> {
-        write(conn, id, draft, mode).await
+        let insert = mode == WriteMode::Insert;
+        let sql = if insert {
+            "INSERT INTO sources (id, url, publisher, title, published_on, published_precision, language)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        } else {
+            "UPDATE sources SET url = $2, publisher = $3, title = $4, published_on = $5, published_precision = $6,
+                 language = $7, version = version + 1, updated_at = now()
+             WHERE id = $1 AND deleted_at IS NULL"
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(&draft.url)
+            .bind(&draft.publisher)
+            .bind(&draft.title)
+            .bind(draft.published.map(|d| d.start))
+            .bind(draft.published.map(|d| d.precision.as_str()))
+            .bind(&draft.language)
+            .execute(&mut *conn)
+            .await
+            .map_err(|err| {
+                ApiError::on_constraint(err, |constraint| {
+                    (constraint == "sources_url_key")
+                        .then(|| ApiError::conflict_on("url", "another source has this URL"))
+                })
+            })?;
+        Ok(())
     }
 
     async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
@@ -118,40 +137,6 @@ impl Record for Source {
         }
         Ok(())
     }
-}
-
-async fn write(
-    conn: &mut PgConnection,
-    id: Uuid,
-    draft: SourceDraft,
-    mode: WriteMode,
-) -> ApiResult<()> {
-    let insert = mode == WriteMode::Insert;
-    let sql = if insert {
-        "INSERT INTO sources (id, url, publisher, title, published_on, published_precision, language)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    } else {
-        "UPDATE sources SET url = $2, publisher = $3, title = $4, published_on = $5, published_precision = $6,
-             language = $7, version = version + 1, updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL"
-    };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(&draft.url)
-        .bind(&draft.publisher)
-        .bind(&draft.title)
-        .bind(draft.published.map(|d| d.start))
-        .bind(draft.published.map(|d| d.precision.as_str()))
-        .bind(&draft.language)
-        .execute(&mut *conn)
-        .await
-        .map_err(|err| {
-            ApiError::on_constraint(err, |constraint| {
-                (constraint == "sources_url_key")
-                    .then(|| ApiError::conflict_on("url", "another source has this URL"))
-            })
-        })?;
-    Ok(())
 }
 
 /// Which of these ids are live sources (for citations).

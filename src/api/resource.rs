@@ -1,19 +1,20 @@
-//! The write handlers' one sequence, for every resource at `/v1/<collection>/{id}`: name the
-//! record by its path, lock it, validate the body (a PATCH exactly like a create), check
-//! `If-Match`, write through `db::record`, commit, answer. Each handler is a one-line call with
-//! its own `#[utoipa::path]`.
+//! The handlers' one sequence for every resource at `/v1/<collection>/{id}`. A read names the
+//! record by its path and answers it with its `ETag` (or 304). A write names it, locks it,
+//! validates the body (a PATCH exactly like a create), checks `If-Match`, writes through
+//! `db::record`, commits and answers. Each handler is a one-line call with its own
+//! `#[utoipa::path]`.
 
 use axum::{http::StatusCode, response::Response};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::support::{created, current_etag, patched, tagged};
+use super::support::{conditional_get, created, current_etag, patched, tagged};
 use crate::{
     app::AppState,
     db::record::{self, Record},
     domain::{form::Form, key::Actor},
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     extract::Preconditions,
 };
 
@@ -27,6 +28,20 @@ pub trait Resource: Record {
         + Send;
     /// Where the collection is (`/v1/companies`): a new record's `Location` is below it.
     const COLLECTION_URL: &'static str;
+}
+
+/// GET: the record with its `ETag`, or 304 when `If-None-Match` names it.
+pub async fn read<R: Record>(
+    state: &AppState,
+    key: &str,
+    preconditions: &Preconditions,
+) -> ApiResult<Response> {
+    let key = super::path_key::<R>(key)?;
+    let mut conn = state.pool.acquire().await?;
+    let record = record::get::<R>(&mut conn, &key)
+        .await?
+        .ok_or_else(|| ApiError::not_found(R::TABLE.what, &key))?;
+    conditional_get(&record, preconditions)
 }
 
 /// POST: 201 with `Location`, `ETag` and the record.
