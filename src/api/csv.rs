@@ -8,15 +8,19 @@ use axum::{
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
+use chrono::NaiveDate;
+use serde::Serialize;
+use uuid::Uuid;
 
 use crate::{
     api::paging::Paging,
     db::list::{Keyed, Page, PageRequest},
     domain::{
         company::Company,
-        compensation::CompensationReport,
+        compensation::{Basis, CompensationReport},
         deal::Deal,
         moves::Move,
+        partial_date::Precision,
         project::{Project, ProjectReport},
         refs::{Citation, CompanyRef, SourceRef},
         researcher::Researcher,
@@ -47,10 +51,14 @@ pub fn wanted(headers: &HeaderMap) -> bool {
     })
 }
 
-/// A record as one CSV row.
+/// A record as one CSV row. `Row` is the record flattened (embedded references as columns,
+/// lists joined into one cell); its field names, in order, are the header, so the two cannot
+/// drift apart. `Default` gives the header when there is no row to take it from.
 pub trait CsvRow {
-    const HEADER: &'static [&'static str];
-    fn cells(&self) -> Vec<String>;
+    type Row<'a>: Serialize + Default
+    where
+        Self: 'a;
+    fn row(&self) -> Self::Row<'_>;
 }
 
 /// Streams every page `fetch` gives, starting with `first` (already fetched, so that a bad
@@ -64,9 +72,9 @@ where
     let (feed, drain) = crate::stream::channel();
     tokio::spawn(async move {
         let mut page = first;
-        let mut header = Some(T::HEADER);
+        let mut header = true;
         loop {
-            let Ok(chunk) = render(header.take(), &page.data) else {
+            let Ok(chunk) = render(std::mem::take(&mut header), &page.data) else {
                 feed.fail();
                 return;
             };
@@ -99,28 +107,29 @@ where
     response
 }
 
-fn render<T: CsvRow>(header: Option<&[&str]>, rows: &[T]) -> Result<Bytes, std::io::Error> {
+/// One chunk of the stream: the rows, after the header if `header`.
+fn render<T: CsvRow>(header: bool, records: &[T]) -> csv::Result<Bytes> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
+        .has_headers(header)
         .from_writer(Vec::new());
-    if let Some(header) = header {
-        writer.write_record(header)?;
+    // The writer puts the header before the first row it serializes. With no row, a blank
+    // one gives the header and is cut off again (field names hold no line break).
+    let blank = header && records.is_empty();
+    if blank {
+        writer.serialize(T::Row::default())?;
     }
-    for row in rows {
-        writer.write_record(row.cells())?;
+    for record in records {
+        writer.serialize(record.row())?;
     }
-    writer
+    let mut bytes = writer
         .into_inner()
-        .map(Bytes::from)
-        .map_err(|err| std::io::Error::other(err.to_string()))
-}
-
-fn text(value: &Option<String>) -> String {
-    value.clone().unwrap_or_default()
-}
-
-fn display<T: ToString>(value: &Option<T>) -> String {
-    value.as_ref().map(ToString::to_string).unwrap_or_default()
+        .map_err(|err| csv::Error::from(err.into_error()))?;
+    if blank {
+        let end = bytes.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+        bytes.truncate(end);
+    }
+    Ok(Bytes::from(bytes))
 }
 
 /// Lists inside one cell are joined with "; ".
@@ -154,342 +163,370 @@ fn sources_cell(citations: &[Citation]) -> String {
         .join("; ")
 }
 
-fn company_cells(company: &Option<CompanyRef>) -> [String; 2] {
+/// An optional company as its slug and name columns.
+fn company_cells(company: &Option<CompanyRef>) -> (Option<&str>, Option<&str>) {
     match company {
-        Some(c) => [c.slug.clone(), c.name.clone()],
-        None => [String::new(), String::new()],
+        Some(c) => (Some(&c.slug), Some(&c.name)),
+        None => (None, None),
     }
+}
+
+#[derive(Serialize, Default)]
+pub struct CompanyRow<'a> {
+    id: Uuid,
+    slug: &'a str,
+    name: &'a str,
+    kind: &'static str,
+    parent_slug: Option<&'a str>,
+    parent_name: Option<&'a str>,
+    aliases: String,
+    country: Option<&'a str>,
+    website: Option<&'a str>,
+    founded_on: Option<NaiveDate>,
+    founded_precision: Option<&'static str>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 impl CsvRow for Company {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "slug",
-        "name",
-        "kind",
-        "parent_slug",
-        "parent_name",
-        "aliases",
-        "country",
-        "website",
-        "founded_on",
-        "founded_precision",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        let [parent_slug, parent_name] = company_cells(&self.parent);
-        vec![
-            self.id.to_string(),
-            self.slug.clone(),
-            self.name.clone(),
-            self.kind.to_string(),
+    type Row<'a> = CompanyRow<'a>;
+    fn row(&self) -> CompanyRow<'_> {
+        let (parent_slug, parent_name) = company_cells(&self.parent);
+        CompanyRow {
+            id: self.id,
+            slug: &self.slug,
+            name: &self.name,
+            kind: self.kind.as_str(),
             parent_slug,
             parent_name,
-            joined(&self.aliases),
-            text(&self.country),
-            text(&self.website),
-            display(&self.founded_on),
-            display(&self.founded_precision),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+            aliases: joined(&self.aliases),
+            country: self.country.as_deref(),
+            website: self.website.as_deref(),
+            founded_on: self.founded_on,
+            founded_precision: self.founded_precision.map(Precision::as_str),
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
+}
+
+#[derive(Serialize, Default)]
+pub struct ResearcherRow<'a> {
+    id: Uuid,
+    slug: &'a str,
+    name: &'a str,
+    aliases: String,
+    orcid: Option<&'a str>,
+    openalex_id: Option<&'a str>,
+    homepage: Option<&'a str>,
+    topics: String,
+    current_company_slug: Option<&'a str>,
+    current_company_name: Option<&'a str>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 impl CsvRow for Researcher {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "slug",
-        "name",
-        "aliases",
-        "orcid",
-        "openalex_id",
-        "homepage",
-        "topics",
-        "current_company_slug",
-        "current_company_name",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        let [company_slug, company_name] = company_cells(&self.current_company);
-        vec![
-            self.id.to_string(),
-            self.slug.clone(),
-            self.name.clone(),
-            joined(&self.aliases),
-            text(&self.orcid),
-            text(&self.openalex_id),
-            text(&self.homepage),
-            joined(&self.topics),
-            company_slug,
-            company_name,
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+    type Row<'a> = ResearcherRow<'a>;
+    fn row(&self) -> ResearcherRow<'_> {
+        let (current_company_slug, current_company_name) = company_cells(&self.current_company);
+        ResearcherRow {
+            id: self.id,
+            slug: &self.slug,
+            name: &self.name,
+            aliases: joined(&self.aliases),
+            orcid: self.orcid.as_deref(),
+            openalex_id: self.openalex_id.as_deref(),
+            homepage: self.homepage.as_deref(),
+            topics: joined(&self.topics),
+            current_company_slug,
+            current_company_name,
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
 }
 
+#[derive(Serialize, Default)]
+pub struct MoveRow<'a> {
+    id: Uuid,
+    researcher_slug: &'a str,
+    researcher_name: &'a str,
+    from_slug: Option<&'a str>,
+    from_name: Option<&'a str>,
+    to_slug: Option<&'a str>,
+    to_name: Option<&'a str>,
+    kind: &'static str,
+    title: Option<&'a str>,
+    effective_on: NaiveDate,
+    effective_precision: &'static str,
+    announced_on: Option<NaiveDate>,
+    announced_precision: Option<&'static str>,
+    confidence: &'static str,
+    sources: String,
+    notes: Option<&'a str>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
 impl CsvRow for Move {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "researcher_slug",
-        "researcher_name",
-        "from_slug",
-        "from_name",
-        "to_slug",
-        "to_name",
-        "kind",
-        "title",
-        "effective_on",
-        "effective_precision",
-        "announced_on",
-        "announced_precision",
-        "confidence",
-        "sources",
-        "notes",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        let [from_slug, from_name] = company_cells(&self.from);
-        let [to_slug, to_name] = company_cells(&self.to);
-        vec![
-            self.id.to_string(),
-            self.researcher.slug.clone(),
-            self.researcher.name.clone(),
+    type Row<'a> = MoveRow<'a>;
+    fn row(&self) -> MoveRow<'_> {
+        let (from_slug, from_name) = company_cells(&self.from);
+        let (to_slug, to_name) = company_cells(&self.to);
+        MoveRow {
+            id: self.id,
+            researcher_slug: &self.researcher.slug,
+            researcher_name: &self.researcher.name,
             from_slug,
             from_name,
             to_slug,
             to_name,
-            self.kind.to_string(),
-            text(&self.title),
-            self.effective_on.to_string(),
-            self.effective_precision.to_string(),
-            display(&self.announced_on),
-            display(&self.announced_precision),
-            self.confidence.to_string(),
-            sources_cell(&self.sources),
-            text(&self.notes),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+            kind: self.kind.as_str(),
+            title: self.title.as_deref(),
+            effective_on: self.effective_on,
+            effective_precision: self.effective_precision.as_str(),
+            announced_on: self.announced_on,
+            announced_precision: self.announced_precision.map(Precision::as_str),
+            confidence: self.confidence.as_str(),
+            sources: sources_cell(&self.sources),
+            notes: self.notes.as_deref(),
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
+}
+
+#[derive(Serialize, Default)]
+pub struct SourceRow<'a> {
+    id: Uuid,
+    url: Option<&'a str>,
+    publisher: Option<&'a str>,
+    title: Option<&'a str>,
+    published_on: Option<NaiveDate>,
+    published_precision: Option<&'static str>,
+    language: Option<&'a str>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 impl CsvRow for Source {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "url",
-        "publisher",
-        "title",
-        "published_on",
-        "published_precision",
-        "language",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            text(&self.url),
-            text(&self.publisher),
-            text(&self.title),
-            display(&self.published_on),
-            display(&self.published_precision),
-            text(&self.language),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+    type Row<'a> = SourceRow<'a>;
+    fn row(&self) -> SourceRow<'_> {
+        SourceRow {
+            id: self.id,
+            url: self.url.as_deref(),
+            publisher: self.publisher.as_deref(),
+            title: self.title.as_deref(),
+            published_on: self.published_on,
+            published_precision: self.published_precision.map(Precision::as_str),
+            language: self.language.as_deref(),
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
+}
+
+#[derive(Serialize, Default)]
+pub struct ProjectRow<'a> {
+    id: Uuid,
+    slug: &'a str,
+    name: &'a str,
+    company_slug: Option<&'a str>,
+    company_name: Option<&'a str>,
+    released_on: Option<NaiveDate>,
+    released_precision: Option<&'static str>,
+    url: Option<&'a str>,
+    contributor_count: i64,
+    version: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 impl CsvRow for Project {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "slug",
-        "name",
-        "company_slug",
-        "company_name",
-        "released_on",
-        "released_precision",
-        "url",
-        "contributor_count",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        let [company_slug, company_name] = company_cells(&self.company);
-        vec![
-            self.id.to_string(),
-            self.slug.clone(),
-            self.name.clone(),
+    type Row<'a> = ProjectRow<'a>;
+    fn row(&self) -> ProjectRow<'_> {
+        let (company_slug, company_name) = company_cells(&self.company);
+        ProjectRow {
+            id: self.id,
+            slug: &self.slug,
+            name: &self.name,
             company_slug,
             company_name,
-            display(&self.released_on),
-            display(&self.released_precision),
-            text(&self.url),
-            self.contributor_count.to_string(),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+            released_on: self.released_on,
+            released_precision: self.released_precision.map(Precision::as_str),
+            url: self.url.as_deref(),
+            contributor_count: self.contributor_count,
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
+}
+
+#[derive(Serialize, Default)]
+pub struct ProjectReportRow<'a> {
+    id: Uuid,
+    project_slug: &'a str,
+    project_name: &'a str,
+    roster_size: Option<i32>,
+    departed: i32,
+    qualifier: &'static str,
+    reported_on: NaiveDate,
+    reported_precision: &'static str,
+    source: Option<String>,
+    notes: Option<&'a str>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 impl CsvRow for ProjectReport {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "project_slug",
-        "project_name",
-        "roster_size",
-        "departed",
-        "qualifier",
-        "reported_on",
-        "reported_precision",
-        "source",
-        "notes",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.project.slug.clone(),
-            self.project.name.clone(),
-            display(&self.roster_size),
-            self.departed.to_string(),
-            self.qualifier.to_string(),
-            self.reported_on.to_string(),
-            self.reported_precision.to_string(),
-            self.source.as_ref().map(source_cell).unwrap_or_default(),
-            text(&self.notes),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+    type Row<'a> = ProjectReportRow<'a>;
+    fn row(&self) -> ProjectReportRow<'_> {
+        ProjectReportRow {
+            id: self.id,
+            project_slug: &self.project.slug,
+            project_name: &self.project.name,
+            roster_size: self.roster_size,
+            departed: self.departed,
+            qualifier: self.qualifier.as_str(),
+            reported_on: self.reported_on,
+            reported_precision: self.reported_precision.as_str(),
+            source: self.source.as_ref().map(source_cell),
+            notes: self.notes.as_deref(),
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
+}
+
+#[derive(Serialize, Default)]
+pub struct DealRow<'a> {
+    id: Uuid,
+    kind: &'static str,
+    acquirer_slug: &'a str,
+    acquirer_name: &'a str,
+    target_slug: &'a str,
+    target_name: &'a str,
+    announced_on: Option<NaiveDate>,
+    announced_precision: Option<&'static str>,
+    people_moved: Option<i32>,
+    value_usd: Option<i64>,
+    move_count: i64,
+    sources: String,
+    notes: Option<&'a str>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 impl CsvRow for Deal {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "kind",
-        "acquirer_slug",
-        "acquirer_name",
-        "target_slug",
-        "target_name",
-        "announced_on",
-        "announced_precision",
-        "people_moved",
-        "value_usd",
-        "move_count",
-        "sources",
-        "notes",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.kind.to_string(),
-            self.acquirer.slug.clone(),
-            self.acquirer.name.clone(),
-            self.target.slug.clone(),
-            self.target.name.clone(),
-            display(&self.announced_on),
-            display(&self.announced_precision),
-            display(&self.people_moved),
-            display(&self.value_usd),
-            self.move_count.to_string(),
-            sources_cell(&self.sources),
-            text(&self.notes),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+    type Row<'a> = DealRow<'a>;
+    fn row(&self) -> DealRow<'_> {
+        DealRow {
+            id: self.id,
+            kind: self.kind.as_str(),
+            acquirer_slug: &self.acquirer.slug,
+            acquirer_name: &self.acquirer.name,
+            target_slug: &self.target.slug,
+            target_name: &self.target.name,
+            announced_on: self.announced_on,
+            announced_precision: self.announced_precision.map(Precision::as_str),
+            people_moved: self.people_moved,
+            value_usd: self.value_usd,
+            move_count: self.move_count,
+            sources: sources_cell(&self.sources),
+            notes: self.notes.as_deref(),
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
+}
+
+#[derive(Serialize, Default)]
+pub struct CompensationRow<'a> {
+    id: Uuid,
+    company_slug: &'a str,
+    company_name: &'a str,
+    role: &'a str,
+    currency: &'a str,
+    annual_min: Option<i64>,
+    annual_max: Option<i64>,
+    basis: Option<&'static str>,
+    reported_on: NaiveDate,
+    reported_precision: &'static str,
+    source: Option<String>,
+    notes: Option<&'a str>,
+    version: i64,
+    created_at: String,
+    updated_at: String,
 }
 
 impl CsvRow for CompensationReport {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "company_slug",
-        "company_name",
-        "role",
-        "currency",
-        "annual_min",
-        "annual_max",
-        "basis",
-        "reported_on",
-        "reported_precision",
-        "source",
-        "notes",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.company.slug.clone(),
-            self.company.name.clone(),
-            self.role.clone(),
-            self.currency.clone(),
-            display(&self.annual_min),
-            display(&self.annual_max),
-            display(&self.basis),
-            self.reported_on.to_string(),
-            self.reported_precision.to_string(),
-            self.source.as_ref().map(source_cell).unwrap_or_default(),
-            text(&self.notes),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+    type Row<'a> = CompensationRow<'a>;
+    fn row(&self) -> CompensationRow<'_> {
+        CompensationRow {
+            id: self.id,
+            company_slug: &self.company.slug,
+            company_name: &self.company.name,
+            role: &self.role,
+            currency: &self.currency,
+            annual_min: self.annual_min,
+            annual_max: self.annual_max,
+            basis: self.basis.map(Basis::as_str),
+            reported_on: self.reported_on,
+            reported_precision: self.reported_precision.as_str(),
+            source: self.source.as_ref().map(source_cell),
+            notes: self.notes.as_deref(),
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
 }
 
+#[derive(Serialize, Default)]
+pub struct SignalRow<'a> {
+    id: Uuid,
+    kind: &'static str,
+    company_slug: &'a str,
+    company_name: &'a str,
+    description: &'a str,
+    reported_on: NaiveDate,
+    reported_precision: &'static str,
+    sources: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
 impl CsvRow for Signal {
-    const HEADER: &'static [&'static str] = &[
-        "id",
-        "kind",
-        "company_slug",
-        "company_name",
-        "description",
-        "reported_on",
-        "reported_precision",
-        "sources",
-        "version",
-        "created_at",
-        "updated_at",
-    ];
-    fn cells(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.kind.to_string(),
-            self.company.slug.clone(),
-            self.company.name.clone(),
-            self.description.clone(),
-            self.reported_on.to_string(),
-            self.reported_precision.to_string(),
-            sources_cell(&self.sources),
-            self.version.to_string(),
-            self.created_at.to_rfc3339(),
-            self.updated_at.to_rfc3339(),
-        ]
+    type Row<'a> = SignalRow<'a>;
+    fn row(&self) -> SignalRow<'_> {
+        SignalRow {
+            id: self.id,
+            kind: self.kind.as_str(),
+            company_slug: &self.company.slug,
+            company_name: &self.company.name,
+            description: &self.description,
+            reported_on: self.reported_on,
+            reported_precision: self.reported_precision.as_str(),
+            sources: sources_cell(&self.sources),
+            version: self.version,
+            created_at: self.created_at.to_rfc3339(),
+            updated_at: self.updated_at.to_rfc3339(),
+        }
     }
 }
 
@@ -535,5 +572,96 @@ mod tests {
         assert!(!with("text/csv;q=0, application/json"));
         assert!(with("text/csv;q=0.5"));
         assert!(!wanted(&HeaderMap::new()));
+    }
+
+    fn moved(sources: Vec<Citation>) -> Move {
+        use crate::domain::{
+            moves::{Confidence, MoveKind},
+            refs::ResearcherRef,
+        };
+        let at = chrono::DateTime::parse_from_rfc3339("2024-03-05T10:00:00.5Z")
+            .unwrap()
+            .to_utc();
+        Move {
+            id: Uuid::nil(),
+            researcher: ResearcherRef {
+                id: Uuid::nil(),
+                slug: "ada".into(),
+                name: "Ada".into(),
+            },
+            from: None,
+            to: Some(CompanyRef {
+                id: Uuid::nil(),
+                slug: "acme".into(),
+                name: "Acme, \"Q\" Labs".into(),
+            }),
+            kind: MoveKind::Hire,
+            title: None,
+            effective_on: NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+            effective_precision: Precision::Month,
+            announced_on: None,
+            announced_precision: None,
+            confidence: Confidence::Reported,
+            deal: None,
+            sources,
+            notes: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn text(header: bool, records: &[Move]) -> String {
+        String::from_utf8(render(header, records).unwrap().to_vec()).unwrap()
+    }
+
+    const MOVE_HEADER: &str = "id,researcher_slug,researcher_name,from_slug,from_name,to_slug,to_name,kind,\
+        title,effective_on,effective_precision,announced_on,announced_precision,confidence,\
+        sources,notes,version,created_at,updated_at\r\n";
+
+    #[test]
+    fn the_header_is_written_once_with_or_without_rows() {
+        assert_eq!(text(true, &[]), MOVE_HEADER);
+        assert_eq!(text(false, &[]), "");
+        let with_row = text(true, &[moved(vec![])]);
+        assert!(with_row.starts_with(MOVE_HEADER), "{with_row}");
+        assert_eq!(with_row.matches("researcher_slug").count(), 1);
+        assert!(!text(false, &[moved(vec![])]).contains("researcher_slug"));
+    }
+
+    #[test]
+    fn a_row_with_nothing_optional_has_empty_cells() {
+        assert_eq!(
+            text(false, &[moved(vec![])]),
+            "00000000-0000-0000-0000-000000000000,ada,Ada,,,acme,\"Acme, \"\"Q\"\" Labs\",hire,,\
+             2024-03-01,month,,,reported,,,1,2024-03-05T10:00:00.500+00:00,\
+             2024-03-05T10:00:00.500+00:00\r\n"
+        );
+    }
+
+    #[test]
+    fn sources_are_flattened_into_one_cell() {
+        let source = |publisher: Option<&str>, title: Option<&str>, url: Option<&str>| Citation {
+            source: SourceRef {
+                id: Uuid::nil(),
+                url: url.map(Into::into),
+                publisher: publisher.map(Into::into),
+                title: title.map(Into::into),
+                published_on: NaiveDate::from_ymd_opt(2024, 2, 29),
+                published_precision: None,
+            },
+            quote: None,
+        };
+        let row = text(
+            false,
+            &[moved(vec![
+                source(Some("The Information"), Some("Moves"), Some("https://x")),
+                source(None, None, None),
+            ])],
+        );
+        assert!(
+            row.contains(",reported,The Information: Moves (2024-02-29) https://x; (2024-02-29),,"),
+            "{row}"
+        );
     }
 }
