@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request, State},
-    http::{HeaderName, HeaderValue, Method, header},
+    http::{HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -16,6 +16,8 @@ use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
@@ -49,28 +51,31 @@ impl AppState {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let (api, spec) = crate::api::router().split_for_parts();
+    let crate::api::Routes { timed, open_ended } = crate::api::routes();
+    let (timed, mut spec) = timed.split_for_parts();
+    let (open_ended, open_ended_spec) = open_ended.split_for_parts();
+    spec.merge(open_ended_spec);
     let spec = crate::openapi::finish(spec);
     let config = state.config.clone();
 
-    let app = Router::new()
-        .merge(api)
+    // The request timeout is layered on the timed routes alone (the import and the change stream
+    // are not among them), outside their route layers so that it bounds the rate limiter's,
+    // the read key's and idempotency's database work too.
+    let timed = Router::new()
+        .merge(timed)
         .merge(crate::openapi::docs(spec))
         .merge(crate::dashboard::router())
-        .fallback(error::unknown_route)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::idempotency::idempotent_posts,
+        .fallback(error::unknown_route);
+    let app = route_layers(timed, &state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout(),
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            require_read_key,
+        .layer(middleware::map_response_with_state(
+            config.clone(),
+            explain_timeout,
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::rate_limit::limit,
-        ))
-        .layer(middleware::from_fn(crate::metrics::record))
+        .merge(route_layers(open_ended, &state))
         .with_state(state);
 
     let middleware = ServiceBuilder::new()
@@ -92,43 +97,63 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(middleware::from_fn(security_headers))
+        // Headers for an API that browsers may also reach: no content sniffing, no framing, no
+        // referrer leaks, and for everything but the HTML pages a policy that lets the response
+        // load nothing at all.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            deny_all_policy,
+        ))
         .layer(middleware::from_fn(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn_with_state(config.clone(), request_timeout))
         .layer(cors(&config.cors_origins))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(config.body_limit));
     app.layer(middleware)
 }
 
-/// Headers for an API that browsers may also reach: no content sniffing, no framing, no
-/// referrer leaks, and for everything but the HTML pages (docs) a policy that lets the
-/// response load nothing at all.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+/// The layers every route runs after matching, outermost last.
+fn route_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
+    routes
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::idempotent_posts,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_read_key,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::rate_limit::limit,
+        ))
+        .layer(middleware::from_fn(crate::metrics::record))
+}
+
+/// The content security policy of a response that is not HTML: load nothing at all. HTML pages
+/// keep their own (the dashboard's page sets one; the docs page needs its scripts), so for them
+/// this is `None`, which leaves the header as it is.
+fn deny_all_policy(response: &Response) -> Option<HeaderValue> {
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    if !is_html {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        );
-    }
-    response
+    (!is_html).then_some(HeaderValue::from_static(
+        "default-src 'none'; frame-ancestors 'none'",
+    ))
 }
 
 /// Only the configured origins; `*` allows any origin but then never with credentials.
@@ -173,25 +198,20 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Answers 503 when a request takes longer than the configured time. Imports (they last as long
-/// as their body takes to stream and write) and the change stream are exempt.
-async fn request_timeout(
-    State(config): State<Arc<Config>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    // The import is bounded by its size instead; the change stream never ends by design.
-    if matches!(request.uri().path(), "/v1/import" | "/v1/moves/stream") {
-        return next.run(request).await;
+/// Gives `TimeoutLayer`'s bare 503 (no body, no content type) the problem that says what
+/// happened. Everything inside it answers its own 503s as problem+json, so a bare one can only
+/// be the timeout's.
+async fn explain_timeout(State(config): State<Arc<Config>>, response: Response) -> Response {
+    let timed_out = response.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !response.headers().contains_key(header::CONTENT_TYPE);
+    if !timed_out {
+        return response;
     }
-    match tokio::time::timeout(config.request_timeout(), next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::ServiceUnavailable(format!(
-            "the request took longer than {} s; try again, or narrow it",
-            config.request_timeout_secs
-        ))
-        .into_response(),
-    }
+    ApiError::ServiceUnavailable(format!(
+        "the request took longer than {} s; try again, or narrow it",
+        config.request_timeout_secs
+    ))
+    .into_response()
 }
 
 /// With `TALENTFLOW_READ_AUTH=key`, reads of the API need a key of any role.
@@ -335,5 +355,87 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A database that accepts connections and never answers: every query waits until the
+    /// pool gives up (after 3 s).
+    async fn silent_database() -> PgPool {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy(&format!(
+                "postgres://talentflow@127.0.0.1:{port}/talentflow"
+            ))
+            .unwrap()
+    }
+
+    async fn answer(
+        app: &Router,
+        request: http::request::Builder,
+    ) -> (StatusCode, String, Duration) {
+        let started = Instant::now();
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        let status = response.status();
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            error::PROBLEM_JSON,
+            "{status}"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        (status, problem["detail"].as_str().unwrap().to_owned(), took)
+    }
+
+    #[tokio::test]
+    async fn the_request_timeout_answers_timed_routes_and_leaves_the_open_ended_ones_alone() {
+        let mut config = Config::for_tests();
+        config.request_timeout_secs = 1;
+        let app = router(AppState::new(silent_database().await, config));
+
+        let (timed, import, stream) = tokio::join!(
+            answer(&app, Request::get("/v1/companies")),
+            answer(
+                &app,
+                Request::post("/v1/import").header(header::AUTHORIZATION, "Bearer some-key")
+            ),
+            answer(&app, Request::get("/v1/moves/stream")),
+        );
+
+        let (status, detail, took) = timed;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            detail,
+            "the request took longer than 1 s; try again, or narrow it"
+        );
+        assert!(took < Duration::from_millis(2500), "{took:?}");
+        // The import and the stream wait for the database as long as the pool does.
+        for (status, detail, took) in [import, stream] {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(detail, "the database is unavailable; retry shortly");
+            assert!(took >= Duration::from_millis(2500), "{took:?}");
+        }
     }
 }

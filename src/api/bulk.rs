@@ -21,10 +21,16 @@ use crate::{
 
 pub const NDJSON: &str = "application/x-ndjson";
 
+/// `GET /v1/export`: the request timeout applies, as to the rest of the API (until the answer
+/// starts; the streamed body may take longer).
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(import_records))
-        .routes(routes!(export_records))
+    OpenApiRouter::new().routes(routes!(export_records))
+}
+
+/// `POST /v1/import`, which lasts as long as its body takes to stream and write: it is bounded
+/// by its size (`TALENTFLOW_IMPORT_LIMIT`), not by the request timeout.
+pub fn import_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_records))
 }
 
 /// Endpoints without query parameters still refuse unknown ones.

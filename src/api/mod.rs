@@ -31,11 +31,20 @@ use crate::{
     openapi::ApiDoc,
 };
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// The API's routes in two groups, which differ only in whether the request timeout applies
+/// (`app::router` layers it on `timed` alone).
+pub struct Routes {
+    /// Everything answered within `TALENTFLOW_REQUEST_TIMEOUT`.
+    pub timed: OpenApiRouter<AppState>,
+    /// Routes that last as long as they must: the import is bounded by its size instead, and
+    /// the change stream never ends by design.
+    pub open_ended: OpenApiRouter<AppState>,
+}
+
+pub fn routes() -> Routes {
     let v1 = OpenApiRouter::new()
         .merge(companies::router())
         .merge(researchers::router())
-        .merge(live::router())
         .merge(moves::router())
         .merge(sources::router())
         .merge(projects::router())
@@ -44,11 +53,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(signals::router())
         .merge(analytics::router())
         .merge(keys::router());
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let timed = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1)
         .merge(history::router())
         .merge(bulk::router())
-        .merge(health::router())
+        .merge(health::router());
+    let open_ended = OpenApiRouter::new()
+        .nest("/v1", live::router())
+        .merge(bulk::import_router());
+    Routes { timed, open_ended }
+}
+
+/// Every route in one router, for the spec.
+pub fn router() -> OpenApiRouter<AppState> {
+    let Routes { timed, open_ended } = routes();
+    timed.merge(open_ended)
 }
 
 /// `since` and `until` filters: partial dates, both inclusive, `since` not after `until`.
