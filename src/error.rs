@@ -143,17 +143,6 @@ impl ApiError {
         }
     }
 
-    /// Maps a violated unique or foreign-key constraint to the client's mistake it stands for,
-    /// so writes don't have to check first (and race).
-    pub fn on_constraint(err: sqlx::Error, map: impl FnOnce(&str) -> Option<ApiError>) -> ApiError {
-        if let sqlx::Error::Database(db) = &err
-            && let Some(mapped) = db.constraint().and_then(map)
-        {
-            return mapped;
-        }
-        err.into()
-    }
-
     fn problem(&self) -> Problem {
         let status = self.status();
         let (kind, detail, errors) = match self {
@@ -208,6 +197,36 @@ impl Problem {
 impl From<crate::domain::form::Invalid> for ApiError {
     fn from(crate::domain::form::Invalid(errors): crate::domain::form::Invalid) -> Self {
         Self::invalid(errors)
+    }
+}
+
+/// Failures no client can cause (encoding a record, a header value built from one, the spill
+/// file of a stored response) are 500s; `?` says so without a `map_err` at every use.
+macro_rules! internal_from {
+    ($($error:ty),+) => {$(
+        impl From<$error> for ApiError {
+            fn from(err: $error) -> Self {
+                Self::Internal(err.into())
+            }
+        }
+    )+};
+}
+internal_from!(
+    serde_json::Error,
+    http::header::InvalidHeaderValue,
+    std::io::Error
+);
+
+impl From<crate::db::error::DbError> for ApiError {
+    fn from(err: crate::db::error::DbError) -> Self {
+        use crate::db::error::DbError;
+        match err {
+            DbError::NotFound(detail) => Self::NotFound(detail),
+            DbError::Invalid(errors) => Self::invalid(errors),
+            DbError::Conflict { detail, errors } => Self::Conflict { detail, errors },
+            DbError::Sqlx(err) => err.into(),
+            DbError::Internal(err) => Self::Internal(err),
+        }
     }
 }
 

@@ -228,9 +228,7 @@ impl Spooled {
             Self::Memory(bytes) => Body::from(bytes),
             Self::File(mut file) => {
                 use tokio::io::AsyncSeekExt;
-                file.seek(std::io::SeekFrom::Start(0))
-                    .await
-                    .map_err(anyhow::Error::from)?;
+                file.seek(std::io::SeekFrom::Start(0)).await?;
                 Body::from_stream(tokio_util::io::ReaderStream::new(file))
             }
         })
@@ -262,27 +260,21 @@ async fn spool(body: Body, hasher: &mut Sha256, limit: usize) -> ApiResult<Spool
                 .write(true)
                 .create_new(true)
                 .open(&path)
-                .await
-                .map_err(anyhow::Error::from)?;
+                .await?;
             // Unlinked at once: the file lives only as long as this request holds it.
-            tokio::fs::remove_file(&path)
-                .await
-                .map_err(anyhow::Error::from)?;
-            spill
-                .write_all(&memory)
-                .await
-                .map_err(anyhow::Error::from)?;
+            tokio::fs::remove_file(&path).await?;
+            spill.write_all(&memory).await?;
             memory = Vec::new();
             file = Some(spill);
         }
         match &mut file {
-            Some(spill) => spill.write_all(&chunk).await.map_err(anyhow::Error::from)?,
+            Some(spill) => spill.write_all(&chunk).await?,
             None => memory.extend_from_slice(&chunk),
         }
     }
     Ok(match file {
         Some(mut spill) => {
-            spill.flush().await.map_err(anyhow::Error::from)?;
+            spill.flush().await?;
             Spooled::File(spill)
         }
         None => Spooled::Memory(Bytes::from(memory)),

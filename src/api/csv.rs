@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use crate::{
     api::paging::Paging,
-    db::list::{Keyed, Page, PageRequest},
+    db::{
+        error::DbResult,
+        list::{Keyed, Page, PageRequest},
+    },
     domain::{
         company::Company,
         compensation::{Basis, CompensationReport},
@@ -540,7 +543,7 @@ pub async fn list_response<T, F, Fut>(
 where
     T: serde::Serialize + CsvRow + Keyed + Send + 'static,
     F: Fn(PageRequest) -> Fut + Send + 'static,
-    Fut: Future<Output = ApiResult<Page<T>>> + Send + 'static,
+    Fut: Future<Output = DbResult<Page<T>>> + Send + 'static,
 {
     if !wanted(headers) {
         return Ok(axum::Json(fetch(page.request).await?).into_response());
@@ -549,7 +552,7 @@ where
     let first = fetch(page.request.for_export()).await?;
     Ok(stream_all(first, move |cursor| {
         let next = Paging::<T>::after(sort, &cursor).map(|next| fetch(next.request));
-        async move { next?.await }
+        async move { Ok(next?.await?) }
     }))
 }
 

@@ -59,7 +59,7 @@ pub fn patched<I>(current: &I, patch: &serde_json::Map<String, Value>) -> ApiRes
 where
     I: Serialize + serde::de::DeserializeOwned,
 {
-    let mut document = serde_json::to_value(current).map_err(anyhow::Error::from)?;
+    let mut document = serde_json::to_value(current)?;
     // `null` for a member that is not there is a no-op in RFC 7396, so an unknown field set to
     // null would slip past the check below: refuse it like any other unknown field.
     if let Value::Object(fields) = &document
@@ -74,14 +74,14 @@ where
         });
     }
     merge_patch(&mut document, &Value::Object(patch.clone()));
-    let bytes = serde_json::to_vec(&document).map_err(anyhow::Error::from)?;
+    let bytes = serde_json::to_vec(&document)?;
     crate::extract::parse_json(&bytes)
 }
 
 /// 201 with `Location`, `ETag` and the record.
 pub fn created<T: Serialize>(location: String, record: &T) -> ApiResult<Response> {
     let mut response = tagged(StatusCode::CREATED, record)?;
-    let location = HeaderValue::from_str(&location).map_err(anyhow::Error::from)?;
+    let location = HeaderValue::from_str(&location)?;
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
@@ -89,21 +89,18 @@ pub fn created<T: Serialize>(location: String, record: &T) -> ApiResult<Response
 /// A record as JSON with its `ETag`, a digest of exactly these bytes, so that a 304 is only
 /// ever given for the representation the client already has (a renamed parent changes it too).
 pub fn tagged<T: Serialize>(status: StatusCode, record: &T) -> ApiResult<Response> {
-    let body = serde_json::to_vec(record).map_err(anyhow::Error::from)?;
+    let body = serde_json::to_vec(record)?;
     let etag = etag_of(&body);
     let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-    response.headers_mut().insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).map_err(anyhow::Error::from)?,
-    );
+    response
+        .headers_mut()
+        .insert(header::ETAG, HeaderValue::from_str(&etag)?);
     Ok(response)
 }
 
 /// The current `ETag` of a record, for `If-Match` checks before a write.
 pub fn current_etag<T: Serialize>(record: &T) -> ApiResult<String> {
-    Ok(etag_of(
-        &serde_json::to_vec(record).map_err(anyhow::Error::from)?,
-    ))
+    Ok(etag_of(&serde_json::to_vec(record)?))
 }
 
 fn etag_of(body: &[u8]) -> String {

@@ -6,13 +6,11 @@ use chrono::{Datelike, Months, NaiveDate};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use crate::{
-    domain::{
-        analytics::{CompanyCount, LeaderboardRow, SearchHit, SearchType},
-        partial_date::Precision,
-        refs::CompanyRef,
-    },
-    error::ApiResult,
+use super::error::DbResult;
+use crate::domain::{
+    analytics::{CompanyCount, LeaderboardRow, SearchHit, SearchType},
+    partial_date::Precision,
+    refs::CompanyRef,
 };
 
 /// `roots(id, root)`: every company with its top-level parent (itself when it has none).
@@ -299,7 +297,7 @@ pub async fn flows(
     scope: &MoveScope,
     min_count: i64,
     top: i64,
-) -> ApiResult<(i64, i64, Vec<LinkCount>)> {
+) -> DbResult<(i64, i64, Vec<LinkCount>)> {
     let mut query = QueryBuilder::new("");
     let (total, uncertain) = if all_time(scope) && scope.kind.is_none() && !scope.roll_up {
         // Each pair is one row already, and the total is one row per company.
@@ -363,7 +361,7 @@ pub async fn flows(
 type FlowRows = (i64, i64, Vec<Uuid>, Vec<Uuid>, Vec<i64>, Vec<i64>);
 
 /// The company a roll-up counts this one under.
-pub async fn root_of(conn: &mut PgConnection, company: Uuid) -> ApiResult<Uuid> {
+pub async fn root_of(conn: &mut PgConnection, company: Uuid) -> DbResult<Uuid> {
     let mut query = QueryBuilder::new(ROOTS);
     query
         .push(" SELECT root FROM roots WHERE id = ")
@@ -376,7 +374,7 @@ pub async fn root_of(conn: &mut PgConnection, company: Uuid) -> ApiResult<Uuid> 
 }
 
 /// A company and every company under it, at any depth.
-pub async fn group_of(conn: &mut PgConnection, company: Uuid) -> ApiResult<Vec<Uuid>> {
+pub async fn group_of(conn: &mut PgConnection, company: Uuid) -> DbResult<Vec<Uuid>> {
     let mut query = QueryBuilder::new("");
     push_group(&mut query, company);
     query.push(" SELECT id FROM grp");
@@ -412,7 +410,7 @@ pub async fn balance_counts(
     conn: &mut PgConnection,
     group: &[Uuid],
     scope: &MoveScope,
-) -> ApiResult<Vec<MonthCount>> {
+) -> DbResult<Vec<MonthCount>> {
     // Not summed here: the caller sums the rows into its buckets anyway, and a GROUP BY cost
     // more than the rest of the statement.
     let mut query = QueryBuilder::new(
@@ -488,7 +486,7 @@ pub async fn counterparts(
     group: &[Uuid],
     scope: &MoveScope,
     incoming: bool,
-) -> ApiResult<Vec<CompanyCount>> {
+) -> DbResult<Vec<CompanyCount>> {
     let (this, other) = if incoming {
         ("dst", "src")
     } else {
@@ -536,7 +534,7 @@ pub async fn leaderboard(
     scope: &MoveScope,
     metric: &str,
     limit: i64,
-) -> ApiResult<Vec<LeaderboardRow>> {
+) -> DbResult<Vec<LeaderboardRow>> {
     let order = match metric {
         "inflow" => "inflow",
         "outflow" => "outflow",
@@ -650,7 +648,7 @@ pub async fn moves_away(
     project: Uuid,
     company: Uuid,
     as_of: NaiveDate,
-) -> ApiResult<Vec<(Uuid, Uuid, NaiveDate, Precision)>> {
+) -> DbResult<Vec<(Uuid, Uuid, NaiveDate, Precision)>> {
     let mut query = QueryBuilder::new("");
     push_group(&mut query, company);
     query.push(
@@ -670,7 +668,7 @@ pub async fn moves_away(
     Ok(query.build_query_as().fetch_all(pool).await?)
 }
 
-pub async fn roster_size(pool: &PgPool, project: Uuid) -> ApiResult<i64> {
+pub async fn roster_size(pool: &PgPool, project: Uuid) -> DbResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT count(*) FROM project_contributors WHERE project_id = $1")
             .bind(project)
@@ -684,7 +682,7 @@ pub async fn compensation_summary(
     pool: &PgPool,
     role: Option<&str>,
     since: Option<NaiveDate>,
-) -> ApiResult<Vec<(Uuid, String, i64, Option<i64>, Option<i64>, Uuid)>> {
+) -> DbResult<Vec<(Uuid, String, i64, Option<i64>, Option<i64>, Uuid)>> {
     let mut query = QueryBuilder::new(
         "SELECT company_id, currency, count(*), min(coalesce(annual_min, annual_max)), max(coalesce(annual_max, annual_min)),
                 (array_agg(id ORDER BY reported_on DESC, id DESC))[1]
@@ -703,7 +701,7 @@ pub async fn compensation_summary(
     Ok(query.build_query_as().fetch_all(pool).await?)
 }
 
-pub async fn company_refs(pool: &PgPool, ids: &[Uuid]) -> ApiResult<Vec<CompanyRef>> {
+pub async fn company_refs(pool: &PgPool, ids: &[Uuid]) -> DbResult<Vec<CompanyRef>> {
     let rows: Vec<(Uuid, String, String)> =
         sqlx::query_as("SELECT id, slug, name FROM companies WHERE id = ANY($1)")
             .bind(ids)
@@ -721,7 +719,7 @@ pub async fn search(
     q: &str,
     types: &[SearchType],
     limit: i64,
-) -> ApiResult<Vec<SearchHit>> {
+) -> DbResult<Vec<SearchHit>> {
     let mut tx = pool.begin().await?;
     // Lower than the default 0.6, so that "deepmnd" and "lama" still find what they mean; set
     // for this transaction so the trigram index can answer `<%`.

@@ -1,6 +1,7 @@
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
@@ -9,7 +10,7 @@ use super::{
 };
 use crate::{
     domain::company::{Company, CompanyDraft},
-    error::{ApiError, ApiResult, FieldError},
+    error::FieldError,
 };
 
 const SELECT: &str = "SELECT c.id, c.slug, c.name, c.kind,
@@ -52,7 +53,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &CompanyFilter,
     page: &PageRequest,
-) -> ApiResult<Page<Company>> {
+) -> DbResult<Page<Company>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(q) = &filter.q {
             query
@@ -85,26 +86,26 @@ impl Record for Company {
         id: Uuid,
         draft: CompanyDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let parent_id = match &draft.parent {
             None => None,
             Some(key) => {
                 let parent = resolve_for_reference(conn, Sluggable::Companies, key).await?;
                 let parent = parent.ok_or_else(|| {
-                    ApiError::invalid(vec![FieldError::new(
+                    DbError::Invalid(vec![FieldError::new(
                         "parent",
                         format!("no company `{key}`"),
                     )])
                 })?;
                 if !insert && creates_cycle(conn, id, parent).await? {
-                    return Err(ApiError::invalid(vec![FieldError::new(
+                    return Err(DbError::Invalid(vec![FieldError::new(
                         "parent",
                         "would make the company its own ancestor",
                     )]));
                 }
                 if parent == id {
-                    return Err(ApiError::invalid(vec![FieldError::new(
+                    return Err(DbError::Invalid(vec![FieldError::new(
                         "parent",
                         "must not be the company itself",
                     )]));
@@ -145,20 +146,15 @@ impl Record for Company {
             .bind(draft.founded.map(|d| d.precision.as_str()))
             .execute(&mut *conn)
             .await
-            .map_err(|err| {
-                ApiError::on_constraint(err, |constraint| {
-                    (constraint == "companies_slug_key").then(|| {
-                        ApiError::conflict_on(
-                            "slug",
-                            format!("`{slug}` is taken by another company"),
-                        )
-                    })
-                })
-            })?;
+            .on_unique(&[(
+                "companies_slug_key",
+                "slug",
+                format!("`{slug}` is taken by another company"),
+            )])?;
         Ok(())
     }
 
-    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> DbResult<()> {
         let (moves, children): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND (from_company_id = $1 OR to_company_id = $1)),
                     (SELECT count(*) FROM companies WHERE deleted_at IS NULL AND parent_id = $1)
@@ -171,7 +167,7 @@ impl Record for Company {
         .fetch_one(&mut *conn)
         .await?;
         if moves > 0 || children > 0 {
-            return Err(ApiError::Conflict {
+            return Err(DbError::Conflict {
                 detail: format!(
                     "company `{}` is still referred to by {moves} move(s) and {children} other record(s) (subsidiaries, projects, deals, compensation reports, signals); delete or change those first",
                     self.slug
@@ -204,7 +200,7 @@ async fn creates_cycle(
 }
 
 /// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Company>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Company>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND c.id = ANY(")

@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
@@ -10,7 +11,7 @@ use super::{
 };
 use crate::{
     domain::compensation::{CompensationDraft, CompensationReport},
-    error::{ApiError, ApiResult, FieldError},
+    error::FieldError,
 };
 
 const SELECT: &str = concat!(
@@ -70,7 +71,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &CompensationFilter,
     page: &PageRequest,
-) -> ApiResult<Page<CompensationReport>> {
+) -> DbResult<Page<CompensationReport>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(company) = filter.company {
             query.push(" AND cr.company_id = ").push_bind(company);
@@ -109,7 +110,7 @@ impl Record for CompensationReport {
         id: Uuid,
         draft: CompensationDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
         let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
@@ -125,7 +126,7 @@ impl Record for CompensationReport {
             errors.push(FieldError::new("source", format!("no source `{source}`")));
         }
         if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
+            return Err(DbError::Invalid(errors));
         }
         let sql = if insert {
             "INSERT INTO compensation_reports (id, company_id, role, currency, annual_min, annual_max, basis, reported_on,
@@ -155,7 +156,7 @@ impl Record for CompensationReport {
     }
 }
 
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<CompensationReport>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<CompensationReport>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND cr.id = ANY(")

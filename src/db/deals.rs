@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
@@ -11,7 +12,7 @@ use super::{
 };
 use crate::{
     domain::deal::{Deal, DealDraft},
-    error::{ApiError, ApiResult, FieldError},
+    error::FieldError,
 };
 
 const SELECT: &str = concat!(
@@ -56,7 +57,7 @@ pub struct DealFilter {
     pub until: Option<NaiveDate>,
 }
 
-pub async fn list(pool: &PgPool, filter: &DealFilter, page: &PageRequest) -> ApiResult<Page<Deal>> {
+pub async fn list(pool: &PgPool, filter: &DealFilter, page: &PageRequest) -> DbResult<Page<Deal>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(company) = filter.company {
             query.push(" AND (d.acquirer_id = ").push_bind(company);
@@ -97,7 +98,7 @@ impl Record for Deal {
         id: Uuid,
         draft: DealDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
         let acquirer = resolve_for_reference(conn, Sluggable::Companies, &draft.acquirer).await?;
@@ -119,7 +120,7 @@ impl Record for Deal {
         }
         errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
         if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
+            return Err(DbError::Invalid(errors));
         }
         let sql = if insert {
             "INSERT INTO deals (id, kind, acquirer_id, target_id, announced_on, announced_precision, people_moved, value_usd, notes)
@@ -145,9 +146,9 @@ impl Record for Deal {
         Ok(())
     }
 
-    async fn check_unreferenced(&self, _conn: &mut PgConnection) -> ApiResult<()> {
+    async fn check_unreferenced(&self, _conn: &mut PgConnection) -> DbResult<()> {
         if self.move_count > 0 {
-            return Err(ApiError::Conflict {
+            return Err(DbError::Conflict {
                 detail: format!(
                     "deal `{}` still has {} move(s); unlink or delete them first",
                     self.id, self.move_count
@@ -159,7 +160,7 @@ impl Record for Deal {
     }
 }
 
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Deal>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Deal>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND d.id = ANY(")

@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use crate::error::ApiResult;
+use super::error::DbResult;
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct MoveEvent {
@@ -14,7 +14,7 @@ pub struct MoveEvent {
 }
 
 /// Events after `seq`, oldest first.
-pub async fn after(pool: &PgPool, seq: i64, limit: i64) -> ApiResult<Vec<MoveEvent>> {
+pub async fn after(pool: &PgPool, seq: i64, limit: i64) -> DbResult<Vec<MoveEvent>> {
     Ok(sqlx::query_as(
         "SELECT e.seq, a.action, coalesce(a.after, a.before) AS record
          FROM move_events e JOIN audit_log a ON a.id = e.audit_id
@@ -27,7 +27,7 @@ pub async fn after(pool: &PgPool, seq: i64, limit: i64) -> ApiResult<Vec<MoveEve
 }
 
 /// The newest event's number (0 before the first).
-pub async fn latest(pool: &PgPool) -> ApiResult<i64> {
+pub async fn latest(pool: &PgPool) -> DbResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM move_events")
             .fetch_one(pool)

@@ -7,7 +7,8 @@ use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, postgres::PgRow};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{domain::cursor::Cursor, error::ApiResult};
+use super::error::DbResult;
+use crate::domain::cursor::Cursor;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -153,7 +154,7 @@ pub async fn fetch_page<T>(
     id_column: &str,
     filters: &(dyn Fn(&mut QueryBuilder<Postgres>) + Sync),
     page: &PageRequest,
-) -> ApiResult<Page<T>>
+) -> DbResult<Page<T>>
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin + Keyed,
 {
@@ -169,7 +170,7 @@ pub async fn fetch_page_with_head<T>(
     id_column: &str,
     filters: &(dyn Fn(&mut QueryBuilder<Postgres>) + Sync),
     page: &PageRequest,
-) -> ApiResult<Page<T>>
+) -> DbResult<Page<T>>
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin + Keyed,
 {

@@ -7,6 +7,7 @@ pub mod companies;
 pub mod compensation;
 pub mod deals;
 pub mod embedded;
+pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod keys;
@@ -29,6 +30,7 @@ use sqlx::{
 
 use crate::config::DatabaseArgs;
 use embedded::EmbeddedPostgres;
+use error::DbResult;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -375,7 +377,7 @@ pub async fn soft_delete<T: serde::Serialize>(
     table: Table,
     id: uuid::Uuid,
     before: &T,
-) -> crate::error::ApiResult<()> {
+) -> DbResult<()> {
     let sql = format!(
         "UPDATE {} SET deleted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1",
         table.name

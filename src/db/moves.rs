@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
@@ -11,7 +12,7 @@ use super::{
 };
 use crate::{
     domain::moves::{Move, MoveDraft},
-    error::{ApiError, ApiResult, FieldError},
+    error::FieldError,
 };
 
 /// The columns of a move as shown; `m` is the moves (or a narrowed set of them).
@@ -103,7 +104,7 @@ pub struct MoveFilter {
     pub project: Option<Uuid>,
 }
 
-pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> ApiResult<Page<Move>> {
+pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> DbResult<Page<Move>> {
     let filters = |query: &mut QueryBuilder<Postgres>| push_filters(query, filter);
     let mut head = QueryBuilder::new(COLUMNS);
     match filter.company {
@@ -199,7 +200,7 @@ impl Record for Move {
         id: Uuid,
         draft: MoveDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
         let researcher =
@@ -212,7 +213,7 @@ impl Record for Move {
         }
         let mut side = async |field: &str,
                               key: &Option<crate::domain::id_or_slug::IdOrSlug>|
-               -> ApiResult<Option<Uuid>> {
+               -> DbResult<Option<Uuid>> {
             let Some(key) = key else { return Ok(None) };
             let found = resolve_for_reference(conn, Sluggable::Companies, key).await?;
             if found.is_none() {
@@ -238,7 +239,7 @@ impl Record for Move {
         }
         errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
         if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
+            return Err(DbError::Invalid(errors));
         }
 
         let sql = if insert {
@@ -273,7 +274,7 @@ impl Record for Move {
 }
 
 /// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Move>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Move>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND m.id = ANY(")
@@ -283,7 +284,7 @@ pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Move
 }
 
 /// Every live move of a researcher, oldest first, read page by page as the list reads them.
-pub async fn of_researcher(pool: &PgPool, researcher: Uuid) -> ApiResult<Vec<Move>> {
+pub async fn of_researcher(pool: &PgPool, researcher: Uuid) -> DbResult<Vec<Move>> {
     let filter = MoveFilter {
         researcher: Some(researcher),
         ..MoveFilter::default()

@@ -1,6 +1,7 @@
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table, audit,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
@@ -13,7 +14,7 @@ use crate::{
         project::{Contributor, ContributorDraft, Project, ProjectDraft},
         slug::Slug,
     },
-    error::{ApiError, ApiResult, FieldError},
+    error::FieldError,
 };
 
 const SELECT: &str = concat!(
@@ -60,7 +61,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &ProjectFilter,
     page: &PageRequest,
-) -> ApiResult<Page<Project>> {
+) -> DbResult<Page<Project>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(q) = &filter.q {
             query
@@ -93,7 +94,7 @@ impl Record for Project {
         id: Uuid,
         draft: ProjectDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let company = match &draft.company {
             None => None,
@@ -101,7 +102,7 @@ impl Record for Project {
                 resolve_for_reference(conn, Sluggable::Companies, key)
                     .await?
                     .ok_or_else(|| {
-                        ApiError::invalid(vec![FieldError::new(
+                        DbError::Invalid(vec![FieldError::new(
                             "company",
                             format!("no company `{key}`"),
                         )])
@@ -138,20 +139,15 @@ impl Record for Project {
             .bind(&draft.url)
             .execute(&mut *conn)
             .await
-            .map_err(|err| {
-                ApiError::on_constraint(err, |constraint| {
-                    (constraint == "projects_slug_key").then(|| {
-                        ApiError::conflict_on(
-                            "slug",
-                            format!("`{slug}` is taken by another project"),
-                        )
-                    })
-                })
-            })?;
+            .on_unique(&[(
+                "projects_slug_key",
+                "slug",
+                format!("`{slug}` is taken by another project"),
+            )])?;
         Ok(())
     }
 
-    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> DbResult<()> {
         let reports: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM project_reports WHERE deleted_at IS NULL AND project_id = $1",
         )
@@ -159,7 +155,7 @@ impl Record for Project {
         .fetch_one(&mut *conn)
         .await?;
         if reports > 0 {
-            return Err(ApiError::Conflict {
+            return Err(DbError::Conflict {
                 detail: format!(
                     "project `{}` still has {reports} press report(s); delete those first",
                     self.slug
@@ -193,7 +189,7 @@ pub async fn replace_contributors(
     actor: &Actor,
     project: &Project,
     roster: &[ContributorDraft],
-) -> ApiResult<Vec<Contributor>> {
+) -> DbResult<Vec<Contributor>> {
     let mut ids = Vec::with_capacity(roster.len());
     let mut errors = Vec::new();
     for (i, contributor) in roster.iter().enumerate() {
@@ -210,7 +206,7 @@ pub async fn replace_contributors(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
+        return Err(DbError::Invalid(errors));
     }
     let before = contributors(conn, project.id).await?;
     sqlx::query("DELETE FROM project_contributors WHERE project_id = $1")
@@ -245,7 +241,7 @@ pub async fn replace_contributors(
     Ok(after)
 }
 
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Project>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Project>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND p.id = ANY(")

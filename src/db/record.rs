@@ -9,11 +9,9 @@ use serde::Serialize;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder, postgres::PgRow};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult};
 use super::{Table, audit, list::Keyed, push_key_filter};
-use crate::{
-    domain::{id_or_slug::IdOrSlug, key::Actor},
-    error::{ApiError, ApiResult},
-};
+use crate::domain::{id_or_slug::IdOrSlug, key::Actor};
 
 /// Whether a write makes a new row or overwrites a live one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,20 +45,20 @@ pub trait Record:
         id: Uuid,
         draft: Self::Draft,
         mode: WriteMode,
-    ) -> impl Future<Output = ApiResult<()>> + Send;
+    ) -> impl Future<Output = DbResult<()>> + Send;
 
     /// Refuses a delete while live records still refer to this one (409).
     fn check_unreferenced(
         &self,
         conn: &mut PgConnection,
-    ) -> impl Future<Output = ApiResult<()>> + Send {
+    ) -> impl Future<Output = DbResult<()>> + Send {
         let _ = conn;
         async { Ok(()) }
     }
 }
 
 /// The live record named by `key`, as the API shows it.
-pub async fn get<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<R>> {
+pub async fn get<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> DbResult<Option<R>> {
     if matches!(key, IdOrSlug::Slug(_)) && !R::SLUGGED {
         return Ok(None);
     }
@@ -76,14 +74,14 @@ pub async fn get<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResul
 
 /// The live record named by `key`, locked until the transaction ends (read-modify-write);
 /// 404 when there is none.
-pub async fn lock<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<R> {
+pub async fn lock<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> DbResult<R> {
     try_lock(conn, key)
         .await?
-        .ok_or_else(|| ApiError::not_found(R::TABLE.what, key))
+        .ok_or_else(|| DbError::not_found(R::TABLE.what, key))
 }
 
 /// As [`lock`], `None` when there is no such live record.
-pub async fn try_lock<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> ApiResult<Option<R>> {
+pub async fn try_lock<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> DbResult<Option<R>> {
     if matches!(key, IdOrSlug::Slug(_)) && !R::SLUGGED {
         return Ok(None);
     }
@@ -124,7 +122,7 @@ pub async fn create<R: Record>(
     actor: &Actor,
     id: Uuid,
     draft: R::Draft,
-) -> ApiResult<R> {
+) -> DbResult<R> {
     R::write(conn, id, draft, WriteMode::Insert).await?;
     let record = reread::<R>(conn, id).await?;
     audit::record(
@@ -146,7 +144,7 @@ pub async fn update<R: Record>(
     actor: &Actor,
     before: &R,
     draft: R::Draft,
-) -> ApiResult<R> {
+) -> DbResult<R> {
     R::write(conn, before.id(), draft, WriteMode::Update).await?;
     let after = reread::<R>(conn, before.id()).await?;
     audit::record(
@@ -164,17 +162,13 @@ pub async fn update<R: Record>(
 
 /// Soft delete of a locked record: the row and its history stay; it leaves every read.
 /// Refused while live records refer to it.
-pub async fn delete<R: Record>(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    before: &R,
-) -> ApiResult<()> {
+pub async fn delete<R: Record>(conn: &mut PgConnection, actor: &Actor, before: &R) -> DbResult<()> {
     before.check_unreferenced(conn).await?;
     super::soft_delete(conn, actor, R::TABLE, before.id(), before).await
 }
 
-async fn reread<R: Record>(conn: &mut PgConnection, id: Uuid) -> ApiResult<R> {
+async fn reread<R: Record>(conn: &mut PgConnection, id: Uuid) -> DbResult<R> {
     get(conn, &IdOrSlug::Id(id))
         .await?
-        .ok_or_else(|| ApiError::not_found(R::TABLE.what, id))
+        .ok_or_else(|| DbError::not_found(R::TABLE.what, id))
 }

@@ -3,6 +3,7 @@
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult};
 use super::{
     Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
@@ -10,7 +11,7 @@ use super::{
 };
 use crate::{
     domain::project::{ProjectReport, ReportDraft},
-    error::{ApiError, ApiResult, FieldError},
+    error::FieldError,
 };
 
 const SELECT: &str = concat!(
@@ -60,7 +61,7 @@ pub async fn list(
     pool: &PgPool,
     project: Uuid,
     page: &PageRequest,
-) -> ApiResult<Page<ProjectReport>> {
+) -> DbResult<Page<ProjectReport>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         query.push(" AND rep.project_id = ").push_bind(project);
     };
@@ -68,7 +69,7 @@ pub async fn list(
 }
 
 /// Every live report of a project, newest first (for attrition).
-pub async fn all_of(conn: &mut PgConnection, project: Uuid) -> ApiResult<Vec<ProjectReport>> {
+pub async fn all_of(conn: &mut PgConnection, project: Uuid) -> DbResult<Vec<ProjectReport>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND rep.project_id = ")
@@ -100,12 +101,12 @@ impl Record for ProjectReport {
             report: draft,
         }: ReportWrite,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         if let Some(source) = draft.source
             && super::sources::existing(conn, &[source]).await?.is_empty()
         {
-            return Err(ApiError::invalid(vec![FieldError::new(
+            return Err(DbError::Invalid(vec![FieldError::new(
                 "source",
                 format!("no source `{source}`"),
             )]));
@@ -134,7 +135,7 @@ impl Record for ProjectReport {
     }
 }
 
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<ProjectReport>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<ProjectReport>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND rep.id = ANY(")

@@ -1,18 +1,16 @@
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table,
     list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     unique_slug,
 };
-use crate::{
-    domain::{
-        researcher::{Researcher, ResearcherDraft},
-        slug::Slug,
-    },
-    error::{ApiError, ApiResult},
+use crate::domain::{
+    researcher::{Researcher, ResearcherDraft},
+    slug::Slug,
 };
 
 /// `current_company` is the destination of the latest live move (null after a departure).
@@ -69,7 +67,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &ResearcherFilter,
     page: &PageRequest,
-) -> ApiResult<Page<Researcher>> {
+) -> DbResult<Page<Researcher>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(q) = &filter.q {
             query
@@ -102,7 +100,7 @@ impl Record for Researcher {
         id: Uuid,
         draft: ResearcherDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let slug = match draft.slug {
             Some(slug) => slug,
@@ -135,27 +133,27 @@ impl Record for Researcher {
             .bind(&draft.topics)
             .execute(&mut *conn)
             .await
-            .map_err(|err| {
-                ApiError::on_constraint(err, |constraint| match constraint {
-                    "researchers_slug_key" => Some(ApiError::conflict_on(
-                        "slug",
-                        format!("`{slug}` is taken by another researcher"),
-                    )),
-                    "researchers_orcid_key" => Some(ApiError::conflict_on(
-                        "orcid",
-                        "belongs to another researcher",
-                    )),
-                    "researchers_openalex_key" => Some(ApiError::conflict_on(
-                        "openalex_id",
-                        "belongs to another researcher",
-                    )),
-                    _ => None,
-                })
-            })?;
+            .on_unique(&[
+                (
+                    "researchers_slug_key",
+                    "slug",
+                    format!("`{slug}` is taken by another researcher"),
+                ),
+                (
+                    "researchers_orcid_key",
+                    "orcid",
+                    "belongs to another researcher".to_owned(),
+                ),
+                (
+                    "researchers_openalex_key",
+                    "openalex_id",
+                    "belongs to another researcher".to_owned(),
+                ),
+            ])?;
         Ok(())
     }
 
-    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> DbResult<()> {
         let moves: i64 = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM moves WHERE deleted_at IS NULL AND researcher_id = $1)
                   + (SELECT count(*) FROM project_contributors pc JOIN projects p ON p.id = pc.project_id
@@ -165,7 +163,7 @@ impl Record for Researcher {
         .fetch_one(&mut *conn)
         .await?;
         if moves > 0 {
-            return Err(ApiError::Conflict {
+            return Err(DbError::Conflict {
                 detail: format!(
                     "researcher `{}` still has {moves} move(s) or roster place(s); delete or change those first",
                     self.slug
@@ -178,7 +176,7 @@ impl Record for Researcher {
 }
 
 /// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Researcher>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Researcher>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND r.id = ANY(")

@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
@@ -11,7 +12,7 @@ use super::{
 };
 use crate::{
     domain::signal::{Signal, SignalDraft},
-    error::{ApiError, ApiResult, FieldError},
+    error::FieldError,
 };
 
 const SELECT: &str = concat!(
@@ -68,7 +69,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &SignalFilter,
     page: &PageRequest,
-) -> ApiResult<Page<Signal>> {
+) -> DbResult<Page<Signal>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(company) = filter.company {
             query.push(" AND sg.company_id = ").push_bind(company);
@@ -99,7 +100,7 @@ impl Record for Signal {
         id: Uuid,
         draft: SignalDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
         let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
@@ -111,7 +112,7 @@ impl Record for Signal {
         }
         errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
         if !errors.is_empty() {
-            return Err(ApiError::invalid(errors));
+            return Err(DbError::Invalid(errors));
         }
         let sql = if insert {
             "INSERT INTO signals (id, kind, company_id, description, reported_on, reported_precision)
@@ -135,7 +136,7 @@ impl Record for Signal {
     }
 }
 
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Signal>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Signal>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND sg.id = ANY(")

@@ -2,15 +2,13 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Table,
     list::{self, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
 };
-use crate::{
-    domain::source::{Source, SourceDraft},
-    error::{ApiError, ApiResult},
-};
+use crate::domain::source::{Source, SourceDraft};
 
 const SELECT: &str =
     "SELECT s.id, s.url, s.publisher, s.title, s.published_on, s.published_precision, s.language,
@@ -46,7 +44,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &SourceFilter,
     page: &PageRequest,
-) -> ApiResult<Page<Source>> {
+) -> DbResult<Page<Source>> {
     let filters = |query: &mut QueryBuilder<Postgres>| {
         if let Some(q) = &filter.q {
             query
@@ -83,7 +81,7 @@ impl Record for Source {
         id: Uuid,
         draft: SourceDraft,
         mode: WriteMode,
-    ) -> ApiResult<()> {
+    ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let sql = if insert {
             "INSERT INTO sources (id, url, publisher, title, published_on, published_precision, language)
@@ -103,16 +101,15 @@ impl Record for Source {
             .bind(&draft.language)
             .execute(&mut *conn)
             .await
-            .map_err(|err| {
-                ApiError::on_constraint(err, |constraint| {
-                    (constraint == "sources_url_key")
-                        .then(|| ApiError::conflict_on("url", "another source has this URL"))
-                })
-            })?;
+            .on_unique(&[(
+                "sources_url_key",
+                "url",
+                "another source has this URL".to_owned(),
+            )])?;
         Ok(())
     }
 
-    async fn check_unreferenced(&self, conn: &mut PgConnection) -> ApiResult<()> {
+    async fn check_unreferenced(&self, conn: &mut PgConnection) -> DbResult<()> {
         let citing: i64 = sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM move_sources ms JOIN moves m ON m.id = ms.move_id
                      WHERE ms.source_id = $1 AND m.deleted_at IS NULL)
@@ -127,7 +124,7 @@ impl Record for Source {
         .fetch_one(&mut *conn)
         .await?;
         if citing > 0 {
-            return Err(ApiError::Conflict {
+            return Err(DbError::Conflict {
                 detail: format!(
                     "source `{}` is still cited by {citing} record(s); change those first",
                     self.id
@@ -150,14 +147,14 @@ pub async fn existing(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>
 }
 
 /// The live source with this URL (normalised as stored).
-pub async fn get_by_url(conn: &mut PgConnection, url: &str) -> ApiResult<Option<Source>> {
+pub async fn get_by_url(conn: &mut PgConnection, url: &str) -> DbResult<Option<Source>> {
     let mut query = QueryBuilder::new(SELECT);
     query.push(" AND s.url = ").push_bind(url.to_owned());
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
 /// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> ApiResult<Vec<Source>> {
+pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Source>> {
     let mut query = QueryBuilder::new(SELECT);
     query
         .push(" AND s.id = ANY(")
