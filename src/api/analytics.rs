@@ -9,23 +9,26 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     app::AppState,
-    db::{self, Sluggable, analytics::MoveScope},
+    db::{
+        self, Sluggable,
+        analytics::{MoveScope, Side},
+    },
     domain::{
         analytics::{
-            Attrition, Balance, BalancePoint, CompanyCount, CompensationSummary, Departure,
-            FlowLink, Flows, LeaderboardRow, SearchHit, SearchType, Stint, Timeline, Totals,
-            UnplacedPoint, departure_certainty,
+            Attrition, Balance, BalanceTally, CompanyCount, CompensationSummary, Departure,
+            FlowLink, Flows, Interval, LeaderboardRow, SearchHit, SearchType, Timeline,
+            departure_certainty, stints,
         },
         company::Company,
-        moves::{Move, MoveKind},
-        partial_date::{Order, PartialDate, Precision},
+        moves::MoveKind,
+        partial_date::PartialDate,
         project::Project,
         refs::{ProjectRef, ResearcherRef},
         researcher::Researcher,
@@ -53,43 +56,6 @@ pub enum RollUp {
     /// Count each company under its top-level parent (Google DeepMind under Google); a move
     /// between two companies of one parent is then not a flow.
     Parent,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Interval {
-    #[default]
-    Month,
-    Quarter,
-    Year,
-}
-
-impl Interval {
-    fn months(self) -> u32 {
-        match self {
-            Self::Month => 1,
-            Self::Quarter => 3,
-            Self::Year => 12,
-        }
-    }
-
-    /// Whether a bucket of this interval can hold a date known to `precision`: a month lies
-    /// in its quarter and year, a year in no month or quarter.
-    fn holds(self, precision: Precision) -> bool {
-        match precision {
-            Precision::Day | Precision::Month => true,
-            Precision::Year => matches!(self, Self::Year),
-        }
-    }
-
-    fn start_of(self, date: NaiveDate) -> NaiveDate {
-        let month0 = match self {
-            Self::Month => date.month0(),
-            Self::Quarter => date.month0() / 3 * 3,
-            Self::Year => 0,
-        };
-        NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1).unwrap_or(date)
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -238,68 +204,11 @@ async fn balance(
     let interval = params.interval.unwrap_or_default();
     let rows = db::analytics::balance_counts(&mut tx, &group, &scope).await?;
 
-    // Each move that lies in the period goes in its bucket, or beside the series when its date
-    // is coarser than a bucket; one that only may lie in the period is counted apart.
-    let mut buckets: HashMap<NaiveDate, (i64, i64)> = HashMap::new();
-    let mut unplaced: std::collections::BTreeMap<i32, (i64, i64)> = Default::default();
-    let mut uncertain = (0, 0);
-    for row in &rows {
-        let add = |sums: &mut (i64, i64)| {
-            sums.0 += row.inflow;
-            sums.1 += row.outflow;
-        };
-        if !row.certain {
-            add(&mut uncertain);
-        } else if interval.holds(row.precision) {
-            add(buckets.entry(interval.start_of(row.month)).or_default());
-        } else {
-            add(unplaced.entry(row.month.year()).or_default());
-        }
-    }
-
-    // A bucket (or year) whose moves all cancel out, or were deleted, is not there at all: it
-    // must not stretch the series.
-    buckets.retain(|_, (inflow, outflow)| *inflow != 0 || *outflow != 0);
-    unplaced.retain(|_, (inflow, outflow)| *inflow != 0 || *outflow != 0);
-
-    // Every period from the first to the last, empty ones as zero.
-    let mut series = Vec::new();
-    let first = scope
-        .since
-        .map(|d| interval.start_of(d))
-        .or(buckets.keys().min().copied());
-    let last = scope
-        .until
-        .map(|d| interval.start_of(d))
-        .or(buckets.keys().max().copied());
-    if let (Some(first), Some(last)) = (first, last) {
-        let mut period = first;
-        while period <= last && series.len() < 10_000 {
-            let (inflow, outflow) = buckets.get(&period).copied().unwrap_or((0, 0));
-            series.push(BalancePoint {
-                period_start: period,
-                inflow,
-                outflow,
-                net: inflow - outflow,
-            });
-            period = period
-                .checked_add_months(Months::new(interval.months()))
-                .unwrap_or(NaiveDate::MAX);
-        }
-    }
-    let placed = buckets.values().chain(unplaced.values());
-    let (inflow, outflow) = placed.fold((0, 0), |(i, o), (bi, bo)| (i + bi, o + bo));
-    let unplaced = unplaced
-        .into_iter()
-        .map(|(year, (inflow, outflow))| UnplacedPoint {
-            period: year.to_string(),
-            inflow,
-            outflow,
-            net: inflow - outflow,
-        })
-        .collect();
-    let gained_from = db::analytics::counterparts(&mut tx, company, &group, &scope, true).await?;
-    let lost_to = db::analytics::counterparts(&mut tx, company, &group, &scope, false).await?;
+    let tally = BalanceTally::of(&rows, interval, scope.since, scope.until);
+    let gained_from =
+        db::analytics::counterparts(&mut tx, company, &group, &scope, Side::Arrivals).await?;
+    let lost_to =
+        db::analytics::counterparts(&mut tx, company, &group, &scope, Side::Departures).await?;
     tx.commit().await?;
     let company_ref = db::analytics::company_refs(&state.pool, &[company])
         .await?
@@ -307,20 +216,12 @@ async fn balance(
         .ok_or_else(|| ApiError::not_found("company", &key))?;
     Ok(Json(Balance {
         company: company_ref,
-        series,
+        series: tally.series,
         gained_from,
         lost_to,
-        unplaced,
-        totals: Totals {
-            inflow,
-            outflow,
-            net: inflow - outflow,
-        },
-        uncertain: Totals {
-            inflow: uncertain.0,
-            outflow: uncertain.1,
-            net: uncertain.0 - uncertain.1,
-        },
+        unplaced: tally.unplaced,
+        totals: tally.totals,
+        uncertain: tally.uncertain,
     }))
 }
 
@@ -460,64 +361,6 @@ async fn timeline(
         stints: stints(&moves),
         moves,
     }))
-}
-
-/// Stints from moves in date order. A move from the company of the open stint ends it; a move
-/// from another company means the open stint ended at an unknown time and the person was at
-/// that other company from an unknown time until the move.
-pub fn stints(moves: &[Move]) -> Vec<Stint> {
-    let mut stints: Vec<Stint> = Vec::new();
-    let mut open: Option<Stint> = None;
-    for m in moves {
-        if let Some(from) = &m.from {
-            match open.take() {
-                Some(mut stint) if stint.company.id == from.id => {
-                    stint.ended_on = Some(m.effective_on);
-                    stint.ended_precision = Some(m.effective_precision);
-                    // Joined in "2024" and left in "2024-03": either could have come first.
-                    let started =
-                        PartialDate::from_stored(stint.started_on, stint.started_precision);
-                    let ended = PartialDate {
-                        start: m.effective_on,
-                        precision: m.effective_precision,
-                    };
-                    stint.order_certain = started.is_none_or(|s| s.order(&ended) == Order::Before);
-                    stints.push(stint);
-                }
-                other => {
-                    stints.extend(other); // its end is not known
-                    stints.push(Stint {
-                        company: from.clone(),
-                        started_on: None,
-                        started_precision: None,
-                        ended_on: Some(m.effective_on),
-                        ended_precision: Some(m.effective_precision),
-                        title: None,
-                        current: false,
-                        order_certain: true,
-                    });
-                }
-            }
-        }
-        if let Some(to) = &m.to {
-            stints.extend(open.take()); // a second arrival without a departure: the end is unknown
-            open = Some(Stint {
-                company: to.clone(),
-                started_on: Some(m.effective_on),
-                started_precision: Some(m.effective_precision),
-                ended_on: None,
-                ended_precision: None,
-                title: m.title.clone(),
-                current: false,
-                order_certain: true,
-            });
-        }
-    }
-    if let Some(mut stint) = open {
-        stint.current = true;
-        stints.push(stint);
-    }
-    stints
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -664,28 +507,6 @@ async fn search(
     check.finish_query()?;
     let q = q.unwrap_or_default();
     Ok(Json(
-        db::analytics::search(&state.pool, &q, &types, limit).await?,
+        db::search::search(&state.pool, &q, &types, limit).await?,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periods_start_on_their_first_day() {
-        let date = NaiveDate::from_ymd_opt(2024, 8, 17).unwrap();
-        assert_eq!(
-            Interval::Month.start_of(date),
-            NaiveDate::from_ymd_opt(2024, 8, 1).unwrap()
-        );
-        assert_eq!(
-            Interval::Quarter.start_of(date),
-            NaiveDate::from_ymd_opt(2024, 7, 1).unwrap()
-        );
-        assert_eq!(
-            Interval::Year.start_of(date),
-            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
-        );
-    }
 }

@@ -17,6 +17,7 @@ pub mod projects;
 pub mod record;
 pub mod reports;
 pub mod researchers;
+pub mod search;
 pub mod signals;
 pub mod sources;
 

@@ -1,7 +1,9 @@
 //! Shapes of the analytics answers.
 
-use chrono::NaiveDate;
-use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -225,9 +227,218 @@ pub struct SearchHit {
     pub score: f32,
 }
 
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    #[default]
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Interval {
+    pub fn months(self) -> u32 {
+        match self {
+            Self::Month => 1,
+            Self::Quarter => 3,
+            Self::Year => 12,
+        }
+    }
+
+    /// Whether a bucket of this interval can hold a date known to `precision`: a month lies
+    /// in its quarter and year, a year in no month or quarter.
+    pub fn holds(self, precision: Precision) -> bool {
+        match precision {
+            Precision::Day | Precision::Month => true,
+            Precision::Year => matches!(self, Self::Year),
+        }
+    }
+
+    pub fn start_of(self, date: NaiveDate) -> NaiveDate {
+        let month0 = match self {
+            Self::Month => date.month0(),
+            Self::Quarter => date.month0() / 3 * 3,
+            Self::Year => 0,
+        };
+        NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1).unwrap_or(date)
+    }
+}
+
+/// What a count row says of moves of one first month and precision: whether they lie in the
+/// scope's period (`certain`) or only may (their interval overlaps it without lying in it).
+/// Several rows may share a month and precision (a member's count, a move inside the group
+/// taken back, days read from `moves`); their sums are the answer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonthCount {
+    pub month: NaiveDate,
+    pub precision: Precision,
+    pub inflow: i64,
+    pub outflow: i64,
+    pub certain: bool,
+}
+
+/// A company's balance summed from its count rows.
+#[derive(Debug)]
+pub struct BalanceTally {
+    /// Every period from `since` (or the first with moves) to `until` (or the last), empty
+    /// ones as zero.
+    pub series: Vec<BalancePoint>,
+    /// Moves that lie in the period but are known only to a year, which no bucket of the
+    /// interval holds, by year.
+    pub unplaced: Vec<UnplacedPoint>,
+    /// Series and unplaced together.
+    pub totals: Totals,
+    /// Moves that only may lie in the period.
+    pub uncertain: Totals,
+}
+
+impl BalanceTally {
+    /// At most this many periods in a series (a thousand years of quarters and then some).
+    const MAX_PERIODS: usize = 10_000;
+
+    pub fn of(
+        rows: &[MonthCount],
+        interval: Interval,
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    ) -> Self {
+        // Each move that lies in the period goes in its bucket, or beside the series when its
+        // date is coarser than a bucket; one that only may lie in the period is counted apart.
+        let mut buckets: HashMap<NaiveDate, (i64, i64)> = HashMap::new();
+        let mut unplaced: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+        let mut uncertain = (0, 0);
+        for row in rows {
+            let add = |sums: &mut (i64, i64)| {
+                sums.0 += row.inflow;
+                sums.1 += row.outflow;
+            };
+            if !row.certain {
+                add(&mut uncertain);
+            } else if interval.holds(row.precision) {
+                add(buckets.entry(interval.start_of(row.month)).or_default());
+            } else {
+                add(unplaced.entry(row.month.year()).or_default());
+            }
+        }
+
+        // A bucket (or year) whose moves all cancel out, or were deleted, is not there at all:
+        // it must not stretch the series.
+        buckets.retain(|_, (inflow, outflow)| *inflow != 0 || *outflow != 0);
+        unplaced.retain(|_, (inflow, outflow)| *inflow != 0 || *outflow != 0);
+
+        let mut series = Vec::new();
+        let first = since
+            .map(|d| interval.start_of(d))
+            .or(buckets.keys().min().copied());
+        let last = until
+            .map(|d| interval.start_of(d))
+            .or(buckets.keys().max().copied());
+        if let (Some(first), Some(last)) = (first, last) {
+            let mut period = first;
+            while period <= last && series.len() < Self::MAX_PERIODS {
+                let (inflow, outflow) = buckets.get(&period).copied().unwrap_or((0, 0));
+                series.push(BalancePoint {
+                    period_start: period,
+                    inflow,
+                    outflow,
+                    net: inflow - outflow,
+                });
+                period = period
+                    .checked_add_months(Months::new(interval.months()))
+                    .unwrap_or(NaiveDate::MAX);
+            }
+        }
+        let placed = buckets.values().chain(unplaced.values());
+        let totals = placed.fold((0, 0), |(i, o), (bi, bo)| (i + bi, o + bo));
+        Self {
+            series,
+            unplaced: unplaced
+                .into_iter()
+                .map(|(year, (inflow, outflow))| UnplacedPoint {
+                    period: year.to_string(),
+                    inflow,
+                    outflow,
+                    net: inflow - outflow,
+                })
+                .collect(),
+            totals: Totals::of(totals),
+            uncertain: Totals::of(uncertain),
+        }
+    }
+}
+
+impl Totals {
+    fn of((inflow, outflow): (i64, i64)) -> Self {
+        Self {
+            inflow,
+            outflow,
+            net: inflow - outflow,
+        }
+    }
+}
+
+/// Stints from moves in date order. A move from the company of the open stint ends it; a move
+/// from another company means the open stint ended at an unknown time and the person was at
+/// that other company from an unknown time until the move.
+pub fn stints(moves: &[Move]) -> Vec<Stint> {
+    let mut stints: Vec<Stint> = Vec::new();
+    let mut open: Option<Stint> = None;
+    for m in moves {
+        if let Some(from) = &m.from {
+            match open.take() {
+                Some(mut stint) if stint.company.id == from.id => {
+                    stint.ended_on = Some(m.effective_on);
+                    stint.ended_precision = Some(m.effective_precision);
+                    // Joined in "2024" and left in "2024-03": either could have come first.
+                    let started =
+                        PartialDate::from_stored(stint.started_on, stint.started_precision);
+                    let ended = PartialDate {
+                        start: m.effective_on,
+                        precision: m.effective_precision,
+                    };
+                    stint.order_certain = started.is_none_or(|s| s.order(&ended) == Order::Before);
+                    stints.push(stint);
+                }
+                other => {
+                    stints.extend(other); // its end is not known
+                    stints.push(Stint {
+                        company: from.clone(),
+                        started_on: None,
+                        started_precision: None,
+                        ended_on: Some(m.effective_on),
+                        ended_precision: Some(m.effective_precision),
+                        title: None,
+                        current: false,
+                        order_certain: true,
+                    });
+                }
+            }
+        }
+        if let Some(to) = &m.to {
+            stints.extend(open.take()); // a second arrival without a departure: the end is unknown
+            open = Some(Stint {
+                company: to.clone(),
+                started_on: Some(m.effective_on),
+                started_precision: Some(m.effective_precision),
+                ended_on: None,
+                ended_precision: None,
+                title: m.title.clone(),
+                current: false,
+                order_certain: true,
+            });
+        }
+    }
+    if let Some(mut stint) = open {
+        stint.current = true;
+        stints.push(stint);
+    }
+    stints
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::moves::{Confidence, MoveKind};
 
     fn at(text: &str) -> PartialDate {
         PartialDate::parse(text).unwrap()
@@ -276,5 +487,155 @@ mod tests {
             departure_certainty(at("2023"), llama, day("2023-06-30")),
             Some(false)
         );
+    }
+
+    #[test]
+    fn periods_start_on_their_first_day() {
+        let date = NaiveDate::from_ymd_opt(2024, 8, 17).unwrap();
+        assert_eq!(
+            Interval::Month.start_of(date),
+            NaiveDate::from_ymd_opt(2024, 8, 1).unwrap()
+        );
+        assert_eq!(
+            Interval::Quarter.start_of(date),
+            NaiveDate::from_ymd_opt(2024, 7, 1).unwrap()
+        );
+        assert_eq!(
+            Interval::Year.start_of(date),
+            NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()
+        );
+    }
+
+    #[test]
+    fn stints_follow_the_moves_and_leave_unknown_ends_unknown() {
+        let meta = company("meta");
+        let deepmind = company("google-deepmind");
+        let mistral = company("mistral-ai");
+        let moves = [
+            move_of(None, Some(&deepmind), "2019-05"),
+            move_of(Some(&deepmind), Some(&meta), "2024"),
+            // Left Mistral AI, which no move took them to: the stint there has no known start,
+            // and the one at Meta ended at a time no move records.
+            move_of(Some(&mistral), None, "2024-06"),
+        ];
+        let stints = stints(&moves);
+        let at = |s: &Stint| {
+            (
+                s.company.slug.clone(),
+                s.started_on.map(|d| d.to_string()),
+                s.ended_on.map(|d| d.to_string()),
+                s.current,
+                s.order_certain,
+            )
+        };
+        assert_eq!(
+            stints.iter().map(at).collect::<Vec<_>>(),
+            [
+                (
+                    "google-deepmind".into(),
+                    Some("2019-05-01".into()),
+                    Some("2024-01-01".into()),
+                    false,
+                    true
+                ),
+                ("meta".into(), Some("2024-01-01".into()), None, false, true),
+                (
+                    "mistral-ai".into(),
+                    None,
+                    Some("2024-06-01".into()),
+                    false,
+                    true
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn balance_fills_empty_periods_and_keeps_coarse_and_uncertain_moves_apart() {
+        let row = |month: &str, precision, inflow, outflow, certain| MonthCount {
+            month: day(month),
+            precision,
+            inflow,
+            outflow,
+            certain,
+        };
+        let rows = [
+            row("2024-01-01", Precision::Day, 2, 0, true),
+            row("2024-03-01", Precision::Month, 0, 1, true),
+            row("2024-01-01", Precision::Year, 1, 0, true),
+            row("2024-02-01", Precision::Month, 5, 5, true),
+            row("2024-02-01", Precision::Month, -5, -5, true),
+            row("2024-04-01", Precision::Month, 0, 3, false),
+        ];
+        let tally = BalanceTally::of(&rows, Interval::Month, None, None);
+        let series: Vec<_> = tally
+            .series
+            .iter()
+            .map(|p| (p.period_start.to_string(), p.inflow, p.outflow))
+            .collect();
+        assert_eq!(
+            series,
+            [
+                ("2024-01-01".to_owned(), 2, 0),
+                ("2024-02-01".to_owned(), 0, 0),
+                ("2024-03-01".to_owned(), 0, 1),
+            ]
+        );
+        assert_eq!(tally.unplaced.len(), 1);
+        assert_eq!(tally.unplaced[0].period, "2024");
+        assert_eq!(
+            (tally.totals.inflow, tally.totals.outflow, tally.totals.net),
+            (3, 1, 2)
+        );
+        assert_eq!((tally.uncertain.inflow, tally.uncertain.outflow), (0, 3));
+
+        // A year holds the year rows; the period's ends stretch the series.
+        let yearly = BalanceTally::of(&rows, Interval::Year, Some(day("2023-06-01")), None);
+        let periods: Vec<_> = yearly
+            .series
+            .iter()
+            .map(|p| (p.period_start.year(), p.inflow))
+            .collect();
+        assert_eq!(periods, [(2023, 0), (2024, 3)]);
+        assert!(yearly.unplaced.is_empty());
+    }
+
+    fn move_of(from: Option<&CompanyRef>, to: Option<&CompanyRef>, date: &str) -> Move {
+        let date = at(date);
+        Move {
+            id: Uuid::now_v7(),
+            researcher: ResearcherRef {
+                id: Uuid::now_v7(),
+                slug: "guillaume-lample".to_owned(),
+                name: "Guillaume Lample".to_owned(),
+            },
+            from: from.cloned(),
+            to: to.cloned(),
+            kind: if to.is_some() {
+                MoveKind::Hire
+            } else {
+                MoveKind::Departure
+            },
+            title: None,
+            effective_on: date.start,
+            effective_precision: date.precision,
+            announced_on: None,
+            announced_precision: None,
+            confidence: Confidence::Reported,
+            deal: None,
+            sources: Vec::new(),
+            notes: None,
+            version: 1,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    fn company(slug: &str) -> CompanyRef {
+        CompanyRef {
+            id: Uuid::now_v7(),
+            slug: slug.to_owned(),
+            name: slug.to_owned(),
+        }
     }
 }

@@ -32,7 +32,7 @@ pub use responses::*;
     // Query and path parameters refer to these by name, and `IntoParams` does not register
     // what it refers to.
     components(schemas(
-        crate::api::analytics::Interval,
+        crate::domain::analytics::Interval,
         crate::api::analytics::Metric,
         crate::api::analytics::RollUp,
         crate::api::companies::Direction,

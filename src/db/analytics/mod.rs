@@ -2,13 +2,17 @@
 //! keep in step with `moves` (migration 0005) plus the moves of partial months at a
 //! period's ends, so they are exact and current without scanning every move.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+mod period;
+
+use period::{all_time, push_counted, push_days_range, split_period};
+
 use super::error::DbResult;
 use crate::domain::{
-    analytics::{CompanyCount, LeaderboardRow, SearchHit, SearchType},
+    analytics::{CompanyCount, LeaderboardRow, MonthCount},
     partial_date::Precision,
     refs::CompanyRef,
 };
@@ -28,262 +32,6 @@ pub struct MoveScope {
     pub kind: Option<String>,
     /// Count companies under their top-level parent.
     pub roll_up: bool,
-}
-
-/// A period cut into what the maintained counts answer and what only `moves` can. Each range
-/// is `[start, end)`, `None` unbounded on that side, and empty when `start >= end`.
-#[derive(Debug, PartialEq, Eq)]
-struct PeriodSplit {
-    /// The whole months inside the period: their count rows of day precision, and the
-    /// month-precision moves that lie in the period.
-    months: Range,
-    /// The whole years inside the period: the year-precision moves that lie in it.
-    years: Range,
-    /// The days outside the whole months, whose day-precision moves are read from `moves`.
-    days: Vec<(NaiveDate, NaiveDate)>,
-    /// Where month- and year-precision count rows overlapping the period begin and end: a
-    /// month overlaps `since..` when it begins no earlier than the month holding `since`, a
-    /// year when it begins no earlier than that year; both overlap `..until` when they begin
-    /// by `until`.
-    overlap_months: Range,
-    overlap_years: Range,
-}
-
-fn first_of_month(date: NaiveDate) -> NaiveDate {
-    date.with_day(1).unwrap_or(date)
-}
-
-fn first_of_year(date: NaiveDate) -> NaiveDate {
-    date.with_ordinal(1).unwrap_or(date)
-}
-
-/// The first day of a unit (month or year) that begins on or after `date`.
-fn unit_start_from(
-    date: NaiveDate,
-    first_of: fn(NaiveDate) -> NaiveDate,
-    unit: Months,
-) -> NaiveDate {
-    let first = first_of(date);
-    if first == date { date } else { first + unit }
-}
-
-fn split_period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> PeriodSplit {
-    // The day after the period, so that every range is half-open.
-    let after = until.map(|u| u.succ_opt().unwrap_or(u));
-    let months = (
-        since.map(|s| unit_start_from(s, first_of_month, Months::new(1))),
-        after.map(first_of_month),
-    );
-    let years = (
-        since.map(|s| unit_start_from(s, first_of_year, Months::new(12))),
-        after.map(first_of_year),
-    );
-    let mut days = Vec::new();
-    match (since, after, months) {
-        (Some(s), Some(a), (Some(ms), Some(me))) if ms >= me => {
-            // Not one whole month inside: all of it is days.
-            if s < a {
-                days.push((s, a));
-            }
-        }
-        _ => {
-            if let (Some(s), Some(ms)) = (since, months.0)
-                && s < ms
-            {
-                days.push((s, ms));
-            }
-            if let (Some(a), Some(me)) = (after, months.1)
-                && me < a
-            {
-                days.push((me, a));
-            }
-        }
-    }
-    PeriodSplit {
-        months,
-        years,
-        days,
-        overlap_months: (since.map(first_of_month), after),
-        overlap_years: (since.map(first_of_year), after),
-    }
-}
-
-/// A range of first days `[start, end)`; `None` is unbounded on that side.
-type Range = (Option<NaiveDate>, Option<NaiveDate>);
-
-fn is_empty((start, end): Range) -> bool {
-    matches!((start, end), (Some(start), Some(end)) if start >= end)
-}
-
-/// `outer` less `inner`, for an `inner` inside `outer`: the pieces before and after it.
-fn minus(outer: Range, inner: Range) -> Vec<Range> {
-    if is_empty(inner) {
-        return if is_empty(outer) { vec![] } else { vec![outer] };
-    }
-    let before = inner.0.map(|start| (outer.0, Some(start)));
-    let after = inner.1.map(|end| (Some(end), outer.1));
-    [before, after]
-        .into_iter()
-        .flatten()
-        .filter(|piece| !is_empty(*piece))
-        .collect()
-}
-
-/// ` AND <column> >= start AND <column> < end`, each side when bounded.
-fn push_range(query: &mut QueryBuilder<Postgres>, column: &str, (start, end): Range) {
-    if let Some(start) = start {
-        query.push(format!(" AND {column} >= ")).push_bind(start);
-    }
-    if let Some(end) = end {
-        query.push(format!(" AND {column} < ")).push_bind(end);
-    }
-}
-
-impl PeriodSplit {
-    /// ` AND …` keeping the count rows (`month`, `precision`) whose moves lie in the period:
-    /// those of day and month precision in its whole months (the days at its ends come from
-    /// `moves`), those of year precision in its whole years. A row's `month` and `precision`
-    /// are its whole interval (`PartialDate::placement`'s `Inside`). One range of `month`, so
-    /// the `(month, precision)` indexes answer it.
-    fn push_inside_rows(&self, query: &mut QueryBuilder<Postgres>) {
-        push_range(query, "month", self.months);
-        query.push(" AND (precision <> 'year' OR (true");
-        push_range(query, "month", self.years);
-        query.push("))");
-    }
-
-    /// The runs of count rows whose moves only may lie in the period (`Maybe`): month- and
-    /// year-precision rows that overlap it outside its whole months and years, at most two
-    /// short runs of each (none over all time, nor for a period of whole years).
-    fn maybe_runs(&self) -> Vec<(&'static str, Range)> {
-        let months = minus(self.overlap_months, self.months);
-        let years = minus(self.overlap_years, self.years);
-        let runs = months.into_iter().map(|run| ("month", run));
-        runs.chain(years.into_iter().map(|run| ("year", run)))
-            .collect()
-    }
-
-    fn has_maybe_rows(&self) -> bool {
-        !self.maybe_runs().is_empty()
-    }
-
-    /// `<lead><select> AND …` for the first of `maybe_runs`, ` UNION ALL <select> AND …` for
-    /// each next one; nothing when there are none. `select` ends in a WHERE clause.
-    fn push_maybe_rows(
-        &self,
-        query: &mut QueryBuilder<Postgres>,
-        lead: &str,
-        select: impl Fn(&mut QueryBuilder<Postgres>),
-    ) {
-        for (n, (precision, run)) in self.maybe_runs().into_iter().enumerate() {
-            query.push(if n == 0 { lead } else { " UNION ALL " });
-            select(query);
-            query.push(format!(" AND precision = '{precision}'"));
-            push_range(query, "month", run);
-        }
-    }
-
-    /// ` UNION ALL <part(from, to)>` for each run of days `[from, to)` read from `moves`.
-    fn push_days(
-        &self,
-        query: &mut QueryBuilder<Postgres>,
-        mut part: impl FnMut(&mut QueryBuilder<Postgres>, (NaiveDate, NaiveDate)),
-    ) {
-        for &days in &self.days {
-            query.push(" UNION ALL ");
-            part(query, days);
-        }
-    }
-}
-
-/// ` AND effective_on >= from AND effective_on < to`.
-fn push_days_range(query: &mut QueryBuilder<Postgres>, (from, to): (NaiveDate, NaiveDate)) {
-    push_range(query, "effective_on", (Some(from), Some(to)));
-}
-
-fn all_time(scope: &MoveScope) -> bool {
-    scope.since.is_none() && scope.until.is_none()
-}
-
-/// `counted(src, dst, moves)`: the moves in scope that lie in its period, per pair, each side
-/// rolled up when the scope says so; `maybe_counted(src, dst, moves)` likewise for the moves
-/// whose date only overlaps the period, when there can be any (the answer says whether). `touching` keeps only moves from or to one of those
-/// companies. Apart, so that the many rows that lie in the period are summed as plainly as
-/// possible and only the few that may are summed a second time.
-fn push_counted(
-    query: &mut QueryBuilder<Postgres>,
-    scope: &MoveScope,
-    touching: Option<&[Uuid]>,
-) -> bool {
-    let restrict = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(kind) = &scope.kind {
-            query.push(" AND kind = ").push_bind(kind.clone());
-        }
-        if let Some(ids) = touching {
-            query.push(" AND (from_company_id = ANY(");
-            query.push_bind(ids.to_vec());
-            query.push(") OR to_company_id = ANY(");
-            query.push_bind(ids.to_vec());
-            query.push("))");
-        }
-    };
-    // `SELECT src, dst, moves FROM (<rows>) x`, the rows' companies rolled up or not.
-    let by_pair = |query: &mut QueryBuilder<Postgres>,
-                   rows: &dyn Fn(&mut QueryBuilder<Postgres>)| {
-        if scope.roll_up {
-            query.push("SELECT rf.root AS src, rt.root AS dst, x.moves FROM (");
-        } else {
-            query.push("SELECT x.from_company_id AS src, x.to_company_id AS dst, x.moves FROM (");
-        }
-        rows(query);
-        query.push(") x");
-        if scope.roll_up {
-            query.push(
-                " LEFT JOIN roots rf ON rf.id = x.from_company_id
-                  LEFT JOIN roots rt ON rt.id = x.to_company_id",
-            );
-        }
-    };
-    let split = split_period(scope.since, scope.until);
-    query.push(ROOTS);
-    query.push(", counted AS (");
-    by_pair(query, &|query| {
-        if all_time(scope) && scope.kind.is_none() {
-            query.push(
-                "SELECT from_company_id, to_company_id, moves FROM move_flow_pairs WHERE moves <> 0",
-            );
-            restrict(query);
-            return;
-        }
-        query.push(
-            "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
-        );
-        split.push_inside_rows(query);
-        restrict(query);
-        split.push_days(query, |query, days| {
-            query.push(
-                "SELECT from_company_id, to_company_id, 1 AS moves
-                 FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'",
-            );
-            push_days_range(query, days);
-            restrict(query);
-        });
-    });
-    query.push(")");
-    if split.has_maybe_rows() {
-        query.push(", maybe_counted AS (");
-        by_pair(query, &|query| {
-            split.push_maybe_rows(query, "", |query| {
-                query.push(
-                    "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
-                );
-                restrict(query);
-            });
-        });
-        query.push(")");
-    }
-    query.push(" ");
-    split.has_maybe_rows()
 }
 
 /// A link of a flow: `(source, target, moves that lie in the period, moves that may)`.
@@ -388,19 +136,6 @@ fn push_group(query: &mut QueryBuilder<Postgres>, company: Uuid) {
     query.push(" UNION SELECT c.id FROM companies c JOIN grp g ON c.parent_id = g.id)");
 }
 
-/// What a count row says of moves of one first month and precision: whether they lie in the
-/// scope's period (`certain`) or only may (their interval overlaps it without lying in it).
-/// Several rows may share a month and precision (a member's count, a move inside the group
-/// taken back, days read from `moves`); their sums are the answer.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MonthCount {
-    pub month: NaiveDate,
-    pub precision: Precision,
-    pub inflow: i64,
-    pub outflow: i64,
-    pub certain: bool,
-}
-
 /// Arrivals to and departures from `group` (one company, or a parent with everything under
 /// it), as rows per first month and precision of the moves to be summed; moves inside the
 /// group are neither. Moves
@@ -478,19 +213,38 @@ pub async fn balance_counts(
     Ok(query.build_query_as().fetch_all(conn).await?)
 }
 
-/// The other side of arrivals to `company` (`incoming`) or departures from it, largest first;
+/// Which of a company's moves a ranking of the companies on their other side counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Arrivals: the companies they came from.
+    Arrivals,
+    /// Departures: the companies they went to.
+    Departures,
+}
+
+impl Side {
+    /// (this company's end, the other end) of a move, as `from`/`to`.
+    fn ends(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Arrivals => ("to", "from"),
+            Self::Departures => ("from", "to"),
+        }
+    }
+}
+
+/// The companies on the other side of `company`'s arrivals or departures, largest first;
 /// `group` is the company and, rolled up, everything under it.
 pub async fn counterparts(
     conn: &mut PgConnection,
     company: Uuid,
     group: &[Uuid],
     scope: &MoveScope,
-    incoming: bool,
+    side: Side,
 ) -> DbResult<Vec<CompanyCount>> {
-    let (this, other) = if incoming {
-        ("dst", "src")
-    } else {
-        ("src", "dst")
+    let (this_end, other_end) = side.ends();
+    let (this, other) = match side {
+        Side::Arrivals => ("dst", "src"),
+        Side::Departures => ("src", "dst"),
     };
     let mut query = QueryBuilder::new("");
     if !scope.roll_up && all_time(scope) && scope.kind.is_none() {
@@ -500,15 +254,14 @@ pub async fn counterparts(
             "SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company, top.moves::bigint AS count
              FROM (SELECT {other}_company_id AS other, moves FROM move_flow_pairs
                    WHERE {this}_company_id = ",
-            this = if incoming { "to" } else { "from" },
-            other = if incoming { "from" } else { "to" },
+            this = this_end,
+            other = other_end,
         ));
         query.push_bind(company);
         query.push(format!(
-            " AND {}_company_id IS NOT NULL AND moves > 0
+            " AND {other_end}_company_id IS NOT NULL AND moves > 0
               ORDER BY moves DESC FETCH FIRST 50 ROWS WITH TIES) top
-             JOIN companies c ON c.id = top.other ORDER BY top.moves DESC, c.name LIMIT 50",
-            if incoming { "from" } else { "to" },
+             JOIN companies c ON c.id = top.other ORDER BY top.moves DESC, c.name LIMIT 50"
         ));
         return Ok(query.build_query_as().fetch_all(conn).await?);
     }
@@ -711,149 +464,4 @@ pub async fn company_refs(pool: &PgPool, ids: &[Uuid]) -> DbResult<Vec<CompanyRe
         .into_iter()
         .map(|(id, slug, name)| CompanyRef { id, slug, name })
         .collect())
-}
-
-/// Typo-tolerant search: trigram word similarity of the folded query to names and aliases.
-pub async fn search(
-    pool: &PgPool,
-    q: &str,
-    types: &[SearchType],
-    limit: i64,
-) -> DbResult<Vec<SearchHit>> {
-    let mut tx = pool.begin().await?;
-    // Lower than the default 0.6, so that "deepmnd" and "lama" still find what they mean; set
-    // for this transaction so the trigram index can answer `<%`.
-    sqlx::query("SET LOCAL pg_trgm.word_similarity_threshold = 0.45")
-        .execute(&mut *tx)
-        .await?;
-    let mut query = QueryBuilder::new("SELECT * FROM (");
-    let mut first = true;
-    for kind in types {
-        let table = kind.table();
-        if !first {
-            query.push(" UNION ALL ");
-        }
-        first = false;
-        // Ranked by similarity to whole words ("lama" is nearer "llama" than "lample"); found
-        // by similarity to any part of the text, which the trigram index answers.
-        query.push(format!(
-            "SELECT '{kind}' AS type, id, slug, name, strict_word_similarity(tf_fold("
-        ));
-        query.push_bind(q.to_owned());
-        query.push(format!(
-            "), search_text) AS score FROM {table} WHERE deleted_at IS NULL AND tf_fold("
-        ));
-        query.push_bind(q.to_owned());
-        query.push(") <% search_text");
-    }
-    query
-        .push(") hits ORDER BY score DESC, name, id LIMIT ")
-        .push_bind(limit);
-    let hits = query.build_query_as().fetch_all(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(hits)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    #[test]
-    fn whole_months_come_from_the_counts_and_partial_ones_from_the_moves() {
-        let split = split_period(Some(day("2024-01-15")), Some(day("2024-04-10")));
-        assert_eq!(
-            split,
-            PeriodSplit {
-                months: (Some(day("2024-02-01")), Some(day("2024-04-01"))),
-                years: (Some(day("2025-01-01")), Some(day("2024-01-01"))),
-                days: vec![
-                    (day("2024-01-15"), day("2024-02-01")),
-                    (day("2024-04-01"), day("2024-04-11"))
-                ],
-                overlap_months: (Some(day("2024-01-01")), Some(day("2024-04-11"))),
-                overlap_years: (Some(day("2024-01-01")), Some(day("2024-04-11"))),
-            }
-        );
-    }
-
-    #[test]
-    fn a_period_of_whole_months_needs_no_days() {
-        let split = split_period(Some(day("2024-01-01")), Some(day("2024-12-31")));
-        assert_eq!(
-            split.months,
-            (Some(day("2024-01-01")), Some(day("2025-01-01")))
-        );
-        assert_eq!(
-            split.years,
-            (Some(day("2024-01-01")), Some(day("2025-01-01")))
-        );
-        assert!(split.days.is_empty());
-        let open = split_period(None, Some(day("2024-02-29")));
-        assert_eq!(open.months, (None, Some(day("2024-03-01"))));
-        assert_eq!(open.years, (None, Some(day("2024-01-01"))));
-        assert!(open.days.is_empty());
-        let from = split_period(Some(day("2024-03-02")), None);
-        assert_eq!(from.months, (Some(day("2024-04-01")), None));
-        assert_eq!(from.years, (Some(day("2025-01-01")), None));
-        assert_eq!(from.days, vec![(day("2024-03-02"), day("2024-04-01"))]);
-        assert_eq!(from.overlap_months, (Some(day("2024-03-01")), None));
-        assert_eq!(from.overlap_years, (Some(day("2024-01-01")), None));
-    }
-
-    #[test]
-    fn all_time_is_unbounded_and_has_no_days() {
-        let split = split_period(None, None);
-        assert_eq!(split.months, (None, None));
-        assert_eq!(split.years, (None, None));
-        assert!(split.days.is_empty());
-    }
-
-    #[test]
-    fn a_range_less_an_inner_one_leaves_what_is_before_and_after() {
-        let range = |start: &str, end: &str| (Some(day(start)), Some(day(end)));
-        let outer = range("2024-01-01", "2024-04-11");
-        assert_eq!(
-            minus(outer, range("2024-02-01", "2024-04-01")),
-            vec![
-                range("2024-01-01", "2024-02-01"),
-                range("2024-04-01", "2024-04-11")
-            ]
-        );
-        // Nothing inside: all of it; all of it inside: nothing.
-        assert_eq!(minus(outer, range("2024-02-01", "2024-01-01")), vec![outer]);
-        assert_eq!(minus(outer, outer), vec![]);
-        // Unbounded sides.
-        assert_eq!(
-            minus(
-                (None, Some(day("2024-04-11"))),
-                (None, Some(day("2024-04-01")))
-            ),
-            vec![range("2024-04-01", "2024-04-11")]
-        );
-        assert_eq!(minus((None, None), (None, None)), vec![]);
-    }
-
-    #[test]
-    fn a_period_inside_one_month_is_all_days() {
-        let split = split_period(Some(day("2024-01-10")), Some(day("2024-01-20")));
-        assert_eq!(
-            split.months,
-            (Some(day("2024-02-01")), Some(day("2024-01-01")))
-        );
-        assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-01-21"))]);
-        // Up to the month's end, still not a whole month.
-        let split = split_period(Some(day("2024-01-10")), Some(day("2024-01-31")));
-        assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-02-01"))]);
-        // Two partial months, no whole one between.
-        let split = split_period(Some(day("2024-01-10")), Some(day("2024-02-05")));
-        assert_eq!(
-            split.months,
-            (Some(day("2024-02-01")), Some(day("2024-02-01")))
-        );
-        assert_eq!(split.days, vec![(day("2024-01-10"), day("2024-02-06"))]);
-    }
 }
