@@ -178,14 +178,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             database: args,
         } => {
             let database = open_migrated(&args).await?;
-            let sizes = crate::r#gen::Sizes {
+            let sizes = crate::synthetic::Sizes {
                 companies,
                 researchers,
                 moves,
                 projects: projects.unwrap_or(companies / 20),
                 seed,
             };
-            let result = crate::r#gen::generate(&database.pool, sizes).await;
+            let result = crate::synthetic::generate(&database.pool, sizes).await;
             database.close().await;
             result
         }
