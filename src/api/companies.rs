@@ -90,62 +90,17 @@ async fn list_companies(
     .await
 }
 
-/// Creates a company.
-#[utoipa::path(post, path = "/companies", tag = "companies", request_body = CompanyInput,
-    security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = Company,
-        headers(("Location" = String, description = "URL of the new company"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
-async fn create_company(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<CompanyInput>,
-) -> ApiResult<Response> {
-    resource::create::<Company>(&state, &actor, input).await
-}
-
-/// One company, by id or slug.
-#[utoipa::path(get, path = "/companies/{id}", tag = "companies",
-    params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
-    responses((status = 200, description = "The company", body = Company,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
-async fn get_company(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<Company>(&state, &key, &preconditions).await
-}
-
-/// Changes a company with a JSON merge patch (RFC 7396): fields present are set, `null` clears.
-#[utoipa::path(patch, path = "/companies/{id}", tag = "companies",
-    params(("id" = String, Path, description = "Id or slug"), IfMatch),
-    request_body(content = CompanyInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed company", body = Company,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
-async fn update_company(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<Company>(&state, &actor, &key, &preconditions, &patch).await
-}
-
-/// Deletes a company (softly: it leaves lists, its history stays).
-#[utoipa::path(delete, path = "/companies/{id}", tag = "companies",
-    params(("id" = String, Path, description = "Id or slug"), IfMatch),
-    security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_company(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<Company>(&state, &actor, &key, &preconditions).await
+resource::record_handlers! {
+    record: Company,
+    input: CompanyInput,
+    tag: "companies",
+    collection: "/companies",
+    item: "/companies/{id}",
+    key: (String, "Id or slug"),
+    create: (create_company, "Creates a company.", location: "URL of the new company"),
+    read: (get_company, "One company, by id or slug.", body: "The company"),
+    update: (update_company, "Changes a company with a JSON merge patch (RFC 7396): fields present are set, `null` clears.", body: "The changed company"),
+    delete: (delete_company, "Deletes a company (softly: it leaves lists, its history stays)."),
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]

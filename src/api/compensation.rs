@@ -99,59 +99,15 @@ async fn list_compensation(
     .await
 }
 
-/// Records a compensation report.
-#[utoipa::path(post, path = "/compensation", tag = "compensation", request_body = CompensationInput, security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = CompensationReport,
-        headers(("Location" = String, description = "URL of the new report"), ("ETag" = String, description = "Entity tag of the new record"))),
-        CreateErrors))]
-async fn create_compensation(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<CompensationInput>,
-) -> ApiResult<Response> {
-    resource::create::<CompensationReport>(&state, &actor, input).await
-}
-
-/// One compensation report.
-#[utoipa::path(get, path = "/compensation/{id}", tag = "compensation",
-    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
-    responses((status = 200, description = "The report", body = CompensationReport,
-        headers(("ETag" = String, description = "Entity tag of this representation"))),
-        (status = 304, description = "Not modified"), ReadErrors))]
-async fn get_compensation(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<CompensationReport>(&state, &id, &preconditions).await
-}
-
-/// Changes a compensation report with a JSON merge patch (RFC 7396).
-#[utoipa::path(patch, path = "/compensation/{id}", tag = "compensation",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch),
-    request_body(content = CompensationInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed report", body = CompensationReport,
-        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
-async fn update_compensation(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<CompensationReport>(&state, &actor, &id, &preconditions, &patch).await
-}
-
-/// Deletes a compensation report (softly).
-#[utoipa::path(delete, path = "/compensation/{id}", tag = "compensation",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch), security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_compensation(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<CompensationReport>(&state, &actor, &id, &preconditions).await
+resource::record_handlers! {
+    record: CompensationReport,
+    input: CompensationInput,
+    tag: "compensation",
+    collection: "/compensation",
+    item: "/compensation/{id}",
+    key: (Uuid, "Id"),
+    create: (create_compensation, "Records a compensation report.", location: "URL of the new report"),
+    read: (get_compensation, "One compensation report.", body: "The report"),
+    update: (update_compensation, "Changes a compensation report with a JSON merge patch (RFC 7396).", body: "The changed report"),
+    delete: (delete_compensation, "Deletes a compensation report (softly)."),
 }

@@ -101,61 +101,17 @@ async fn list_deals(
     .await
 }
 
-/// Records a deal.
-#[utoipa::path(post, path = "/deals", tag = "deals", request_body = DealInput, security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = Deal,
-        headers(("Location" = String, description = "URL of the new deal"), ("ETag" = String, description = "Entity tag of the new record"))),
-        CreateErrors))]
-async fn create_deal(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<DealInput>,
-) -> ApiResult<Response> {
-    resource::create::<Deal>(&state, &actor, input).await
-}
-
-/// One deal, with its sources and the number of moves recorded for it.
-#[utoipa::path(get, path = "/deals/{id}", tag = "deals",
-    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
-    responses((status = 200, description = "The deal", body = Deal,
-        headers(("ETag" = String, description = "Entity tag of this representation"))),
-        (status = 304, description = "Not modified"), ReadErrors))]
-async fn get_deal(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<Deal>(&state, &id, &preconditions).await
-}
-
-/// Changes a deal with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.
-#[utoipa::path(patch, path = "/deals/{id}", tag = "deals",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch),
-    request_body(content = DealInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed deal", body = Deal,
-        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
-async fn update_deal(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<Deal>(&state, &actor, &id, &preconditions, &patch).await
-}
-
-/// Deletes a deal (softly); refused while moves say they were part of it.
-#[utoipa::path(delete, path = "/deals/{id}", tag = "deals",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch), security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_deal(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<Deal>(&state, &actor, &id, &preconditions).await
+resource::record_handlers! {
+    record: Deal,
+    input: DealInput,
+    tag: "deals",
+    collection: "/deals",
+    item: "/deals/{id}",
+    key: (Uuid, "Id"),
+    create: (create_deal, "Records a deal.", location: "URL of the new deal"),
+    read: (get_deal, "One deal, with its sources and the number of moves recorded for it.", body: "The deal"),
+    update: (update_deal, "Changes a deal with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.", body: "The changed deal"),
+    delete: (delete_deal, "Deletes a deal (softly); refused while moves say they were part of it."),
 }
 
 /// The moves that were part of a deal.

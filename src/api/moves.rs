@@ -126,60 +126,15 @@ async fn list_moves(
     .await
 }
 
-/// Records a move.
-#[utoipa::path(post, path = "/moves", tag = "moves", request_body = MoveInput,
-    security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = Move,
-        headers(("Location" = String, description = "URL of the new move"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
-async fn create_move(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<MoveInput>,
-) -> ApiResult<Response> {
-    resource::create::<Move>(&state, &actor, input).await
-}
-
-/// One move, with its researcher, companies and sources embedded.
-#[utoipa::path(get, path = "/moves/{id}", tag = "moves",
-    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
-    responses((status = 200, description = "The move", body = Move,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
-async fn get_move(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<Move>(&state, &id, &preconditions).await
-}
-
-/// Changes a move with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.
-#[utoipa::path(patch, path = "/moves/{id}", tag = "moves",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch),
-    request_body(content = MoveInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed move", body = Move,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
-async fn update_move(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<Move>(&state, &actor, &id, &preconditions, &patch).await
-}
-
-/// Deletes a move (softly: it leaves lists, its history stays).
-#[utoipa::path(delete, path = "/moves/{id}", tag = "moves",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch),
-    security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_move(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<Move>(&state, &actor, &id, &preconditions).await
+resource::record_handlers! {
+    record: Move,
+    input: MoveInput,
+    tag: "moves",
+    collection: "/moves",
+    item: "/moves/{id}",
+    key: (Uuid, "Id"),
+    create: (create_move, "Records a move.", location: "URL of the new move"),
+    read: (get_move, "One move, with its researcher, companies and sources embedded.", body: "The move"),
+    update: (update_move, "Changes a move with a JSON merge patch (RFC 7396). `sources`, when given, replaces the list.", body: "The changed move"),
+    delete: (delete_move, "Deletes a move (softly: it leaves lists, its history stays)."),
 }

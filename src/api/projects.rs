@@ -102,61 +102,17 @@ async fn list_projects(
     .await
 }
 
-/// Creates a project.
-#[utoipa::path(post, path = "/projects", tag = "projects", request_body = ProjectInput, security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = Project,
-        headers(("Location" = String, description = "URL of the new project"), ("ETag" = String, description = "Entity tag of the new record"))),
-        CreateErrors))]
-async fn create_project(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<ProjectInput>,
-) -> ApiResult<Response> {
-    resource::create::<Project>(&state, &actor, input).await
-}
-
-/// One project, by id or slug.
-#[utoipa::path(get, path = "/projects/{id}", tag = "projects",
-    params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
-    responses((status = 200, description = "The project", body = Project,
-        headers(("ETag" = String, description = "Entity tag of this representation"))),
-        (status = 304, description = "Not modified"), ReadErrors))]
-async fn get_project(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<Project>(&state, &key, &preconditions).await
-}
-
-/// Changes a project with a JSON merge patch (RFC 7396).
-#[utoipa::path(patch, path = "/projects/{id}", tag = "projects",
-    params(("id" = String, Path, description = "Id or slug"), IfMatch),
-    request_body(content = ProjectInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed project", body = Project,
-        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
-async fn update_project(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<Project>(&state, &actor, &key, &preconditions, &patch).await
-}
-
-/// Deletes a project (softly); refused while press reports are about it.
-#[utoipa::path(delete, path = "/projects/{id}", tag = "projects",
-    params(("id" = String, Path, description = "Id or slug"), IfMatch), security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_project(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<Project>(&state, &actor, &key, &preconditions).await
+resource::record_handlers! {
+    record: Project,
+    input: ProjectInput,
+    tag: "projects",
+    collection: "/projects",
+    item: "/projects/{id}",
+    key: (String, "Id or slug"),
+    create: (create_project, "Creates a project.", location: "URL of the new project"),
+    read: (get_project, "One project, by id or slug.", body: "The project"),
+    update: (update_project, "Changes a project with a JSON merge patch (RFC 7396).", body: "The changed project"),
+    delete: (delete_project, "Deletes a project (softly); refused while press reports are about it."),
 }
 
 /// The author roster, in the order printed.

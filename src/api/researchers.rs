@@ -84,60 +84,15 @@ async fn list_researchers(
     .await
 }
 
-/// Creates a researcher.
-#[utoipa::path(post, path = "/researchers", tag = "researchers", request_body = ResearcherInput,
-    security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = Researcher,
-        headers(("Location" = String, description = "URL of the new researcher"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
-async fn create_researcher(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<ResearcherInput>,
-) -> ApiResult<Response> {
-    resource::create::<Researcher>(&state, &actor, input).await
-}
-
-/// One researcher, by id or slug, with the current company.
-#[utoipa::path(get, path = "/researchers/{id}", tag = "researchers",
-    params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
-    responses((status = 200, description = "The researcher", body = Researcher,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
-async fn get_researcher(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<Researcher>(&state, &key, &preconditions).await
-}
-
-/// Changes a researcher with a JSON merge patch (RFC 7396).
-#[utoipa::path(patch, path = "/researchers/{id}", tag = "researchers",
-    params(("id" = String, Path, description = "Id or slug"), IfMatch),
-    request_body(content = ResearcherInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed researcher", body = Researcher,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
-async fn update_researcher(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<Researcher>(&state, &actor, &key, &preconditions, &patch).await
-}
-
-/// Deletes a researcher (softly); refused while the researcher has moves.
-#[utoipa::path(delete, path = "/researchers/{id}", tag = "researchers",
-    params(("id" = String, Path, description = "Id or slug"), IfMatch),
-    security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_researcher(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(key): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<Researcher>(&state, &actor, &key, &preconditions).await
+resource::record_handlers! {
+    record: Researcher,
+    input: ResearcherInput,
+    tag: "researchers",
+    collection: "/researchers",
+    item: "/researchers/{id}",
+    key: (String, "Id or slug"),
+    create: (create_researcher, "Creates a researcher.", location: "URL of the new researcher"),
+    read: (get_researcher, "One researcher, by id or slug, with the current company.", body: "The researcher"),
+    update: (update_researcher, "Changes a researcher with a JSON merge patch (RFC 7396).", body: "The changed researcher"),
+    delete: (delete_researcher, "Deletes a researcher (softly); refused while the researcher has moves."),
 }

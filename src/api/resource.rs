@@ -91,3 +91,83 @@ pub async fn delete<R: Resource>(
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The handlers of a resource's own record at `/v1/<collection>` and `/v1/<collection>/{id}`:
+/// POST, GET, PATCH and DELETE, each one call into this module's sequence with its own
+/// `#[utoipa::path]`. Resources differ only in names and in what the spec says of them, so
+/// that is all a resource module writes (its lists and nested routes stay plain functions).
+/// Callers import the extractors and error sets the handlers name.
+macro_rules! record_handlers {
+    (
+        record: $record:ident,
+        input: $input:ident,
+        tag: $tag:tt,
+        collection: $collection:tt,
+        item: $item:tt,
+        key: ($key_type:ident, $key_description:tt),
+        create: ($create:ident, $create_doc:tt, location: $location:tt),
+        read: ($read:ident, $read_doc:tt, body: $one:tt),
+        update: ($update:ident, $update_doc:tt, body: $changed:tt),
+        delete: ($delete:ident, $delete_doc:tt) $(,)?
+    ) => {
+        #[doc = $create_doc]
+        #[utoipa::path(post, path = $collection, tag = $tag, request_body = $input,
+            security(("api_key" = [])),
+            responses((status = 201, description = "Created", body = $record,
+                headers(("Location" = String, description = $location),
+                    ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
+        async fn $create(
+            State(state): State<AppState>,
+            Editor(actor): Editor,
+            ApiJson(input): ApiJson<$input>,
+        ) -> ApiResult<Response> {
+            resource::create::<$record>(&state, &actor, input).await
+        }
+
+        #[doc = $read_doc]
+        #[utoipa::path(get, path = $item, tag = $tag,
+            params(("id" = $key_type, Path, description = $key_description), IfNoneMatch),
+            responses((status = 200, description = $one, body = $record,
+                headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
+                (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
+        async fn $read(
+            State(state): State<AppState>,
+            Path(key): Path<String>,
+            preconditions: Preconditions,
+        ) -> ApiResult<Response> {
+            resource::read::<$record>(&state, &key, &preconditions).await
+        }
+
+        #[doc = $update_doc]
+        #[utoipa::path(patch, path = $item, tag = $tag,
+            params(("id" = $key_type, Path, description = $key_description), IfMatch),
+            request_body(content = $input, content_type = "application/merge-patch+json"),
+            security(("api_key" = [])),
+            responses((status = 200, description = $changed, body = $record,
+                headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
+        async fn $update(
+            State(state): State<AppState>,
+            Editor(actor): Editor,
+            Path(key): Path<String>,
+            preconditions: Preconditions,
+            ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
+        ) -> ApiResult<Response> {
+            resource::update::<$record>(&state, &actor, &key, &preconditions, &patch).await
+        }
+
+        #[doc = $delete_doc]
+        #[utoipa::path(delete, path = $item, tag = $tag,
+            params(("id" = $key_type, Path, description = $key_description), IfMatch),
+            security(("api_key" = [])),
+            responses((status = 204, description = "Deleted"), DeleteErrors))]
+        async fn $delete(
+            State(state): State<AppState>,
+            Editor(actor): Editor,
+            Path(key): Path<String>,
+            preconditions: Preconditions,
+        ) -> ApiResult<StatusCode> {
+            resource::delete::<$record>(&state, &actor, &key, &preconditions).await
+        }
+    };
+}
+pub(crate) use record_handlers;

@@ -88,59 +88,15 @@ async fn list_signals(
     .await
 }
 
-/// Records a signal.
-#[utoipa::path(post, path = "/signals", tag = "signals", request_body = SignalInput, security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = Signal,
-        headers(("Location" = String, description = "URL of the new signal"), ("ETag" = String, description = "Entity tag of the new record"))),
-        CreateErrors))]
-async fn create_signal(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<SignalInput>,
-) -> ApiResult<Response> {
-    resource::create::<Signal>(&state, &actor, input).await
-}
-
-/// One signal.
-#[utoipa::path(get, path = "/signals/{id}", tag = "signals",
-    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
-    responses((status = 200, description = "The signal", body = Signal,
-        headers(("ETag" = String, description = "Entity tag of this representation"))),
-        (status = 304, description = "Not modified"), ReadErrors))]
-async fn get_signal(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<Signal>(&state, &id, &preconditions).await
-}
-
-/// Changes a signal with a JSON merge patch (RFC 7396).
-#[utoipa::path(patch, path = "/signals/{id}", tag = "signals",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch),
-    request_body(content = SignalInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed signal", body = Signal,
-        headers(("ETag" = String, description = "Entity tag of this representation"))), UpdateErrors))]
-async fn update_signal(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<Signal>(&state, &actor, &id, &preconditions, &patch).await
-}
-
-/// Deletes a signal (softly).
-#[utoipa::path(delete, path = "/signals/{id}", tag = "signals",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch), security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_signal(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<Signal>(&state, &actor, &id, &preconditions).await
+resource::record_handlers! {
+    record: Signal,
+    input: SignalInput,
+    tag: "signals",
+    collection: "/signals",
+    item: "/signals/{id}",
+    key: (Uuid, "Id"),
+    create: (create_signal, "Records a signal.", location: "URL of the new signal"),
+    read: (get_signal, "One signal.", body: "The signal"),
+    update: (update_signal, "Changes a signal with a JSON merge patch (RFC 7396).", body: "The changed signal"),
+    delete: (delete_signal, "Deletes a signal (softly)."),
 }

@@ -83,60 +83,15 @@ async fn list_sources(
     .await
 }
 
-/// Creates a source.
-#[utoipa::path(post, path = "/sources", tag = "sources", request_body = SourceInput,
-    security(("api_key" = [])),
-    responses((status = 201, description = "Created", body = Source,
-        headers(("Location" = String, description = "URL of the new source"), ("ETag" = String, description = "Entity tag of the new record"))), CreateErrors))]
-async fn create_source(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    ApiJson(input): ApiJson<SourceInput>,
-) -> ApiResult<Response> {
-    resource::create::<Source>(&state, &actor, input).await
-}
-
-/// One source.
-#[utoipa::path(get, path = "/sources/{id}", tag = "sources",
-    params(("id" = Uuid, Path, description = "Id"), IfNoneMatch),
-    responses((status = 200, description = "The source", body = Source,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
-async fn get_source(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<Response> {
-    resource::read::<Source>(&state, &id, &preconditions).await
-}
-
-/// Changes a source with a JSON merge patch (RFC 7396).
-#[utoipa::path(patch, path = "/sources/{id}", tag = "sources",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch),
-    request_body(content = SourceInput, content_type = "application/merge-patch+json"),
-    security(("api_key" = [])),
-    responses((status = 200, description = "The changed source", body = Source,
-        headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))), UpdateErrors))]
-async fn update_source(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-    ApiJson(patch): ApiJson<serde_json::Map<String, serde_json::Value>>,
-) -> ApiResult<Response> {
-    resource::update::<Source>(&state, &actor, &id, &preconditions, &patch).await
-}
-
-/// Deletes a source (softly); refused while moves cite it.
-#[utoipa::path(delete, path = "/sources/{id}", tag = "sources",
-    params(("id" = Uuid, Path, description = "Id"), IfMatch),
-    security(("api_key" = [])),
-    responses((status = 204, description = "Deleted"), DeleteErrors))]
-async fn delete_source(
-    State(state): State<AppState>,
-    Editor(actor): Editor,
-    Path(id): Path<String>,
-    preconditions: Preconditions,
-) -> ApiResult<StatusCode> {
-    resource::delete::<Source>(&state, &actor, &id, &preconditions).await
+resource::record_handlers! {
+    record: Source,
+    input: SourceInput,
+    tag: "sources",
+    collection: "/sources",
+    item: "/sources/{id}",
+    key: (Uuid, "Id"),
+    create: (create_source, "Creates a source.", location: "URL of the new source"),
+    read: (get_source, "One source.", body: "The source"),
+    update: (update_source, "Changes a source with a JSON merge patch (RFC 7396).", body: "The changed source"),
+    delete: (delete_source, "Deletes a source (softly); refused while moves cite it."),
 }
