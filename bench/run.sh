@@ -6,6 +6,7 @@
 #   TALENTFLOW_BIN=/path/to/talentflow bench/run.sh   another build
 #   COMPARE_REV=1b38862 bench/run.sh 1000000   side by side with that commit's build
 #   ROUNDS=3 (default)   with COMPARE_REV: alternating rounds per endpoint, medians reported
+#   SQL_DIR=/tmp/sql bench/run.sh   also keeps the captured pgbench scripts there
 #
 # With COMPARE_REV, that commit is built too (in a git worktree under target/, sharing its
 # cache) and fills a second database of the same Postgres with its own migrations and `gen`
@@ -18,6 +19,16 @@
 # Starts a private Postgres, fills it with `talentflow gen`, serves it with the release build,
 # loads it with wrk at fixed concurrency, runs pgbench -M prepared on the same statements, and
 # prints a Markdown table (req/s, p50, p99, API/pgbench ratio, server RSS) for BENCHMARKS.md.
+#
+# The pgbench statements are captured, not kept: before the measured server starts, a server of
+# the same build, whose sessions alone log every statement (log_statement = 'all' set for the
+# role in that database while it runs), answers one request to each endpoint that has a SQL
+# ceiling (after one that warms its connection), and bench/capture.py turns the statements that
+# request logged into $work/sql/NAME.sql: in order, transaction control included, the bind
+# parameters' values substituted as literals, the driver's type look-ups skipped. The ceiling
+# is then always the code's own SQL with the request's own values; hand-kept copies drifted.
+# Each script is run once through psql before use. Statement logging is off again before the
+# measured server connects. With COMPARE_REV nothing is captured (no pgbench columns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 moves=${1:-1000000}
@@ -67,7 +78,7 @@ trap cleanup EXIT
 
 as_pg "$pgbin/initdb" -D "$work/pg" -U bench --auth=trust --no-locale -E UTF8 >/dev/null
 as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w start \
-  -o "-p $pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c shared_buffers=512MB -c max_connections=100 -c jit=off" >/dev/null
+  -o "-p $pgport -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c shared_buffers=512MB -c max_connections=100 -c jit=off -c log_line_prefix='%m [%p] app=%a '" >/dev/null
 export DATABASE_URL="postgres://bench@127.0.0.1:$pgport/postgres"
 psql() { "$pgbin/psql" -X -q -At "$DATABASE_URL" "$@"; }
 
@@ -105,13 +116,48 @@ if [ -n "$compare_rev" ]; then
   compare_server=$!
   wait_ready "$compare_port"
 fi
-serve "$bin" "$DATABASE_URL" "$apiport"
-server=$!
-wait_ready "$apiport"
 
 rid=$(psql -c "SELECT id FROM researchers ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM researchers)")
 company=synthetic-lab-00005
 project=synthetic-project-00000
+# The endpoints with a SQL ceiling (their statements are captured).
+e1_path="researchers/$rid"
+e2_path="moves?company=$company&limit=50"
+e3_flows_path="flows"
+e3_balance_path="companies/$company/balance"
+
+# capture NAME PATH: the statements of one GET /v1/PATH, as the pgbench script $work/sql/NAME.sql.
+capture() {
+  curl -sf -o /dev/null "http://127.0.0.1:$apiport/v1/$2" || { echo "capture: GET /v1/$2 failed" >&2; exit 1; }
+  local offset
+  offset=$(stat -c %s "$work/pg.log")
+  curl -sf -o /dev/null "http://127.0.0.1:$apiport/v1/$2" || { echo "capture: GET /v1/$2 failed" >&2; exit 1; }
+  # A connection goes back to the pool (flushing a pending rollback) just after the response.
+  sleep 0.5
+  # src/db/mod.rs names the server's sessions "talentflow"; psql's own are left out.
+  python3 bench/capture.py "$work/pg.log" "$offset" talentflow > "$work/sql/$1.sql"
+  "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$work/sql/$1.sql" >/dev/null \
+    || { echo "capture: $work/sql/$1.sql does not run" >&2; exit 1; }
+}
+if [ -z "$compare_rev" ]; then
+  mkdir "$work/sql"
+  psql -c "ALTER ROLE bench IN DATABASE postgres SET log_statement = 'all'"
+  serve "$bin" "$DATABASE_URL" "$apiport"
+  server=$!
+  wait_ready "$apiport"
+  capture e1_researcher "$e1_path"
+  capture e2_moves_by_company "$e2_path"
+  capture e3_flows "$e3_flows_path"
+  capture e3_balance "$e3_balance_path"
+  kill "$server" && wait "$server" || true
+  server=""
+  psql -c "ALTER ROLE bench IN DATABASE postgres RESET log_statement"
+  if [ -n "${SQL_DIR:-}" ]; then mkdir -p "$SQL_DIR" && cp "$work"/sql/*.sql "$SQL_DIR"/; fi
+fi
+
+serve "$bin" "$DATABASE_URL" "$apiport"
+server=$!
+wait_ready "$apiport"
 
 # wrk: requests/s, p50 and p99 in ms.
 load() {
@@ -128,10 +174,11 @@ errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{rps:.0f} {ms('50%'):.2f} {ms('99%'):.2f} {errors.group(1) if errors else 0}")
 PY
 }
-# pgbench on the same statements: transactions/s, p50 and p99 in ms (from the per-transaction log).
+# pgbench on the captured statements ($work/sql/NAME.sql): transactions/s, p50 and p99 in ms
+# (from the per-transaction log).
 bench_sql() {
   (cd "$work" && rm -f pgbench_log.* && "$pgbin/pgbench" -n -M prepared -c"$concurrency" -j2 -T"$duration" -l \
-      -D rid="$rid" -D company="$company" -f "$OLDPWD/$1" "$DATABASE_URL" > "$work/pgbench.txt" 2>&1)
+      -f "$work/sql/$1.sql" "$DATABASE_URL" > "$work/pgbench.txt" 2>&1)
   python3 - "$work" <<'PY'
 import glob, re, sys
 work = sys.argv[1]
@@ -162,7 +209,8 @@ else
   echo "| endpoint | API req/s | API p50 ms | API p99 ms | non-2xx | SQL (pgbench) tps | SQL p50 ms | SQL p99 ms | API ÷ pgbench |"
   echo "|---|---|---|---|---|---|---|---|---|"
 fi
-# row LABEL PATH [SQL]: one endpoint under load (on both builds in turn with COMPARE_REV).
+# row LABEL PATH [NAME]: one endpoint under load (on both builds in turn with COMPARE_REV),
+# beside pgbench on its captured statements $work/sql/NAME.sql.
 row() {
   if [ -n "$compare_rev" ]; then
     # Alternating rounds, each build's median of each number: the machine's noise moves both.
@@ -185,10 +233,10 @@ row() {
   else stps="–"; sp50="–"; sp99="–"; ratio="–"; fi
   echo "| $1 | $arps | $ap50 | $ap99 | $aerr | $stps | $sp50 | $sp99 | $ratio |"
 }
-row "E1 GET /v1/researchers/{id}" "researchers/$rid" bench/sql/e1_researcher.sql
-row "E2 GET /v1/moves?company=…&limit=50" "moves?company=$company&limit=50" bench/sql/e2_moves_by_company.sql
-row "E3 GET /v1/flows" "flows" bench/sql/e3_flows.sql
-row "E3 GET /v1/companies/{id}/balance" "companies/$company/balance" bench/sql/e3_balance.sql
+row "E1 GET /v1/researchers/{id}" "$e1_path" e1_researcher
+row "E2 GET /v1/moves?company=…&limit=50" "$e2_path" e2_moves_by_company
+row "E3 GET /v1/flows" "$e3_flows_path" e3_flows
+row "E3 GET /v1/companies/{id}/balance" "$e3_balance_path" e3_balance
 row "E3 GET /v1/projects/{id}/attrition" "projects/$project/attrition"
 # Beyond the targets: a bounded period sums that period's monthly pair counts.
 row "GET /v1/flows?since=2024&until=2024" "flows?since=2024&until=2024"
