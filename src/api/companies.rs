@@ -82,12 +82,7 @@ async fn list_companies(
         country,
         parent,
     };
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::companies::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 resource::record_handlers! {
@@ -143,10 +138,5 @@ async fn company_moves(
         Direction::Out => filter.from = Some(company),
         Direction::Any => filter.company = Some(company),
     }
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::moves::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }

@@ -93,12 +93,7 @@ async fn list_deals(
             *slot = Some(super::resolve_filter(&state, Sluggable::Companies, field, &key).await?);
         }
     }
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::deals::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 resource::record_handlers! {
@@ -133,10 +128,5 @@ async fn deal_moves(
         deal: Some(deal),
         ..MoveFilter::default()
     };
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::moves::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }

@@ -14,7 +14,7 @@ use super::paging::{ListQuery, Paging};
 use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, list::Page, moves::MoveFilter},
+    db::{Sluggable, list::Page, moves::MoveFilter},
     domain::{
         id_or_slug::IdOrSlug,
         moves::{Confidence, Move, MoveInput, MoveKind},
@@ -118,12 +118,7 @@ async fn list_moves(
             *slot = Some(super::resolve_filter(&state, Sluggable::Companies, field, &key).await?);
         }
     }
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::moves::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 resource::record_handlers! {

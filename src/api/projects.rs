@@ -94,12 +94,7 @@ async fn list_projects(
         filter.researcher =
             Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
     }
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::projects::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 resource::record_handlers! {
@@ -182,12 +177,8 @@ async fn list_reports(
     ListQuery(NoFilters {}, page): ListQuery<NoFilters, ProjectReport>,
 ) -> ApiResult<Response> {
     let project = live_project(&state, &key).await?;
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let pool = pool.clone();
-        async move { db::reports::list(&pool, project, &page).await }
-    })
-    .await
+    let filter = db::reports::ReportFilter { project };
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 /// Records a figure the press reported ("7 of the 14 have left").

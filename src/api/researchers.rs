@@ -13,7 +13,7 @@ use super::paging::{ListQuery, Paging};
 use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{self, Sluggable, list::Page, researchers::ResearcherFilter},
+    db::{Sluggable, list::Page, researchers::ResearcherFilter},
     domain::{
         id_or_slug::IdOrSlug,
         researcher::{Researcher, ResearcherInput},
@@ -76,12 +76,7 @@ async fn list_researchers(
         }
     };
     let filter = ResearcherFilter { q, topic, company };
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::researchers::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 resource::record_handlers! {

@@ -80,12 +80,7 @@ async fn list_signals(
         filter.company =
             Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
     }
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::signals::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 resource::record_handlers! {

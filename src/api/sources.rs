@@ -13,7 +13,7 @@ use super::paging::{ListQuery, Paging};
 use super::resource::{self, Resource};
 use crate::{
     app::AppState,
-    db::{self, list::Page, sources::SourceFilter},
+    db::{list::Page, sources::SourceFilter},
     domain::{
         source::{Source, SourceInput},
         text,
@@ -75,12 +75,7 @@ async fn list_sources(
         since: since.map(|d| d.start),
         until: until.map(|d| d.end()),
     };
-    let pool = state.pool.clone();
-    super::csv::list_response(&headers, page, move |page| {
-        let (pool, filter) = (pool.clone(), filter.clone());
-        async move { db::sources::list(&pool, &filter, &page).await }
-    })
-    .await
+    super::csv::list_response(&headers, page, &state.pool, filter).await
 }
 
 resource::record_handlers! {

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table,
-    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
@@ -49,29 +49,30 @@ pub struct CompanyFilter {
     pub parent: Option<Uuid>,
 }
 
-pub async fn list(
-    pool: &PgPool,
-    filter: &CompanyFilter,
-    page: &PageRequest,
-) -> DbResult<Page<Company>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(q) = &filter.q {
-            query
-                .push(" AND c.search_text LIKE '% ' || tf_fold(")
-                .push_bind(q.clone())
-                .push(") || '%'");
-        }
-        if let Some(kind) = &filter.kind {
-            query.push(" AND c.kind = ").push_bind(kind.clone());
-        }
-        if let Some(country) = &filter.country {
-            query.push(" AND c.country = ").push_bind(country.clone());
-        }
-        if let Some(parent) = filter.parent {
-            query.push(" AND c.parent_id = ").push_bind(parent);
-        }
-    };
-    list::fetch_page(pool, SELECT, COUNT, "c.id", &filters, page).await
+impl Filter for CompanyFilter {
+    type Row = Company;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<Company>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            if let Some(q) = &filter.q {
+                query
+                    .push(" AND c.search_text LIKE '% ' || tf_fold(")
+                    .push_bind(q.clone())
+                    .push(") || '%'");
+            }
+            if let Some(kind) = &filter.kind {
+                query.push(" AND c.kind = ").push_bind(kind.clone());
+            }
+            if let Some(country) = &filter.country {
+                query.push(" AND c.country = ").push_bind(country.clone());
+            }
+            if let Some(parent) = filter.parent {
+                query.push(" AND c.parent_id = ").push_bind(parent);
+            }
+        };
+        list::fetch_page(pool, SELECT, COUNT, "c.id", &filters, page).await
+    }
 }
 
 impl Record for Company {

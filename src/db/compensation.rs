@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
-    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -67,35 +67,36 @@ pub struct CompensationFilter {
     pub until: Option<NaiveDate>,
 }
 
-pub async fn list(
-    pool: &PgPool,
-    filter: &CompensationFilter,
-    page: &PageRequest,
-) -> DbResult<Page<CompensationReport>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(company) = filter.company {
-            query.push(" AND cr.company_id = ").push_bind(company);
-        }
-        if let Some(role) = &filter.role {
-            query
-                .push(" AND lower(cr.role) = lower(")
-                .push_bind(role.clone())
-                .push(")");
-        }
-        if let Some(currency) = &filter.currency {
-            query
-                .push(" AND cr.currency = ")
-                .push_bind(currency.clone());
-        }
-        super::list::push_period_overlap(
-            query,
-            "cr.reported_on",
-            "cr.reported_precision",
-            filter.since,
-            filter.until,
-        );
-    };
-    list::fetch_page(pool, SELECT, COUNT, "cr.id", &filters, page).await
+impl Filter for CompensationFilter {
+    type Row = CompensationReport;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<CompensationReport>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            if let Some(company) = filter.company {
+                query.push(" AND cr.company_id = ").push_bind(company);
+            }
+            if let Some(role) = &filter.role {
+                query
+                    .push(" AND lower(cr.role) = lower(")
+                    .push_bind(role.clone())
+                    .push(")");
+            }
+            if let Some(currency) = &filter.currency {
+                query
+                    .push(" AND cr.currency = ")
+                    .push_bind(currency.clone());
+            }
+            super::list::push_period_overlap(
+                query,
+                "cr.reported_on",
+                "cr.reported_precision",
+                filter.since,
+                filter.until,
+            );
+        };
+        list::fetch_page(pool, SELECT, COUNT, "cr.id", &filters, page).await
+    }
 }
 
 impl Record for CompensationReport {

@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -57,33 +57,38 @@ pub struct DealFilter {
     pub until: Option<NaiveDate>,
 }
 
-pub async fn list(pool: &PgPool, filter: &DealFilter, page: &PageRequest) -> DbResult<Page<Deal>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(company) = filter.company {
-            query.push(" AND (d.acquirer_id = ").push_bind(company);
-            query
-                .push(" OR d.target_id = ")
-                .push_bind(company)
-                .push(")");
-        }
-        if let Some(acquirer) = filter.acquirer {
-            query.push(" AND d.acquirer_id = ").push_bind(acquirer);
-        }
-        if let Some(target) = filter.target {
-            query.push(" AND d.target_id = ").push_bind(target);
-        }
-        if let Some(kind) = &filter.kind {
-            query.push(" AND d.kind = ").push_bind(kind.clone());
-        }
-        super::list::push_period_overlap(
-            query,
-            "d.announced_on",
-            "d.announced_precision",
-            filter.since,
-            filter.until,
-        );
-    };
-    list::fetch_page(pool, SELECT, COUNT, "d.id", &filters, page).await
+impl Filter for DealFilter {
+    type Row = Deal;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<Deal>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            if let Some(company) = filter.company {
+                query.push(" AND (d.acquirer_id = ").push_bind(company);
+                query
+                    .push(" OR d.target_id = ")
+                    .push_bind(company)
+                    .push(")");
+            }
+            if let Some(acquirer) = filter.acquirer {
+                query.push(" AND d.acquirer_id = ").push_bind(acquirer);
+            }
+            if let Some(target) = filter.target {
+                query.push(" AND d.target_id = ").push_bind(target);
+            }
+            if let Some(kind) = &filter.kind {
+                query.push(" AND d.kind = ").push_bind(kind.clone());
+            }
+            super::list::push_period_overlap(
+                query,
+                "d.announced_on",
+                "d.announced_precision",
+                filter.since,
+                filter.until,
+            );
+        };
+        list::fetch_page(pool, SELECT, COUNT, "d.id", &filters, page).await
+    }
 }
 
 impl Record for Deal {

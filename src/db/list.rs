@@ -48,6 +48,18 @@ pub struct PageRequest {
     pub include_total: bool,
 }
 
+/// A list's filters: they read one page of the rows they match, so a list is read the same
+/// way for a JSON page, a CSV stream of every page, or a whole history.
+pub trait Filter: Clone + Send + Sync + 'static {
+    type Row: Keyed + Send;
+
+    fn list(
+        &self,
+        pool: &PgPool,
+        page: &PageRequest,
+    ) -> impl std::future::Future<Output = DbResult<Page<Self::Row>>> + Send;
+}
+
 /// Rows that can say where they stand in a sort.
 pub trait Keyed {
     /// The orders the rows can be listed in; the first is the default.

@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -104,40 +104,45 @@ pub struct MoveFilter {
     pub project: Option<Uuid>,
 }
 
-pub async fn list(pool: &PgPool, filter: &MoveFilter, page: &PageRequest) -> DbResult<Page<Move>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| push_filters(query, filter);
-    let mut head = QueryBuilder::new(COLUMNS);
-    match filter.company {
-        // Either side is an OR that no one index answers in order: Postgres would collect every
-        // move of the company and sort them for one page. Instead take one page from each side,
-        // each in index order, and page over the union of the two (a move never names one
-        // company on both sides).
-        Some(company) => {
-            let side_filter = MoveFilter {
-                company: None,
-                ..filter.clone()
-            };
-            head.push(" FROM (");
-            for (i, side) in ["from_company_id", "to_company_id"].into_iter().enumerate() {
-                if i > 0 {
-                    head.push(" UNION ALL ");
+impl Filter for MoveFilter {
+    type Row = Move;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<Move>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| push_filters(query, filter);
+        let mut head = QueryBuilder::new(COLUMNS);
+        match filter.company {
+            // Either side is an OR that no one index answers in order: Postgres would collect every
+            // move of the company and sort them for one page. Instead take one page from each side,
+            // each in index order, and page over the union of the two (a move never names one
+            // company on both sides).
+            Some(company) => {
+                let side_filter = MoveFilter {
+                    company: None,
+                    ..filter.clone()
+                };
+                head.push(" FROM (");
+                for (i, side) in ["from_company_id", "to_company_id"].into_iter().enumerate() {
+                    if i > 0 {
+                        head.push(" UNION ALL ");
+                    }
+                    head.push(format!(
+                        "(SELECT * FROM moves m WHERE m.deleted_at IS NULL AND m.{side} = "
+                    ));
+                    head.push_bind(company);
+                    push_filters(&mut head, &side_filter);
+                    list::push_position(&mut head, page, page.sort.expr, "m.id");
+                    head.push(")");
                 }
-                head.push(format!(
-                    "(SELECT * FROM moves m WHERE m.deleted_at IS NULL AND m.{side} = "
-                ));
-                head.push_bind(company);
-                push_filters(&mut head, &side_filter);
-                list::push_position(&mut head, page, page.sort.expr, "m.id");
-                head.push(")");
+                head.push(") m");
             }
-            head.push(") m");
+            None => {
+                head.push(" FROM moves m");
+            }
         }
-        None => {
-            head.push(" FROM moves m");
-        }
+        head.push(JOINS);
+        list::fetch_page_with_head(pool, head, COUNT, "m.id", &filters, page).await
     }
-    head.push(JOINS);
-    list::fetch_page_with_head(pool, head, COUNT, "m.id", &filters, page).await
 }
 
 /// The filter's conditions, each ` AND ...` on `moves m`.
@@ -297,7 +302,7 @@ pub async fn of_researcher(pool: &PgPool, researcher: Uuid) -> DbResult<Vec<Move
     };
     let mut moves = Vec::new();
     loop {
-        let found = list(pool, &filter, &page).await?;
+        let found = filter.list(pool, &page).await?;
         page.after = found
             .data
             .last()

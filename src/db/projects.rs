@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table, audit,
-    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
@@ -57,29 +57,30 @@ pub struct ProjectFilter {
     pub researcher: Option<Uuid>,
 }
 
-pub async fn list(
-    pool: &PgPool,
-    filter: &ProjectFilter,
-    page: &PageRequest,
-) -> DbResult<Page<Project>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(q) = &filter.q {
-            query
-                .push(" AND p.search_text LIKE '% ' || tf_fold(")
-                .push_bind(q.clone())
-                .push(") || '%'");
-        }
-        if let Some(company) = filter.company {
-            query.push(" AND p.company_id = ").push_bind(company);
-        }
-        if let Some(researcher) = filter.researcher {
-            query
-                .push(" AND p.id IN (SELECT project_id FROM project_contributors WHERE researcher_id = ")
-                .push_bind(researcher)
-                .push(")");
-        }
-    };
-    list::fetch_page(pool, SELECT, COUNT, "p.id", &filters, page).await
+impl Filter for ProjectFilter {
+    type Row = Project;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<Project>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            if let Some(q) = &filter.q {
+                query
+                    .push(" AND p.search_text LIKE '% ' || tf_fold(")
+                    .push_bind(q.clone())
+                    .push(") || '%'");
+            }
+            if let Some(company) = filter.company {
+                query.push(" AND p.company_id = ").push_bind(company);
+            }
+            if let Some(researcher) = filter.researcher {
+                query
+                    .push(" AND p.id IN (SELECT project_id FROM project_contributors WHERE researcher_id = ")
+                    .push_bind(researcher)
+                    .push(")");
+            }
+        };
+        list::fetch_page(pool, SELECT, COUNT, "p.id", &filters, page).await
+    }
 }
 
 impl Record for Project {

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult};
 use super::{
     Table,
-    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
 };
 use crate::{
@@ -57,15 +57,22 @@ impl Keyed for ProjectReport {
     }
 }
 
-pub async fn list(
-    pool: &PgPool,
-    project: Uuid,
-    page: &PageRequest,
-) -> DbResult<Page<ProjectReport>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        query.push(" AND rep.project_id = ").push_bind(project);
-    };
-    list::fetch_page(pool, SELECT, COUNT, "rep.id", &filters, page).await
+/// The reports of one project.
+#[derive(Debug, Clone)]
+pub struct ReportFilter {
+    pub project: Uuid,
+}
+
+impl Filter for ReportFilter {
+    type Row = ProjectReport;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<ProjectReport>> {
+        let project = self.project;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            query.push(" AND rep.project_id = ").push_bind(project);
+        };
+        list::fetch_page(pool, SELECT, COUNT, "rep.id", &filters, page).await
+    }
 }
 
 /// Every live report of a project, newest first (for attrition).

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table,
-    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     unique_slug,
 };
@@ -63,29 +63,30 @@ pub struct ResearcherFilter {
     pub company: Option<Uuid>,
 }
 
-pub async fn list(
-    pool: &PgPool,
-    filter: &ResearcherFilter,
-    page: &PageRequest,
-) -> DbResult<Page<Researcher>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(q) = &filter.q {
-            query
-                .push(" AND r.search_text LIKE '% ' || tf_fold(")
-                .push_bind(q.clone())
-                .push(") || '%'");
-        }
-        if let Some(topic) = &filter.topic {
-            query
-                .push(" AND r.topics @> ARRAY[")
-                .push_bind(topic.clone())
-                .push("]");
-        }
-        if let Some(company) = filter.company {
-            query.push(" AND cur.to_company_id = ").push_bind(company);
-        }
-    };
-    list::fetch_page(pool, SELECT, COUNT, "r.id", &filters, page).await
+impl Filter for ResearcherFilter {
+    type Row = Researcher;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<Researcher>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            if let Some(q) = &filter.q {
+                query
+                    .push(" AND r.search_text LIKE '% ' || tf_fold(")
+                    .push_bind(q.clone())
+                    .push(") || '%'");
+            }
+            if let Some(topic) = &filter.topic {
+                query
+                    .push(" AND r.topics @> ARRAY[")
+                    .push_bind(topic.clone())
+                    .push("]");
+            }
+            if let Some(company) = filter.company {
+                query.push(" AND cur.to_company_id = ").push_bind(company);
+            }
+        };
+        list::fetch_page(pool, SELECT, COUNT, "r.id", &filters, page).await
+    }
 }
 
 impl Record for Researcher {

@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -65,27 +65,28 @@ pub struct SignalFilter {
     pub until: Option<NaiveDate>,
 }
 
-pub async fn list(
-    pool: &PgPool,
-    filter: &SignalFilter,
-    page: &PageRequest,
-) -> DbResult<Page<Signal>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(company) = filter.company {
-            query.push(" AND sg.company_id = ").push_bind(company);
-        }
-        if let Some(kind) = &filter.kind {
-            query.push(" AND sg.kind = ").push_bind(kind.clone());
-        }
-        super::list::push_period_overlap(
-            query,
-            "sg.reported_on",
-            "sg.reported_precision",
-            filter.since,
-            filter.until,
-        );
-    };
-    list::fetch_page(pool, SELECT, COUNT, "sg.id", &filters, page).await
+impl Filter for SignalFilter {
+    type Row = Signal;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<Signal>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            if let Some(company) = filter.company {
+                query.push(" AND sg.company_id = ").push_bind(company);
+            }
+            if let Some(kind) = &filter.kind {
+                query.push(" AND sg.kind = ").push_bind(kind.clone());
+            }
+            super::list::push_period_overlap(
+                query,
+                "sg.reported_on",
+                "sg.reported_precision",
+                filter.since,
+                filter.until,
+            );
+        };
+        list::fetch_page(pool, SELECT, COUNT, "sg.id", &filters, page).await
+    }
 }
 
 impl Record for Signal {

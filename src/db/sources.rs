@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Table,
-    list::{self, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
 };
 use crate::domain::source::{Source, SourceDraft};
@@ -40,33 +40,34 @@ pub struct SourceFilter {
     pub until: Option<NaiveDate>,
 }
 
-pub async fn list(
-    pool: &PgPool,
-    filter: &SourceFilter,
-    page: &PageRequest,
-) -> DbResult<Page<Source>> {
-    let filters = |query: &mut QueryBuilder<Postgres>| {
-        if let Some(q) = &filter.q {
-            query
-                .push(" AND s.search_text LIKE '% ' || tf_fold(")
-                .push_bind(q.clone())
-                .push(") || '%'");
-        }
-        if let Some(publisher) = &filter.publisher {
-            query
-                .push(" AND lower(s.publisher) = lower(")
-                .push_bind(publisher.clone())
-                .push(")");
-        }
-        super::list::push_period_overlap(
-            query,
-            "s.published_on",
-            "s.published_precision",
-            filter.since,
-            filter.until,
-        );
-    };
-    list::fetch_page(pool, SELECT, COUNT, "s.id", &filters, page).await
+impl Filter for SourceFilter {
+    type Row = Source;
+
+    async fn list(&self, pool: &PgPool, page: &PageRequest) -> DbResult<Page<Source>> {
+        let filter = self;
+        let filters = |query: &mut QueryBuilder<Postgres>| {
+            if let Some(q) = &filter.q {
+                query
+                    .push(" AND s.search_text LIKE '% ' || tf_fold(")
+                    .push_bind(q.clone())
+                    .push(") || '%'");
+            }
+            if let Some(publisher) = &filter.publisher {
+                query
+                    .push(" AND lower(s.publisher) = lower(")
+                    .push_bind(publisher.clone())
+                    .push(")");
+            }
+            super::list::push_period_overlap(
+                query,
+                "s.published_on",
+                "s.published_precision",
+                filter.since,
+                filter.until,
+            );
+        };
+        list::fetch_page(pool, SELECT, COUNT, "s.id", &filters, page).await
+    }
 }
 
 impl Record for Source {

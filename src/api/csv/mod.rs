@@ -9,13 +9,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use sqlx::PgPool;
 
 use crate::{
     api::paging::Paging,
-    db::{
-        error::DbResult,
-        list::{Keyed, Page, PageRequest},
-    },
+    db::list::{Filter, Page},
     error::ApiResult,
 };
 
@@ -124,25 +122,29 @@ fn render<T: CsvRow>(header: bool, records: &[T]) -> csv::Result<Bytes> {
 }
 
 /// Answers a list request: one page as JSON, or with `Accept: text/csv` every matching row
-/// from the requested position on, as CSV. `fetch` reads one page.
-pub async fn list_response<T, F, Fut>(
+/// from the requested position on, as CSV.
+pub async fn list_response<F>(
     headers: &HeaderMap,
-    page: Paging<T>,
-    fetch: F,
+    page: Paging<F::Row>,
+    pool: &PgPool,
+    filter: F,
 ) -> ApiResult<Response>
 where
-    T: serde::Serialize + CsvRow + Keyed + Send + 'static,
-    F: Fn(PageRequest) -> Fut + Send + 'static,
-    Fut: Future<Output = DbResult<Page<T>>> + Send + 'static,
+    F: Filter,
+    F::Row: Serialize + CsvRow + 'static,
 {
     if !wanted(headers) {
-        return Ok(axum::Json(fetch(page.request).await?).into_response());
+        return Ok(axum::Json(filter.list(pool, &page.request).await?).into_response());
     }
     let sort = page.request.sort;
-    let first = fetch(page.request.for_export()).await?;
+    let first = filter.list(pool, &page.request.for_export()).await?;
+    let pool = pool.clone();
     Ok(stream_all(first, move |cursor| {
-        let next = Paging::<T>::after(sort, &cursor).map(|next| fetch(next.request));
-        async move { Ok(next?.await?) }
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move {
+            let next = Paging::<F::Row>::after(sort, &cursor)?;
+            Ok(filter.list(&pool, &next.request).await?)
+        }
     }))
 }
 
