@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table,
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
@@ -21,10 +21,10 @@ const SELECT: &str = "SELECT c.id, c.slug, c.name, c.kind,
 const COUNT: &str = "SELECT count(*) FROM companies c WHERE c.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [
-    list::by_name("c.name", false),
-    list::by_name("c.name", true),
-    list::by_created("c.created_at", false),
-    list::by_created("c.created_at", true),
+    list::by_name("c.name", SortOrder::Ascending),
+    list::by_name("c.name", SortOrder::Descending),
+    list::by_created("c.created_at", SortOrder::Ascending),
+    list::by_created("c.created_at", SortOrder::Descending),
 ];
 
 impl Keyed for Company {

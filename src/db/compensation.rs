@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -31,16 +31,16 @@ pub static SORTS: [Sort; 4] = [
         name: "-reported_on",
         expr: "cr.reported_on",
         kind: KeyKind::Date,
-        descending: true,
+        order: SortOrder::Descending,
     },
     Sort {
         name: "reported_on",
         expr: "cr.reported_on",
         kind: KeyKind::Date,
-        descending: false,
+        order: SortOrder::Ascending,
     },
-    list::by_created("cr.created_at", true),
-    list::by_created("cr.created_at", false),
+    list::by_created("cr.created_at", SortOrder::Descending),
+    list::by_created("cr.created_at", SortOrder::Ascending),
 ];
 
 impl Keyed for CompensationReport {

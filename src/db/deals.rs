@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, Filter, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, Keyed, Page, PageRequest, Sort, SortOrder},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -31,8 +31,8 @@ const SELECT: &str = concat!(
 const COUNT: &str = "SELECT count(*) FROM deals d WHERE d.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 2] = [
-    list::by_created("d.created_at", true),
-    list::by_created("d.created_at", false),
+    list::by_created("d.created_at", SortOrder::Descending),
+    list::by_created("d.created_at", SortOrder::Ascending),
 ];
 
 impl Keyed for Deal {

@@ -17,10 +17,19 @@ use anyhow::{Context, Result, anyhow, bail};
 const SUPERUSER: &str = "talentflow";
 pub const DATABASE: &str = "talentflow";
 
+/// What becomes of the data directory once the process that started the server is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataDir {
+    /// Kept: the demo's and a user's data survive restarts.
+    Kept,
+    /// Deleted (throw-away test clusters).
+    RemovedWhenGone,
+}
+
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     data_dir: PathBuf,
-    remove_when_gone: bool,
+    keep: DataDir,
     cluster_dir: PathBuf,
     bin_dir: PathBuf,
     port: u16,
@@ -46,9 +55,8 @@ pub enum Shutdown {
 
 impl EmbeddedPostgres {
     /// Starts (initialising on first use) the server kept in `data_dir`, or attaches to the one
-    /// already running there. When `remove_when_gone` is set, the data directory is deleted
-    /// once this process has exited (for throw-away test clusters).
-    pub fn start(data_dir: &Path, remove_when_gone: bool) -> Result<Self> {
+    /// already running there; `keep` says whether the data directory outlives this process.
+    pub fn start(data_dir: &Path, keep: DataDir) -> Result<Self> {
         let bin_dir = find_bin_dir()?;
         let as_root = running_as_root();
         fs::create_dir_all(data_dir)
@@ -75,7 +83,7 @@ impl EmbeddedPostgres {
             tracing::info!(port, dir = %cluster_dir.display(), "attaching to the embedded Postgres already running");
             return Ok(Self {
                 data_dir,
-                remove_when_gone,
+                keep,
                 cluster_dir,
                 bin_dir,
                 port,
@@ -86,7 +94,7 @@ impl EmbeddedPostgres {
 
         let server = Self {
             data_dir,
-            remove_when_gone,
+            keep,
             cluster_dir,
             bin_dir,
             port: free_port()?,
@@ -123,7 +131,7 @@ impl EmbeddedPostgres {
                 log_tail.into_iter().rev().collect::<Vec<_>>().join("\n")
             );
         }
-        self.watch_owner(&self.data_dir, self.remove_when_gone)
+        self.watch_owner(&self.data_dir, self.keep)
     }
 
     /// Starts the server again on the same port after it stopped or crashed (the outage test
@@ -186,11 +194,11 @@ impl EmbeddedPostgres {
 
     /// A small shell process that outlives us: when this process is gone (even killed with -9)
     /// it stops the server, so no orphaned Postgres keeps running.
-    fn watch_owner(&self, data_dir: &Path, remove_when_gone: bool) -> Result<()> {
+    fn watch_owner(&self, data_dir: &Path, keep: DataDir) -> Result<()> {
         let postmaster_pid = self
             .postmaster_pid()
             .ok_or_else(|| anyhow!("postmaster.pid has no pid"))?;
-        let cleanup = if remove_when_gone {
+        let cleanup = if keep == DataDir::RemovedWhenGone {
             format!("; sleep 2; rm -rf '{}'", data_dir.display())
         } else {
             String::new()

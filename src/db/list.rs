@@ -27,7 +27,14 @@ pub struct Sort {
     /// The SQL expression sorted on; an index pairs it with the id.
     pub expr: &'static str,
     pub kind: KeyKind,
-    pub descending: bool,
+    pub order: SortOrder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Ascending,
+    /// `-name`: the sort's name starts with a minus.
+    Descending,
 }
 
 /// A sort key as the database compares it.
@@ -137,14 +144,15 @@ pub fn push_position(
     id_column: &str,
 ) {
     let sort = page.sort;
-    let direction = if sort.descending { " DESC" } else { " ASC" };
+    let descending = sort.order == SortOrder::Descending;
+    let direction = if descending { " DESC" } else { " ASC" };
     if let Some((key, id)) = &page.after {
         query
             .push(" AND (")
             .push(sort_expr)
             .push(", ")
             .push(id_column);
-        query.push(if sort.descending { ") < (" } else { ") > (" });
+        query.push(if descending { ") < (" } else { ") > (" });
         match key {
             Key::Date(d) => query.push_bind(*d),
             Key::Timestamp(t) => query.push_bind(*t),
@@ -220,24 +228,26 @@ where
 }
 
 /// Standard sorts for records ordered by name or creation.
-pub const fn by_name(expr: &'static str, descending: bool) -> Sort {
+pub const fn by_name(expr: &'static str, order: SortOrder) -> Sort {
     Sort {
-        name: if descending { "-name" } else { "name" },
+        name: match order {
+            SortOrder::Ascending => "name",
+            SortOrder::Descending => "-name",
+        },
         expr,
         kind: KeyKind::Text,
-        descending,
+        order,
     }
 }
 
-pub const fn by_created(expr: &'static str, descending: bool) -> Sort {
+pub const fn by_created(expr: &'static str, order: SortOrder) -> Sort {
     Sort {
-        name: if descending {
-            "-created_at"
-        } else {
-            "created_at"
+        name: match order {
+            SortOrder::Ascending => "created_at",
+            SortOrder::Descending => "-created_at",
         },
         expr,
         kind: KeyKind::Timestamp,
-        descending,
+        order,
     }
 }

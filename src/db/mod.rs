@@ -56,8 +56,10 @@ impl Database {
         }
         let dir = args.data_dir_or_default();
         tracing::info!(dir = %dir.display(), "starting the embedded Postgres");
-        let server =
-            tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, false)).await??;
+        let server = tokio::task::spawn_blocking(move || {
+            EmbeddedPostgres::start(&dir, embedded::DataDir::Kept)
+        })
+        .await??;
         let created_now =
             create_database_if_missing(&server.url("postgres"), embedded::DATABASE).await?;
         let pool = connect(&server.url(embedded::DATABASE), args.db_max_connections).await?;

@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -60,16 +60,16 @@ pub static SORTS: [Sort; 4] = [
         name: "-effective_on",
         expr: "m.effective_on",
         kind: KeyKind::Date,
-        descending: true,
+        order: SortOrder::Descending,
     },
     Sort {
         name: "effective_on",
         expr: "m.effective_on",
         kind: KeyKind::Date,
-        descending: false,
+        order: SortOrder::Ascending,
     },
-    list::by_created("m.created_at", true),
-    list::by_created("m.created_at", false),
+    list::by_created("m.created_at", SortOrder::Descending),
+    list::by_created("m.created_at", SortOrder::Ascending),
 ];
 
 impl Keyed for Move {

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table, audit,
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
@@ -29,10 +29,10 @@ const SELECT: &str = concat!(
 const COUNT: &str = "SELECT count(*) FROM projects p WHERE p.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [
-    list::by_name("p.name", false),
-    list::by_name("p.name", true),
-    list::by_created("p.created_at", false),
-    list::by_created("p.created_at", true),
+    list::by_name("p.name", SortOrder::Ascending),
+    list::by_name("p.name", SortOrder::Descending),
+    list::by_created("p.created_at", SortOrder::Ascending),
+    list::by_created("p.created_at", SortOrder::Descending),
 ];
 
 impl Keyed for Project {

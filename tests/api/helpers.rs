@@ -15,7 +15,10 @@ use sqlx::{Connection, PgPool};
 use talentflow::{
     app::{self, AppState},
     config::Config,
-    db::{self, embedded::EmbeddedPostgres},
+    db::{
+        self,
+        embedded::{DataDir, EmbeddedPostgres},
+    },
     domain::key::Role,
 };
 use tower::ServiceExt;
@@ -30,7 +33,8 @@ fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("talentflow-test-{}", std::process::id()));
-        let server = EmbeddedPostgres::start(&dir, true).expect("the test Postgres starts");
+        let server = EmbeddedPostgres::start(&dir, DataDir::RemovedWhenGone)
+            .expect("the test Postgres starts");
         let maintenance = server.url("postgres");
         let template = server.url(TEMPLATE);
         // Migrating needs a runtime of its own: this may run inside any test's runtime.

@@ -10,7 +10,10 @@ use std::{
 
 use serde_json::{Value, json};
 use talentflow::{
-    db::{self, embedded::EmbeddedPostgres},
+    db::{
+        self,
+        embedded::{DataDir, EmbeddedPostgres},
+    },
     domain::key::Role,
 };
 
@@ -45,7 +48,8 @@ struct Tally {
 #[tokio::test]
 async fn a_database_outage_under_load_loses_no_acknowledged_write() {
     let data_dir = temp_dir("outage");
-    let postgres = EmbeddedPostgres::start(&data_dir, true).expect("a private Postgres");
+    let postgres =
+        EmbeddedPostgres::start(&data_dir, DataDir::RemovedWhenGone).expect("a private Postgres");
     let url = postgres.url(db::embedded::DATABASE);
     db::create_database_if_missing(&postgres.url("postgres"), db::embedded::DATABASE)
         .await
