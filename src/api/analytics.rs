@@ -27,7 +27,8 @@ use crate::{
             departure_certainty, stints,
         },
         company::Company,
-        moves::MoveKind,
+        compensation::CompensationReport,
+        moves::{Move, MoveKind},
         partial_date::PartialDate,
         project::Project,
         refs::{ProjectRef, ResearcherRef},
@@ -285,7 +286,8 @@ async fn attrition(
         }
     }
     let ids: Vec<uuid::Uuid> = certain.keys().copied().collect();
-    let mut departed_moves = db::moves::by_ids(&mut *state.pool.acquire().await?, &ids).await?;
+    let mut departed_moves =
+        db::record::by_ids::<Move>(&mut *state.pool.acquire().await?, &ids).await?;
     departed_moves.sort_by_key(|m| (m.effective_on, m.id));
     let mut destinations: HashMap<uuid::Uuid, CompanyCount> = HashMap::new();
     for departure in &departed_moves {
@@ -431,7 +433,7 @@ async fn compensation_summary(
             .await?;
     let latest_ids: Vec<_> = rows.iter().map(|r| r.5).collect();
     let mut conn = state.pool.acquire().await?;
-    let latest: HashMap<_, _> = db::compensation::by_ids(&mut conn, &latest_ids)
+    let latest: HashMap<_, _> = db::record::by_ids::<CompensationReport>(&mut conn, &latest_ids)
         .await?
         .into_iter()
         .map(|r| (r.id, r))

@@ -12,16 +12,19 @@ use uuid::Uuid;
 
 use super::RecordType;
 use crate::{
-    db,
+    db::{
+        self,
+        record::{Record, by_ids},
+    },
     domain::{
-        company::CompanyInput,
-        compensation::CompensationInput,
-        deal::DealInput,
-        moves::MoveInput,
-        project::{ProjectInput, ReportInput, roster_inputs},
-        researcher::ResearcherInput,
-        signal::SignalInput,
-        source::SourceInput,
+        company::{Company, CompanyInput},
+        compensation::{CompensationInput, CompensationReport},
+        deal::{Deal, DealInput},
+        moves::{Move, MoveInput},
+        project::{Project, ProjectInput, ProjectReport, ReportInput, roster_inputs},
+        researcher::{Researcher, ResearcherInput},
+        signal::{Signal, SignalInput},
+        source::{Source, SourceInput},
     },
     error::ApiResult,
 };
@@ -80,44 +83,23 @@ async fn lines(conn: &mut PgConnection, kind: RecordType, ids: &[Uuid]) -> ApiRe
     let mut out = Vec::with_capacity(ids.len() * 256);
     match kind {
         RecordType::Company => {
-            let found = db::companies::by_ids(conn, ids).await?;
-            write_in_order(
-                &mut out,
-                kind,
-                ids,
-                found,
-                |c| c.id,
-                |c| CompanyInput::from(c),
-            );
+            let found = by_ids::<Company>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |c| CompanyInput::from(c));
         }
         RecordType::Researcher => {
-            let found = db::researchers::by_ids(conn, ids).await?;
-            write_in_order(
-                &mut out,
-                kind,
-                ids,
-                found,
-                |r| r.id,
-                |r| ResearcherInput::from(r),
-            );
+            let found = by_ids::<Researcher>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |r| ResearcherInput::from(r));
         }
         RecordType::Source => {
-            let found = db::sources::by_ids(conn, ids).await?;
-            write_in_order(
-                &mut out,
-                kind,
-                ids,
-                found,
-                |s| s.id,
-                |s| SourceInput::from(s),
-            );
+            let found = by_ids::<Source>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |s| SourceInput::from(s));
         }
         RecordType::Move => {
-            let found = db::moves::by_ids(conn, ids).await?;
-            write_in_order(&mut out, kind, ids, found, |m| m.id, |m| MoveInput::from(m));
+            let found = by_ids::<Move>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |m| MoveInput::from(m));
         }
         RecordType::Project => {
-            let found = db::projects::by_ids(conn, ids).await?;
+            let found = by_ids::<Project>(conn, ids).await?;
             let mut rosters = HashMap::new();
             for project in &found {
                 rosters.insert(
@@ -125,76 +107,45 @@ async fn lines(conn: &mut PgConnection, kind: RecordType, ids: &[Uuid]) -> ApiRe
                     roster_inputs(&db::projects::contributors(conn, project.id).await?),
                 );
             }
-            write_in_order(
-                &mut out,
-                kind,
-                ids,
-                found,
-                |p| p.id,
-                |p| {
-                    let mut line =
-                        serde_json::to_value(ProjectInput::from(p)).unwrap_or(Value::Null);
-                    line["contributors"] =
-                        serde_json::to_value(rosters.get(&p.id)).unwrap_or(Value::Null);
-                    line
-                },
-            );
+            write_in_order(&mut out, kind, ids, found, |p| {
+                let mut line = serde_json::to_value(ProjectInput::from(p)).unwrap_or(Value::Null);
+                line["contributors"] =
+                    serde_json::to_value(rosters.get(&p.id)).unwrap_or(Value::Null);
+                line
+            });
         }
         RecordType::Report => {
-            let found = db::reports::by_ids(conn, ids).await?;
-            write_in_order(
-                &mut out,
-                kind,
-                ids,
-                found,
-                |r| r.id,
-                |r| {
-                    let mut line =
-                        serde_json::to_value(ReportInput::from(r)).unwrap_or(Value::Null);
-                    line["project"] = Value::String(r.project.slug.clone());
-                    line
-                },
-            );
+            let found = by_ids::<ProjectReport>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |r| {
+                let mut line = serde_json::to_value(ReportInput::from(r)).unwrap_or(Value::Null);
+                line["project"] = Value::String(r.project.slug.clone());
+                line
+            });
         }
         RecordType::Deal => {
-            let found = db::deals::by_ids(conn, ids).await?;
-            write_in_order(&mut out, kind, ids, found, |d| d.id, |d| DealInput::from(d));
+            let found = by_ids::<Deal>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |d| DealInput::from(d));
         }
         RecordType::Compensation => {
-            let found = db::compensation::by_ids(conn, ids).await?;
-            write_in_order(
-                &mut out,
-                kind,
-                ids,
-                found,
-                |c| c.id,
-                |c| CompensationInput::from(c),
-            );
+            let found = by_ids::<CompensationReport>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |c| CompensationInput::from(c));
         }
         RecordType::Signal => {
-            let found = db::signals::by_ids(conn, ids).await?;
-            write_in_order(
-                &mut out,
-                kind,
-                ids,
-                found,
-                |s| s.id,
-                |s| SignalInput::from(s),
-            );
+            let found = by_ids::<Signal>(conn, ids).await?;
+            write_in_order(&mut out, kind, ids, found, |s| SignalInput::from(s));
         }
     }
     Ok(out)
 }
 
-fn write_in_order<R, I: Serialize>(
+fn write_in_order<R: Record, I: Serialize>(
     out: &mut Vec<u8>,
     kind: RecordType,
     ids: &[Uuid],
     records: Vec<R>,
-    id_of: impl Fn(&R) -> Uuid,
     input_of: impl Fn(&R) -> I,
 ) {
-    let by_id: HashMap<Uuid, R> = records.into_iter().map(|r| (id_of(&r), r)).collect();
+    let by_id: HashMap<Uuid, R> = records.into_iter().map(|r| (r.id(), r)).collect();
     for id in ids {
         let Some(record) = by_id.get(id) else {
             continue;

@@ -199,13 +199,3 @@ async fn creates_cycle(
     .fetch_one(conn)
     .await
 }
-
-/// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Company>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND c.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}

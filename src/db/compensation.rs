@@ -156,12 +156,3 @@ impl Record for CompensationReport {
         Ok(())
     }
 }
-
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<CompensationReport>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND cr.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}

@@ -165,15 +165,6 @@ impl Record for Deal {
     }
 }
 
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Deal>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND d.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}
-
 /// Whether a live deal has this id (for filters).
 pub async fn is_live(pool: &PgPool, id: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deals WHERE id = $1 AND deleted_at IS NULL)")

@@ -278,16 +278,6 @@ impl Record for Move {
     }
 }
 
-/// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Move>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND m.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}
-
 /// Every live move of a researcher, oldest first, read page by page as the list reads them.
 pub async fn of_researcher(pool: &PgPool, researcher: Uuid) -> DbResult<Vec<Move>> {
     let filter = MoveFilter {

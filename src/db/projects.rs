@@ -241,12 +241,3 @@ pub async fn replace_contributors(
     .await?;
     Ok(after)
 }
-
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Project>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND p.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}

@@ -72,6 +72,16 @@ pub async fn get<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> DbResult
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
 
+/// The live records with these ids, in no particular order.
+pub async fn by_ids<R: Record>(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<R>> {
+    let mut query = QueryBuilder::<Postgres>::new(R::SELECT);
+    query
+        .push(format!(" AND {}.id = ANY(", R::ALIAS))
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(query.build_query_as().fetch_all(conn).await?)
+}
+
 /// The live record named by `key`, locked until the transaction ends (read-modify-write);
 /// 404 when there is none.
 pub async fn lock<R: Record>(conn: &mut PgConnection, key: &IdOrSlug) -> DbResult<R> {

@@ -141,12 +141,3 @@ impl Record for ProjectReport {
         Ok(())
     }
 }
-
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<ProjectReport>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND rep.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}

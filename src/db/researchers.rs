@@ -175,13 +175,3 @@ impl Record for Researcher {
         Ok(())
     }
 }
-
-/// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Researcher>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND r.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}

@@ -136,12 +136,3 @@ impl Record for Signal {
         Ok(())
     }
 }
-
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Signal>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND sg.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}

@@ -153,13 +153,3 @@ pub async fn get_by_url(conn: &mut PgConnection, url: &str) -> DbResult<Option<S
     query.push(" AND s.url = ").push_bind(url.to_owned());
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
-
-/// The live records with these ids, in no particular order (export).
-pub async fn by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> DbResult<Vec<Source>> {
-    let mut query = QueryBuilder::new(SELECT);
-    query
-        .push(" AND s.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(query.build_query_as().fetch_all(conn).await?)
-}
