@@ -222,15 +222,15 @@ impl<T: Keyed> IntoParams for Paging<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::list::{SortOrder, by_created, by_name};
+    use crate::db::list::sort;
 
     #[test]
     fn sort_parameter_is_described_from_the_orders() {
         let sorts = [
-            by_name("c.name", SortOrder::Ascending),
-            by_name("c.name", SortOrder::Descending),
-            by_created("c.created_at", SortOrder::Ascending),
-            by_created("c.created_at", SortOrder::Descending),
+            sort("name", "c.name", KeyKind::Text),
+            sort("-name", "c.name", KeyKind::Text),
+            sort("created_at", "c.created_at", KeyKind::Timestamp),
+            sort("-created_at", "c.created_at", KeyKind::Timestamp),
         ];
         assert_eq!(
             sort_description(&sorts),
@@ -238,8 +238,8 @@ mod tests {
         );
         assert_eq!(sort_pattern(&sorts), "^-?(name|created_at)$");
         let two = [
-            by_created("s.created_at", SortOrder::Descending),
-            by_created("s.created_at", SortOrder::Ascending),
+            sort("-created_at", "s.created_at", KeyKind::Timestamp),
+            sort("created_at", "s.created_at", KeyKind::Timestamp),
         ];
         assert_eq!(
             sort_description(&two),

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table,
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
@@ -21,10 +21,10 @@ const SELECT: &str = "SELECT c.id, c.slug, c.name, c.kind,
 const COUNT: &str = "SELECT count(*) FROM companies c WHERE c.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [
-    list::by_name("c.name", SortOrder::Ascending),
-    list::by_name("c.name", SortOrder::Descending),
-    list::by_created("c.created_at", SortOrder::Ascending),
-    list::by_created("c.created_at", SortOrder::Descending),
+    list::sort("name", "c.name", KeyKind::Text),
+    list::sort("-name", "c.name", KeyKind::Text),
+    list::sort("created_at", "c.created_at", KeyKind::Timestamp),
+    list::sort("-created_at", "c.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for Company {

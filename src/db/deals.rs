@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, Filter, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -31,8 +31,8 @@ const SELECT: &str = concat!(
 const COUNT: &str = "SELECT count(*) FROM deals d WHERE d.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 2] = [
-    list::by_created("d.created_at", SortOrder::Descending),
-    list::by_created("d.created_at", SortOrder::Ascending),
+    list::sort("-created_at", "d.created_at", KeyKind::Timestamp),
+    list::sort("created_at", "d.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for Deal {

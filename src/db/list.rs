@@ -227,27 +227,17 @@ where
     })
 }
 
-/// Standard sorts for records ordered by name or creation.
-pub const fn by_name(expr: &'static str, order: SortOrder) -> Sort {
+/// An order as the API names it (a leading `-` is descending) on the SQL expression `expr`.
+pub const fn sort(name: &'static str, expr: &'static str, kind: KeyKind) -> Sort {
+    let order = if name.as_bytes()[0] == b'-' {
+        SortOrder::Descending
+    } else {
+        SortOrder::Ascending
+    };
     Sort {
-        name: match order {
-            SortOrder::Ascending => "name",
-            SortOrder::Descending => "-name",
-        },
+        name,
         expr,
-        kind: KeyKind::Text,
-        order,
-    }
-}
-
-pub const fn by_created(expr: &'static str, order: SortOrder) -> Sort {
-    Sort {
-        name: match order {
-            SortOrder::Ascending => "created_at",
-            SortOrder::Descending => "-created_at",
-        },
-        expr,
-        kind: KeyKind::Timestamp,
+        kind,
         order,
     }
 }

@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -56,20 +56,10 @@ const COUNT: &str = "SELECT count(*) FROM moves m WHERE m.deleted_at IS NULL";
 const BY_EFFECTIVE_ON: usize = 1;
 
 pub static SORTS: [Sort; 4] = [
-    Sort {
-        name: "-effective_on",
-        expr: "m.effective_on",
-        kind: KeyKind::Date,
-        order: SortOrder::Descending,
-    },
-    Sort {
-        name: "effective_on",
-        expr: "m.effective_on",
-        kind: KeyKind::Date,
-        order: SortOrder::Ascending,
-    },
-    list::by_created("m.created_at", SortOrder::Descending),
-    list::by_created("m.created_at", SortOrder::Ascending),
+    list::sort("-effective_on", "m.effective_on", KeyKind::Date),
+    list::sort("effective_on", "m.effective_on", KeyKind::Date),
+    list::sort("-created_at", "m.created_at", KeyKind::Timestamp),
+    list::sort("created_at", "m.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for Move {

@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table, audit,
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference, unique_slug,
 };
@@ -29,10 +29,10 @@ const SELECT: &str = concat!(
 const COUNT: &str = "SELECT count(*) FROM projects p WHERE p.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [
-    list::by_name("p.name", SortOrder::Ascending),
-    list::by_name("p.name", SortOrder::Descending),
-    list::by_created("p.created_at", SortOrder::Ascending),
-    list::by_created("p.created_at", SortOrder::Descending),
+    list::sort("name", "p.name", KeyKind::Text),
+    list::sort("-name", "p.name", KeyKind::Text),
+    list::sort("created_at", "p.created_at", KeyKind::Timestamp),
+    list::sort("-created_at", "p.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for Project {

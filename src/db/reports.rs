@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult};
 use super::{
     Table,
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
 };
 use crate::{
@@ -27,20 +27,10 @@ const SELECT: &str = concat!(
 const COUNT: &str = "SELECT count(*) FROM project_reports rep WHERE rep.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [
-    Sort {
-        name: "-reported_on",
-        expr: "rep.reported_on",
-        kind: KeyKind::Date,
-        order: SortOrder::Descending,
-    },
-    Sort {
-        name: "reported_on",
-        expr: "rep.reported_on",
-        kind: KeyKind::Date,
-        order: SortOrder::Ascending,
-    },
-    list::by_created("rep.created_at", SortOrder::Descending),
-    list::by_created("rep.created_at", SortOrder::Ascending),
+    list::sort("-reported_on", "rep.reported_on", KeyKind::Date),
+    list::sort("reported_on", "rep.reported_on", KeyKind::Date),
+    list::sort("-created_at", "rep.created_at", KeyKind::Timestamp),
+    list::sort("created_at", "rep.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for ProjectReport {

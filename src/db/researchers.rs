@@ -4,7 +4,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Sluggable, Table,
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     unique_slug,
 };
@@ -35,10 +35,10 @@ const COUNT: &str = "SELECT count(*) FROM researchers r
     WHERE r.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [
-    list::by_name("r.name", SortOrder::Ascending),
-    list::by_name("r.name", SortOrder::Descending),
-    list::by_created("r.created_at", SortOrder::Ascending),
-    list::by_created("r.created_at", SortOrder::Descending),
+    list::sort("name", "r.name", KeyKind::Text),
+    list::sort("-name", "r.name", KeyKind::Text),
+    list::sort("created_at", "r.created_at", KeyKind::Timestamp),
+    list::sort("-created_at", "r.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for Researcher {

@@ -6,7 +6,7 @@ use super::error::{DbError, DbResult};
 use super::{
     Sluggable, Table,
     citations::{self, Cited},
-    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
     resolve_for_reference,
 };
@@ -27,20 +27,10 @@ const SELECT: &str = concat!(
 const COUNT: &str = "SELECT count(*) FROM signals sg WHERE sg.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [
-    Sort {
-        name: "-reported_on",
-        expr: "sg.reported_on",
-        kind: KeyKind::Date,
-        order: SortOrder::Descending,
-    },
-    Sort {
-        name: "reported_on",
-        expr: "sg.reported_on",
-        kind: KeyKind::Date,
-        order: SortOrder::Ascending,
-    },
-    list::by_created("sg.created_at", SortOrder::Descending),
-    list::by_created("sg.created_at", SortOrder::Ascending),
+    list::sort("-reported_on", "sg.reported_on", KeyKind::Date),
+    list::sort("reported_on", "sg.reported_on", KeyKind::Date),
+    list::sort("-created_at", "sg.created_at", KeyKind::Timestamp),
+    list::sort("created_at", "sg.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for Signal {

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::error::{DbError, DbResult, OnUnique};
 use super::{
     Table,
-    list::{self, Filter, Keyed, Page, PageRequest, Sort, SortOrder},
+    list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
 };
 use crate::domain::source::{Source, SourceDraft};
@@ -17,8 +17,8 @@ const SELECT: &str =
 const COUNT: &str = "SELECT count(*) FROM sources s WHERE s.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 2] = [
-    list::by_created("s.created_at", SortOrder::Descending),
-    list::by_created("s.created_at", SortOrder::Ascending),
+    list::sort("-created_at", "s.created_at", KeyKind::Timestamp),
+    list::sort("created_at", "s.created_at", KeyKind::Timestamp),
 ];
 
 impl Keyed for Source {
