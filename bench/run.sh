@@ -8,8 +8,9 @@
 #   ROUNDS=3 (default)   with COMPARE_REV: alternating rounds per endpoint, medians reported
 #   SQL_DIR=/tmp/sql bench/run.sh   also keeps the captured pgbench scripts there
 #
-# With COMPARE_REV, that commit is built too (in a git worktree under target/, sharing its
-# cache) and fills a second database of the same Postgres with its own migrations and `gen`
+# With COMPARE_REV, that commit is built too (in a git worktree under target/, with its own
+# target directory, kept for the next run) and fills a second database of the same Postgres
+# with its own migrations and `gen`
 # (the same seed, so the same data; checked); each endpoint is loaded on both servers in turn,
 # and the table gives both builds' numbers and their ratio instead of the pgbench columns.
 #
@@ -51,14 +52,22 @@ if [ -n "$compare_rev" ]; then
     git worktree prune
     git worktree add --detach -f "$compare_src" "$compare_rev" >/dev/null
   fi
-  CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path "$compare_src/Cargo.toml"
-  cp target/release/talentflow "$work/compare-bin"
+  # Its own target directory: the two builds are the same package at another path, and in one
+  # target directory their artifacts and fingerprints collide, so that one build can be taken
+  # for the other ("Fresh") and both servers run the same binary.
+  CARGO_TARGET_DIR="$PWD/target/bench-compare" cargo build --release --quiet --manifest-path "$compare_src/Cargo.toml"
+  cp target/bench-compare/release/talentflow "$work/compare-bin"
 fi
 if [ -n "${TALENTFLOW_BIN:-}" ]; then
   bin=$TALENTFLOW_BIN
 else
   cargo build --release --quiet
   bin=$PWD/target/release/talentflow
+fi
+if [ -n "$compare_rev" ] && cmp -s "$bin" "$work/compare-bin" \
+  && [ "$(git rev-parse "$compare_rev^{commit}")" != "$(git rev-parse HEAD)" ]; then
+  echo "the build of $compare_rev and this build are the same binary; refusing to compare" >&2
+  exit 1
 fi
 
 chmod 755 "$work"
