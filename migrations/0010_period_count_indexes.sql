@@ -15,9 +15,3 @@ ALTER TABLE move_flow_months ADD CONSTRAINT move_flow_months_key
 DROP INDEX company_flow_months_month_idx;
 CREATE INDEX company_flow_months_period_idx ON company_flow_months (month, precision)
     INCLUDE (company_id, inflow, outflow);
-
--- A company's balance reads its rows by the key (company_id, month, precision): they carry the
--- counts too, so that read is index-only as well (a company's rows were a heap page each).
--- The counts are already in the index above, so this adds no new kind of write.
-ALTER TABLE company_flow_months DROP CONSTRAINT company_flow_months_pkey;
-ALTER TABLE company_flow_months ADD PRIMARY KEY (company_id, month, precision) INCLUDE (inflow, outflow);
