@@ -121,11 +121,7 @@ pub async fn resolve_filter(
     field: &str,
     key: &IdOrSlug,
 ) -> ApiResult<Uuid> {
-    let what = match table {
-        Sluggable::Companies => "company",
-        Sluggable::Researchers => "researcher",
-        Sluggable::Projects => "project",
-    };
+    let what = table.what();
     db::resolve(&state.pool, table, key).await?.ok_or_else(|| {
         ApiError::invalid(vec![FieldError::new(field, format!("no {what} `{key}`"))])
     })

@@ -7,7 +7,7 @@ use super::{
     Sluggable, Table,
     list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
-    resolve_for_reference,
+    resolve_field,
 };
 use crate::{
     domain::compensation::{CompensationDraft, CompensationReport},
@@ -104,13 +104,14 @@ impl Record for CompensationReport {
     ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
-        let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
-        if company.is_none() {
-            errors.push(FieldError::new(
-                "company",
-                format!("no company `{}`", draft.company),
-            ));
-        }
+        let company = resolve_field(
+            conn,
+            Sluggable::Companies,
+            "company",
+            &draft.company,
+            &mut errors,
+        )
+        .await?;
         if let Some(source) = draft.source
             && super::sources::existing(conn, &[source]).await?.is_empty()
         {

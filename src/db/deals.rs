@@ -8,7 +8,7 @@ use super::{
     citations::{self, Cited},
     list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
-    resolve_for_reference,
+    resolve_field,
 };
 use crate::{
     domain::deal::{Deal, DealDraft},
@@ -106,20 +106,10 @@ impl Record for Deal {
     ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
-        let acquirer = resolve_for_reference(conn, Sluggable::Companies, &draft.acquirer).await?;
-        if acquirer.is_none() {
-            errors.push(FieldError::new(
-                "acquirer",
-                format!("no company `{}`", draft.acquirer),
-            ));
-        }
-        let target = resolve_for_reference(conn, Sluggable::Companies, &draft.target).await?;
-        if target.is_none() {
-            errors.push(FieldError::new(
-                "target",
-                format!("no company `{}`", draft.target),
-            ));
-        }
+        let companies = Sluggable::Companies;
+        let acquirer =
+            resolve_field(conn, companies, "acquirer", &draft.acquirer, &mut errors).await?;
+        let target = resolve_field(conn, companies, "target", &draft.target, &mut errors).await?;
         if acquirer.is_some() && acquirer == target {
             errors.push(FieldError::new("target", "must differ from `acquirer`"));
         }

@@ -183,6 +183,15 @@ impl Sluggable {
             Self::Projects => "projects",
         }
     }
+
+    /// One record of the table, as messages name it.
+    pub fn what(self) -> &'static str {
+        match self {
+            Self::Companies => "company",
+            Self::Researchers => "researcher",
+            Self::Projects => "project",
+        }
+    }
 }
 
 /// The id of a live record, share-locked until the transaction ends so that a concurrent
@@ -199,6 +208,25 @@ pub async fn resolve_for_reference(
     push_key_filter(&mut query, "id", "slug", key);
     query.push(" FOR KEY SHARE");
     query.build_query_scalar().fetch_optional(conn).await
+}
+
+/// [`resolve_for_reference`] for a field of a write: a record that is not there is noted in
+/// `errors` (`no company \`meta\``), so that a write reports every unknown reference at once.
+pub async fn resolve_field(
+    conn: &mut PgConnection,
+    table: Sluggable,
+    field: &str,
+    key: &crate::domain::id_or_slug::IdOrSlug,
+    errors: &mut Vec<crate::error::FieldError>,
+) -> Result<Option<uuid::Uuid>, sqlx::Error> {
+    let found = resolve_for_reference(conn, table, key).await?;
+    if found.is_none() {
+        errors.push(crate::error::FieldError::new(
+            field,
+            format!("no {} `{key}`", table.what()),
+        ));
+    }
+    Ok(found)
 }
 
 /// The id of a live record, without locking (for filters).

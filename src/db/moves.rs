@@ -8,7 +8,7 @@ use super::{
     citations::{self, Cited},
     list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
-    resolve_for_reference,
+    resolve_field,
 };
 use crate::{
     domain::moves::{Move, MoveDraft},
@@ -198,23 +198,19 @@ impl Record for Move {
     ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
-        let researcher =
-            resolve_for_reference(conn, Sluggable::Researchers, &draft.researcher).await?;
-        if researcher.is_none() {
-            errors.push(FieldError::new(
-                "researcher",
-                format!("no researcher `{}`", draft.researcher),
-            ));
-        }
+        let researcher = resolve_field(
+            conn,
+            Sluggable::Researchers,
+            "researcher",
+            &draft.researcher,
+            &mut errors,
+        )
+        .await?;
         let mut side = async |field: &str,
                               key: &Option<crate::domain::id_or_slug::IdOrSlug>|
                -> DbResult<Option<Uuid>> {
             let Some(key) = key else { return Ok(None) };
-            let found = resolve_for_reference(conn, Sluggable::Companies, key).await?;
-            if found.is_none() {
-                errors.push(FieldError::new(field, format!("no company `{key}`")));
-            }
-            Ok(found)
+            Ok(resolve_field(conn, Sluggable::Companies, field, key, &mut errors).await?)
         };
         let from = side("from", &draft.from).await?;
         let to = side("to", &draft.to).await?;

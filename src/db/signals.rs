@@ -8,12 +8,9 @@ use super::{
     citations::{self, Cited},
     list::{self, Filter, KeyKind, Keyed, Page, PageRequest, Sort},
     record::{Record, WriteMode},
-    resolve_for_reference,
+    resolve_field,
 };
-use crate::{
-    domain::signal::{Signal, SignalDraft},
-    error::FieldError,
-};
+use crate::domain::signal::{Signal, SignalDraft};
 
 const SELECT: &str = concat!(
     "SELECT sg.id, sg.kind, jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
@@ -94,13 +91,14 @@ impl Record for Signal {
     ) -> DbResult<()> {
         let insert = mode == WriteMode::Insert;
         let mut errors = Vec::new();
-        let company = resolve_for_reference(conn, Sluggable::Companies, &draft.company).await?;
-        if company.is_none() {
-            errors.push(FieldError::new(
-                "company",
-                format!("no company `{}`", draft.company),
-            ));
-        }
+        let company = resolve_field(
+            conn,
+            Sluggable::Companies,
+            "company",
+            &draft.company,
+            &mut errors,
+        )
+        .await?;
         errors.extend(citations::unknown_sources(conn, &draft.sources).await?);
         if !errors.is_empty() {
             return Err(DbError::Invalid(errors));
