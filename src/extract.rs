@@ -1,7 +1,5 @@
 //! Extractors whose rejections are `ApiError`s: JSON bodies, query strings, paths, API keys.
 
-use std::borrow::Cow;
-
 use axum::{
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Request},
@@ -84,22 +82,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
-        let query = parts.uri.query().unwrap_or("");
-        let pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).collect();
-        parse_query(&pairs).map(ApiQuery)
+        parse_query(parts.uri.query().unwrap_or("")).map(ApiQuery)
     }
 }
 
-/// Query parameters read into `T` (unknown ones refused when `T` says so), with the path of the
-/// first bad one in a 400.
-pub fn parse_query<T: DeserializeOwned>(pairs: &[(Cow<'_, str>, Cow<'_, str>)]) -> ApiResult<T> {
-    // The deserializer reads only an encoded string: a list's filters and its paging
-    // parameters, split apart, are encoded again.
-    let encoded = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
+/// An encoded query string read into `T` (unknown parameters refused when `T` says so), with
+/// the path of the first bad one in a 400.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
     let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." {

@@ -58,11 +58,19 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
-        let query = parts.uri.query().unwrap_or("");
-        let (paging, filters): (Vec<_>, Vec<_>) = form_urlencoded::parse(query.as_bytes())
-            .partition(|(name, _)| PAGING_PARAMETERS.contains(&name.as_ref()));
-        let filters = parse_query(&filters)?;
-        let paging: PagingParams = parse_query(&paging)?;
+        // The deserializer reads an encoded string, so the two halves are encoded again.
+        let mut paging = form_urlencoded::Serializer::new(String::new());
+        let mut filters = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
+            let half = if PAGING_PARAMETERS.contains(&name.as_ref()) {
+                &mut paging
+            } else {
+                &mut filters
+            };
+            half.append_pair(&name, &value);
+        }
+        let filters = parse_query(&filters.finish())?;
+        let paging: PagingParams = parse_query(&paging.finish())?;
         Ok(Self(filters, Paging::parse(paging)?))
     }
 }
