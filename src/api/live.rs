@@ -45,7 +45,10 @@ pub struct StreamParams {
 
 /// Changes to moves as Server-Sent Events: `move.created`, `move.updated` and `move.deleted`,
 /// each with `id:` (its number, increasing in commit order) and `data:` (the move as
-/// `GET /v1/moves/{id}` shows it; for a delete, as it was). A client that reconnects with
+/// `GET /v1/moves/{id}` shows it; for a delete, as it was). An import's moves have no event
+/// each: an import that created or updated moves sends one `import.completed` when it commits,
+/// with `data:` its `import_id`, `actor`, `finished_at` and report (counts per type); a client
+/// that keeps a view of the moves re-reads them then. A client that reconnects with
 /// `Last-Event-ID` gets every event it missed, then live ones. Comments keep idle
 /// connections open every 15 s. Events written through any server process reach every one.
 #[utoipa::path(get, path = "/moves/stream", tag = "moves",
@@ -137,6 +140,7 @@ fn to_sse(event: MoveEvent) -> Event {
     let name = match event.action.as_str() {
         "create" => "move.created",
         "delete" => "move.deleted",
+        "import" => "import.completed",
         _ => "move.updated",
     };
     Event::default()

@@ -38,6 +38,32 @@ pub async fn record<T: Serialize>(
     Ok(())
 }
 
+/// The creation of many records with one statement, as [`record`] audits one: `created` holds
+/// each record's id and the record as the API shows it.
+pub async fn record_created(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    collection: &str,
+    created: Vec<(Uuid, serde_json::Value)>,
+) -> Result<(), sqlx::Error> {
+    if created.is_empty() {
+        return Ok(());
+    }
+    let (ids, afters): (Vec<Uuid>, Vec<serde_json::Value>) = created.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO audit_log (actor_key_id, actor_name, action, collection, record_id, after)
+         SELECT $1, $2, 'create', $3, id, after FROM UNNEST($4::uuid[], $5::jsonb[]) AS c (id, after)",
+    )
+    .bind(actor.key_id)
+    .bind(&actor.name)
+    .bind(collection)
+    .bind(ids)
+    .bind(afters)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// One change to a record, as the history endpoint shows it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct HistoryEntry {
@@ -53,6 +79,8 @@ pub struct HistoryEntry {
     /// The record after the change; null for a delete.
     #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
+    /// The import that made the change (its report's `import_id`); null for other writes.
+    pub import_id: Option<i64>,
 }
 
 /// Who made a change: an API key (its id and name), or a command-line tool (no key).
@@ -72,7 +100,7 @@ pub async fn history(
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, occurred_at, action, jsonb_build_object('key_id', actor_key_id, 'name', actor_name) AS actor, before, after
+        "SELECT id, occurred_at, action, jsonb_build_object('key_id', actor_key_id, 'name', actor_name) AS actor, before, after, import_id
          FROM audit_log
          WHERE collection = $1 AND record_id = $2 AND ($3::bigint IS NULL OR id < $3)
          ORDER BY id DESC

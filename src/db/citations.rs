@@ -73,3 +73,36 @@ pub async fn replace(
     }
     Ok(())
 }
+
+/// The citations of many new records with one statement, as [`replace`] writes one's.
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    cited: Cited,
+    owners: &[(Uuid, &[CitationDraft])],
+) -> Result<(), sqlx::Error> {
+    let (table, column) = cited.table_and_column();
+    let (mut owner_ids, mut sources, mut positions, mut quotes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (owner, citations) in owners {
+        for (position, citation) in citations.iter().enumerate() {
+            owner_ids.push(*owner);
+            sources.push(citation.source);
+            positions.push(position as i32);
+            quotes.push(citation.quote.clone());
+        }
+    }
+    if owner_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {table} ({column}, source_id, position, quote)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::int[], $4::text[])"
+    )))
+    .bind(owner_ids)
+    .bind(sources)
+    .bind(positions)
+    .bind(quotes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

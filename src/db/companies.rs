@@ -199,3 +199,60 @@ async fn creates_cycle(
     .fetch_one(conn)
     .await
 }
+
+/// A company the import creates in bulk, its parent already resolved.
+pub struct NewCompany<'a> {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    /// Its slug is set (a generated slug needs the one-at-a-time write).
+    pub draft: &'a CompanyDraft,
+}
+
+/// Inserts many companies with one statement, as [`Record::write`] inserts one.
+pub async fn insert_many(conn: &mut PgConnection, rows: &[NewCompany<'_>]) -> sqlx::Result<()> {
+    let mut columns = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for row in rows {
+        let draft = row.draft;
+        columns.0.push(row.id);
+        columns.1.push(draft.slug.as_ref().map(|s| s.as_str().to_owned()));
+        columns.2.push(draft.name.clone());
+        columns.3.push(draft.kind.as_str());
+        columns.4.push(row.parent_id);
+        columns.5.push(super::array_literal(&draft.aliases));
+        columns.6.push(draft.country.clone());
+        columns.7.push(draft.website.clone());
+        columns.8.push(draft.founded.map(|d| d.start));
+        columns.9.push(draft.founded.map(|d| d.precision.as_str()));
+    }
+    sqlx::query(
+        "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)
+         SELECT id, slug, name, kind, parent_id, aliases::text[], country, website, founded_on, founded_precision
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                     $9::date[], $10::text[])
+              AS r (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)",
+    )
+    .bind(columns.0)
+    .bind(columns.1)
+    .bind(columns.2)
+    .bind(columns.3)
+    .bind(columns.4)
+    .bind(columns.5)
+    .bind(columns.6)
+    .bind(columns.7)
+    .bind(columns.8)
+    .bind(columns.9)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -9,7 +9,9 @@ pub mod deals;
 pub mod embedded;
 pub mod error;
 pub mod events;
+pub mod existing;
 pub mod idempotency;
+pub mod imports;
 pub mod keys;
 pub mod list;
 pub mod moves;
@@ -428,4 +430,26 @@ pub async fn soft_delete<T: serde::Serialize>(
     )
     .await?;
     Ok(())
+}
+
+/// A `text[]` value written as Postgres's array literal (`{"a","b \"c\""}`), for columns of
+/// arrays passed to `UNNEST` as one text each (UNNEST cannot take an array of ragged arrays):
+/// the statement casts it back with `::text[]`.
+pub fn array_literal(items: &[String]) -> String {
+    let mut literal = String::from("{");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            literal.push(',');
+        }
+        literal.push('"');
+        for c in item.chars() {
+            if c == '"' || c == '\\' {
+                literal.push('\\');
+            }
+            literal.push(c);
+        }
+        literal.push('"');
+    }
+    literal.push('}');
+    literal
 }

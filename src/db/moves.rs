@@ -289,3 +289,72 @@ pub async fn of_researcher(pool: &PgPool, researcher: Uuid) -> DbResult<Vec<Move
         }
     }
 }
+
+/// A move the import creates in bulk, its references already resolved.
+pub struct NewMove<'a> {
+    pub id: Uuid,
+    pub researcher_id: Uuid,
+    pub from_company_id: Option<Uuid>,
+    pub to_company_id: Option<Uuid>,
+    pub draft: &'a MoveDraft,
+}
+
+/// Inserts many moves and their citations with two statements, as [`Record::write`] inserts
+/// one.
+pub async fn insert_many(conn: &mut PgConnection, rows: &[NewMove<'_>]) -> sqlx::Result<()> {
+    let mut columns = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    let mut cited = Vec::new();
+    for row in rows {
+        let draft = row.draft;
+        columns.0.push(row.id);
+        columns.1.push(row.researcher_id);
+        columns.2.push(row.from_company_id);
+        columns.3.push(row.to_company_id);
+        columns.4.push(draft.kind.as_str());
+        columns.5.push(draft.title.clone());
+        columns.6.push(draft.effective.start);
+        columns.7.push(draft.effective.precision.as_str());
+        columns.8.push(draft.announced.map(|d| d.start));
+        columns.9.push(draft.announced.map(|d| d.precision.as_str()));
+        columns.10.push(draft.confidence.as_str());
+        columns.11.push(draft.notes.clone());
+        columns.12.push(draft.deal);
+        cited.push((row.id, draft.sources.as_slice()));
+    }
+    sqlx::query(
+        "INSERT INTO moves (id, researcher_id, from_company_id, to_company_id, kind, title, effective_on,
+             effective_precision, announced_on, announced_precision, confidence, notes, deal_id)
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::date[],
+             $8::text[], $9::date[], $10::text[], $11::text[], $12::text[], $13::uuid[])",
+    )
+    .bind(columns.0)
+    .bind(columns.1)
+    .bind(columns.2)
+    .bind(columns.3)
+    .bind(columns.4)
+    .bind(columns.5)
+    .bind(columns.6)
+    .bind(columns.7)
+    .bind(columns.8)
+    .bind(columns.9)
+    .bind(columns.10)
+    .bind(columns.11)
+    .bind(columns.12)
+    .execute(&mut *conn)
+    .await?;
+    citations::insert_many(conn, Cited::Moves, &cited).await
+}

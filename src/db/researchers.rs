@@ -175,3 +175,48 @@ impl Record for Researcher {
         Ok(())
     }
 }
+
+/// Inserts many researchers with one statement, as [`Record::write`] inserts one; each
+/// draft's slug is set (a generated slug needs the one-at-a-time write).
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    rows: &[(Uuid, &ResearcherDraft)],
+) -> sqlx::Result<()> {
+    let mut columns = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (id, draft) in rows {
+        columns.0.push(*id);
+        columns.1.push(draft.slug.as_ref().map(|s| s.as_str().to_owned()));
+        columns.2.push(draft.name.clone());
+        columns.3.push(super::array_literal(&draft.aliases));
+        columns.4.push(draft.orcid.clone());
+        columns.5.push(draft.openalex_id.clone());
+        columns.6.push(draft.homepage.clone());
+        columns.7.push(super::array_literal(&draft.topics));
+    }
+    sqlx::query(
+        "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics)
+         SELECT id, slug, name, aliases::text[], orcid, openalex_id, homepage, topics::text[]
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+              AS r (id, slug, name, aliases, orcid, openalex_id, homepage, topics)",
+    )
+    .bind(columns.0)
+    .bind(columns.1)
+    .bind(columns.2)
+    .bind(columns.3)
+    .bind(columns.4)
+    .bind(columns.5)
+    .bind(columns.6)
+    .bind(columns.7)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -153,3 +153,39 @@ pub async fn get_by_url(conn: &mut PgConnection, url: &str) -> DbResult<Option<S
     query.push(" AND s.url = ").push_bind(url.to_owned());
     Ok(query.build_query_as().fetch_optional(conn).await?)
 }
+
+/// Inserts many sources with one statement, as [`Record::write`] inserts one.
+pub async fn insert_many(conn: &mut PgConnection, rows: &[(Uuid, &SourceDraft)]) -> sqlx::Result<()> {
+    let mut columns = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (id, draft) in rows {
+        columns.0.push(*id);
+        columns.1.push(draft.url.clone());
+        columns.2.push(draft.publisher.clone());
+        columns.3.push(draft.title.clone());
+        columns.4.push(draft.published.map(|d| d.start));
+        columns.5.push(draft.published.map(|d| d.precision.as_str()));
+        columns.6.push(draft.language.clone());
+    }
+    sqlx::query(
+        "INSERT INTO sources (id, url, publisher, title, published_on, published_precision, language)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[])",
+    )
+    .bind(columns.0)
+    .bind(columns.1)
+    .bind(columns.2)
+    .bind(columns.3)
+    .bind(columns.4)
+    .bind(columns.5)
+    .bind(columns.6)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

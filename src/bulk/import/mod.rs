@@ -1,8 +1,15 @@
 //! `POST /v1/import` and `talentflow import`: NDJSON in, one transaction, every bad line named.
+//!
+//! Lines are read as they arrive. Runs of companies, researchers, sources and moves go through
+//! `batch` (checked with a query per table, written with a statement per table); every other
+//! line, and every line the batch cannot take as a plain create, goes through `upsert`, one
+//! line in its own savepoint. A record is named once in a file: a second line with the same
+//! id, slug or source URL is a bad line.
 
+mod batch;
 mod upsert;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,9 +18,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use self::upsert::upsert;
+use self::{batch::Batch, upsert::upsert};
 use super::RecordType;
 use crate::{
+    db,
     domain::key::Actor,
     error::{ApiError, FieldError},
 };
@@ -35,6 +43,9 @@ pub struct Counts {
 /// What an import did (or, with `dry_run`, would do).
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct ImportReport {
+    /// The import's number: the history of every record it wrote refers to it. Null for a
+    /// dry run, which leaves nothing behind.
+    pub import_id: Option<i64>,
     pub dry_run: bool,
     /// Lines read, blank ones included.
     pub lines: u64,
@@ -113,12 +124,14 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         insert_only,
     } = options;
     let mut tx = pool.begin().await?;
+    let import_id = db::imports::begin(&mut tx, actor).await?;
     let mut report = ImportReport {
         dry_run,
         ..ImportReport::default()
     };
-    let mut errors: Vec<FieldError> = Vec::new();
-    let mut bad_lines = 0u64;
+    let mut outcomes = Outcomes::default();
+    let mut named = Named::default();
+    let mut batch = Batch::default();
     let mut bytes = 0u64;
     let mut buffer = Vec::new();
 
@@ -139,7 +152,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         report.lines += 1;
         progress(bytes);
         let line_number = report.lines;
-        let result = if buffer.len() > MAX_LINE {
+        let envelope = if buffer.len() > MAX_LINE {
             Err(vec![FieldError::new(
                 "line",
                 format!("is longer than {MAX_LINE} bytes"),
@@ -148,11 +161,76 @@ pub async fn import<R: AsyncBufRead + Unpin>(
             match std::str::from_utf8(&buffer) {
                 Err(_) => Err(vec![FieldError::new("line", "is not valid UTF-8")]),
                 Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => import_line(&mut tx, actor, text, insert_only).await?,
+                Ok(text) => parse_envelope(text),
             }
         };
-        match result {
-            Ok((kind, outcome)) => {
+        let envelope = match envelope.and_then(|e| named.first_time(line_number, e)) {
+            Ok(envelope) => envelope,
+            Err(errors) => {
+                outcomes.note(&mut report, line_number, None, Err(errors));
+                continue;
+            }
+        };
+        if Batch::takes(envelope.kind) {
+            batch.push(line_number, envelope);
+            if batch.is_full() {
+                for (line, kind, result) in batch.flush(&mut tx, actor, insert_only).await? {
+                    outcomes.note(&mut report, line, Some(kind), result);
+                }
+            }
+        } else {
+            // Written in file order: what the batch holds comes first.
+            for (line, kind, result) in batch.flush(&mut tx, actor, insert_only).await? {
+                outcomes.note(&mut report, line, Some(kind), result);
+            }
+            let kind = envelope.kind;
+            let result = import_envelope(&mut tx, actor, envelope, insert_only).await?;
+            outcomes.note(&mut report, line_number, Some(kind), result);
+        }
+    }
+    for (line, kind, result) in batch.flush(&mut tx, actor, insert_only).await? {
+        outcomes.note(&mut report, line, Some(kind), result);
+    }
+
+    if outcomes.bad_lines > 0 {
+        tx.rollback().await?;
+        let Outcomes {
+            mut errors,
+            bad_lines,
+        } = outcomes;
+        errors.sort_by_key(|error| error.line);
+        errors.truncate(MAX_LISTED_ERRORS);
+        return Err(ImportFailure::Invalid { errors, bad_lines });
+    }
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        report.import_id = Some(import_id);
+        let moves = report.by_type.get("move").copied().unwrap_or_default();
+        let summary = serde_json::to_value(&report).map_err(|err| ImportFailure::Failed(err.into()))?;
+        db::imports::finish(&mut tx, import_id, &summary, moves.created + moves.updated).await?;
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+/// The lines' outcomes so far: the report's counts, and the bad lines' errors.
+#[derive(Default)]
+struct Outcomes {
+    errors: Vec<FieldError>,
+    bad_lines: u64,
+}
+
+impl Outcomes {
+    fn note(
+        &mut self,
+        report: &mut ImportReport,
+        line: u64,
+        kind: Option<RecordType>,
+        result: LineResult,
+    ) {
+        match (kind, result) {
+            (Some(kind), Ok(outcome)) => {
                 report.records += 1;
                 let counts = report.by_type.entry(kind.as_str().to_owned()).or_default();
                 match outcome {
@@ -161,28 +239,79 @@ pub async fn import<R: AsyncBufRead + Unpin>(
                     Outcome::Unchanged => (report.unchanged += 1, counts.unchanged += 1),
                 };
             }
-            Err(line_errors) => {
-                bad_lines += 1;
+            (None, Ok(_)) => unreachable!("a line without a type has no outcome"),
+            (_, Err(line_errors)) => {
+                self.bad_lines += 1;
                 for mut error in line_errors {
-                    if errors.len() < MAX_LISTED_ERRORS {
-                        error.line = Some(line_number);
-                        errors.push(error);
+                    // Kept past the listed limit only until sorted: lines from the batch
+                    // arrive out of order. Bounded by a batch's worth beyond the limit.
+                    if self.errors.len() < MAX_LISTED_ERRORS + 2 * batch::BATCH_LINES {
+                        error.line = Some(line);
+                        self.errors.push(error);
                     }
                 }
             }
         }
     }
+}
 
-    if bad_lines > 0 {
-        tx.rollback().await?;
-        return Err(ImportFailure::Invalid { errors, bad_lines });
+/// The records the file has named so far, by id, slug and (sources) URL, with the line that
+/// named each: a file names a record once.
+#[derive(Default)]
+struct Named {
+    ids: HashMap<Uuid, u64>,
+    slugs: HashMap<(RecordType, String), u64>,
+    urls: HashMap<String, u64>,
+}
+
+impl Named {
+    fn first_time(&mut self, line: u64, envelope: Envelope) -> Result<Envelope, Vec<FieldError>> {
+        let twice = |field: &str, value: &str, first: u64| {
+            FieldError::new(
+                field,
+                format!("`{value}` is already in this file at line {first}: a file names each record once"),
+            )
+        };
+        let mut errors = Vec::new();
+        if let Some(id) = envelope.id
+            && let Some(first) = self.ids.get(&id)
+        {
+            errors.push(twice("id", &id.to_string(), *first));
+        }
+        let slug = match envelope.kind {
+            RecordType::Company | RecordType::Researcher | RecordType::Project => {
+                envelope.fields.get("slug").and_then(Value::as_str)
+            }
+            _ => None,
+        };
+        if let Some(slug) = slug
+            && let Some(first) = self.slugs.get(&(envelope.kind, slug.to_owned()))
+        {
+            errors.push(twice("slug", slug, *first));
+        }
+        let url = match envelope.kind {
+            RecordType::Source => envelope.fields.get("url").and_then(Value::as_str),
+            _ => None,
+        };
+        if let Some(url) = url
+            && let Some(first) = self.urls.get(url)
+        {
+            errors.push(twice("url", url, *first));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        if let Some(id) = envelope.id {
+            self.ids.insert(id, line);
+        }
+        if let Some(slug) = slug {
+            self.slugs.insert((envelope.kind, slug.to_owned()), line);
+        }
+        if let Some(url) = url {
+            self.urls.insert(url.to_owned(), line);
+        }
+        Ok(envelope)
     }
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        tx.commit().await?;
-    }
-    Ok(report)
 }
 
 /// Reads up to and including the next newline; a line far over the limit is consumed but
@@ -213,21 +342,16 @@ async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-type LineResult = Result<(RecordType, Outcome), Vec<FieldError>>;
+type LineResult = Result<Outcome, Vec<FieldError>>;
 
 /// One line in its own savepoint, so that a bad line leaves the transaction usable for
 /// checking the rest. Errors of the line are returned; errors of the server abort the import.
-async fn import_line(
+async fn import_envelope(
     conn: &mut PgConnection,
     actor: &Actor,
-    text: &str,
+    line: Envelope,
     insert_only: bool,
 ) -> Result<LineResult, ImportFailure> {
-    let line = match parse_envelope(text) {
-        Ok(parsed) => parsed,
-        Err(errors) => return Ok(Err(errors)),
-    };
-    let kind = line.kind;
     sqlx::query("SAVEPOINT import_line")
         .execute(&mut *conn)
         .await?;
@@ -238,13 +362,13 @@ async fn import_line(
             sqlx::query("ROLLBACK TO SAVEPOINT import_line")
                 .execute(&mut *conn)
                 .await?;
-            Ok(Ok((kind, Outcome::Unchanged)))
+            Ok(Ok(Outcome::Unchanged))
         }
         Ok(outcome) => {
             sqlx::query("RELEASE SAVEPOINT import_line")
                 .execute(&mut *conn)
                 .await?;
-            Ok(Ok((kind, outcome)))
+            Ok(Ok(outcome))
         }
         Err(err) => {
             sqlx::query("ROLLBACK TO SAVEPOINT import_line")

@@ -1,0 +1,76 @@
+//! What a batch of imported records finds already in the database, read with one statement
+//! per table instead of one per line: which ids and slugs are taken, which unique values are
+//! in use. The import plans its writes from these answers (`bulk::import::batch`).
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Records of one table named by a batch, by id or by slug.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Every row with one of the ids asked for: `true` when live, `false` when deleted.
+    pub ids: HashMap<Uuid, bool>,
+    /// The live rows with one of the slugs asked for.
+    pub slugs: HashMap<String, Uuid>,
+}
+
+impl Found {
+    pub fn live_id(&self, id: Uuid) -> bool {
+        self.ids.get(&id) == Some(&true)
+    }
+}
+
+/// Rows of `table` (one with ids, and slugs if `slugged`) with any of these ids or live slugs.
+pub async fn find(
+    conn: &mut PgConnection,
+    table: &'static str,
+    slugged: bool,
+    ids: &[Uuid],
+    slugs: &[String],
+) -> Result<Found, sqlx::Error> {
+    let mut found = Found::default();
+    if ids.is_empty() && slugs.is_empty() {
+        return Ok(found);
+    }
+    let sql = if slugged {
+        format!(
+            "SELECT id, slug, deleted_at IS NULL FROM {table}
+             WHERE id = ANY($1) OR (slug = ANY($2) AND deleted_at IS NULL)"
+        )
+    } else {
+        format!("SELECT id, NULL::text, deleted_at IS NULL FROM {table} WHERE id = ANY($1)")
+    };
+    let rows: Vec<(Uuid, Option<String>, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(ids)
+        .bind(slugs)
+        .fetch_all(conn)
+        .await?;
+    for (id, slug, live) in rows {
+        found.ids.insert(id, live);
+        if let (Some(slug), true) = (slug, live) {
+            found.slugs.insert(slug, id);
+        }
+    }
+    Ok(found)
+}
+
+/// Which of `values` a live row of `table` already holds in `column` (a unique one).
+pub async fn taken(
+    conn: &mut PgConnection,
+    table: &'static str,
+    column: &'static str,
+    values: &[String],
+) -> Result<HashSet<String>, sqlx::Error> {
+    if values.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql =
+        format!("SELECT {column} FROM {table} WHERE {column} = ANY($1) AND deleted_at IS NULL");
+    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(values)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

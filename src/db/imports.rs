@@ -1,0 +1,41 @@
+//! Imports as records (migration 0012): one row per committed import, which its audit rows
+//! refer to and whose `import.completed` event tells the move stream's followers to re-read.
+
+use sqlx::PgConnection;
+
+use crate::domain::key::Actor;
+
+/// Records the import and marks the transaction as its own: every audit row written until
+/// the transaction ends refers to it (the column's default reads the setting).
+pub async fn begin(conn: &mut PgConnection, actor: &Actor) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO imports (actor_key_id, actor_name) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(actor.key_id)
+    .bind(&actor.name)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("SELECT set_config('talentflow.import_id', $1, true)")
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// Stores the import's outcome; an import that changed moves gets its event at commit.
+pub async fn finish(
+    conn: &mut PgConnection,
+    id: i64,
+    report: &serde_json::Value,
+    moves_changed: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE imports SET finished_at = clock_timestamp(), report = $2, moves_changed = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(report)
+    .bind(moves_changed as i64)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
