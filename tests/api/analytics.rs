@@ -179,7 +179,7 @@ async fn every_kind_of_write_changes_the_maintained_counts() {
 
 /// The maintained counts (migrations 0005 and 0009) less a recount from `moves`: no rows when
 /// in step.
-async fn counts_out_of_step(app: &TestApp) -> Vec<String> {
+pub(crate) async fn counts_out_of_step(app: &TestApp) -> Vec<String> {
     sqlx::query_scalar(
         "WITH live AS (SELECT * FROM moves WHERE deleted_at IS NULL),
          recount AS (

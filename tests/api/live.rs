@@ -344,3 +344,62 @@ async fn idle_streams_are_kept_alive_and_a_stalled_reader_holds_up_no_one() {
     drop(stalled);
     assert!(terminate(&mut server).success());
 }
+
+async fn import_lines(setup: &Setup, base: &str, query: &str, lines: &[Value]) -> Value {
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/v1/import{query}"))
+        .bearer_auth(&setup.key)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_import_is_one_event_that_says_what_it_changed() {
+    let setup = setup().await;
+    let (mut server, base) = serve(&setup.url).await;
+    let mut events = Events::open(&base, None).await;
+    let before = hire(&setup, &base, "openai").await;
+    assert_eq!(events.next(WAIT).await.data["id"], before.as_str());
+
+    let lines = [
+        json!({"type": "researcher", "name": "Imported Person", "slug": "imported-person"}),
+        json!({"type": "move", "researcher": "imported-person", "from": "meta", "to": "openai", "kind": "hire", "effective_on": "2025-01"}),
+        json!({"type": "move", "researcher": "imported-person", "from": "openai", "to": "mistral-ai", "kind": "hire", "effective_on": "2025-09"}),
+    ];
+    // A dry run changes nothing, and says nothing.
+    import_lines(&setup, &base, "?dry_run=true", &lines).await;
+    let report = import_lines(&setup, &base, "", &lines).await;
+    let completed = events.next(WAIT).await;
+    assert_eq!(completed.name, "import.completed");
+    assert_eq!(completed.data["import_id"], report["import_id"]);
+    assert_eq!(completed.data["by_type"]["move"]["created"], 2);
+    assert_eq!(completed.data["by_type"]["researcher"]["created"], 1);
+    assert!(completed.data["finished_at"].is_string());
+    // Not one event per imported move: followers re-read instead.
+    events.assert_quiet(Duration::from_millis(500)).await;
+
+    // An import that changes no move has no event; the next single write is the next event.
+    import_lines(
+        &setup,
+        &base,
+        "",
+        &[json!({"type": "company", "name": "Quiet Lab", "kind": "startup", "slug": "quiet-lab"})],
+    )
+    .await;
+    let after = hire(&setup, &base, "quiet-lab").await;
+    let next = events.next(WAIT).await;
+    assert_eq!((next.name.as_str(), &next.data["id"]), ("move.created", &json!(after)));
+    assert!(next.id > completed.id);
+
+    // A stream resumed from before the import gets the import's event, in its place.
+    let mut resumed = Events::open(&base, Some(completed.id - 1)).await;
+    assert_eq!(resumed.next(WAIT).await.name, "import.completed");
+    assert_eq!(resumed.next(WAIT).await.data["id"], after.as_str());
+    assert!(terminate(&mut server).success());
+}

@@ -19,6 +19,7 @@ mod headers;
 mod history;
 mod hostile_input;
 mod idempotency;
+mod import_scale;
 mod live;
 mod moves;
 mod openapi;
