@@ -39,20 +39,20 @@ pub async fn record<T: Serialize>(
 }
 
 /// The creation of many records with one statement, as [`record`] audits one: `created` holds
-/// each record's id and the record as the API shows it.
+/// each record's id and the record as the API shows it, as JSON text.
 pub async fn record_created(
     conn: &mut PgConnection,
     actor: &Actor,
     collection: &str,
-    created: Vec<(Uuid, serde_json::Value)>,
+    created: Vec<(Uuid, String)>,
 ) -> Result<(), sqlx::Error> {
     if created.is_empty() {
         return Ok(());
     }
-    let (ids, afters): (Vec<Uuid>, Vec<serde_json::Value>) = created.into_iter().unzip();
+    let (ids, afters): (Vec<Uuid>, Vec<String>) = created.into_iter().unzip();
     sqlx::query(
         "INSERT INTO audit_log (actor_key_id, actor_name, action, collection, record_id, after)
-         SELECT $1, $2, 'create', $3, id, after FROM UNNEST($4::uuid[], $5::jsonb[]) AS c (id, after)",
+         SELECT $1, $2, 'create', $3, id, after::jsonb FROM UNNEST($4::uuid[], $5::text[]) AS c (id, after)",
     )
     .bind(actor.key_id)
     .bind(&actor.name)

@@ -225,7 +225,9 @@ pub async fn insert_many(conn: &mut PgConnection, rows: &[NewCompany<'_>]) -> sq
     for row in rows {
         let draft = row.draft;
         columns.0.push(row.id);
-        columns.1.push(draft.slug.as_ref().map(|s| s.as_str().to_owned()));
+        columns
+            .1
+            .push(draft.slug.as_ref().map(|s| s.as_str().to_owned()));
         columns.2.push(draft.name.clone());
         columns.3.push(draft.kind.as_str());
         columns.4.push(row.parent_id);

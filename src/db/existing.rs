@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::refs::SourceRef;
+
 /// Records of one table named by a batch, by id or by slug.
 #[derive(Debug, Default)]
 pub struct Found {
@@ -14,6 +16,8 @@ pub struct Found {
     pub ids: HashMap<Uuid, bool>,
     /// The live rows with one of the slugs asked for.
     pub slugs: HashMap<String, Uuid>,
+    /// The slug and name of every live row found (tables with slugs), as references show them.
+    pub names: HashMap<Uuid, (String, String)>,
 }
 
 impl Found {
@@ -36,24 +40,71 @@ pub async fn find(
     }
     let sql = if slugged {
         format!(
-            "SELECT id, slug, deleted_at IS NULL FROM {table}
+            "SELECT id, slug, name, deleted_at IS NULL FROM {table}
              WHERE id = ANY($1) OR (slug = ANY($2) AND deleted_at IS NULL)"
         )
     } else {
-        format!("SELECT id, NULL::text, deleted_at IS NULL FROM {table} WHERE id = ANY($1)")
+        format!(
+            "SELECT id, NULL::text, NULL::text, deleted_at IS NULL FROM {table} WHERE id = ANY($1)"
+        )
     };
-    let rows: Vec<(Uuid, Option<String>, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(ids)
-        .bind(slugs)
-        .fetch_all(conn)
-        .await?;
-    for (id, slug, live) in rows {
+    let rows: Vec<(Uuid, Option<String>, Option<String>, bool)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(ids)
+            .bind(slugs)
+            .fetch_all(conn)
+            .await?;
+    for (id, slug, name, live) in rows {
         found.ids.insert(id, live);
-        if let (Some(slug), true) = (slug, live) {
-            found.slugs.insert(slug, id);
+        if let (Some(slug), Some(name), true) = (slug, name, live) {
+            found.slugs.insert(slug.clone(), id);
+            found.names.insert(id, (slug, name));
         }
     }
     Ok(found)
+}
+
+/// The live sources among `ids`, as citations show them.
+pub async fn source_refs(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, SourceRef>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<SourceRefRow> = sqlx::query_as(
+        "SELECT id, url, publisher, title, published_on, published_precision
+         FROM sources WHERE id = ANY($1) AND deleted_at IS NULL",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            (
+                row.id,
+                SourceRef {
+                    id: row.id,
+                    url: row.url,
+                    publisher: row.publisher,
+                    title: row.title,
+                    published_on: row.published_on,
+                    published_precision: row.published_precision,
+                },
+            )
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct SourceRefRow {
+    id: Uuid,
+    url: Option<String>,
+    publisher: Option<String>,
+    title: Option<String>,
+    published_on: Option<chrono::NaiveDate>,
+    published_precision: Option<crate::domain::partial_date::Precision>,
 }
 
 /// Which of `values` a live row of `table` already holds in `column` (a unique one).

@@ -1,15 +1,20 @@
 //! Imports as records (migration 0012): one row per committed import, which its audit rows
 //! refer to and whose `import.completed` event tells the move stream's followers to re-read.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::domain::key::Actor;
 
 /// Records the import and marks the transaction as its own: every audit row written until
-/// the transaction ends refers to it (the column's default reads the setting).
-pub async fn begin(conn: &mut PgConnection, actor: &Actor) -> Result<i64, sqlx::Error> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO imports (actor_key_id, actor_name) VALUES ($1, $2) RETURNING id",
+/// the transaction ends refers to it (the column's default reads the setting). Answers the
+/// import's id and when its transaction began (the `now()` of every row it writes).
+pub async fn begin(
+    conn: &mut PgConnection,
+    actor: &Actor,
+) -> Result<(i64, DateTime<Utc>), sqlx::Error> {
+    let (id, began): (i64, DateTime<Utc>) = sqlx::query_as(
+        "INSERT INTO imports (actor_key_id, actor_name) VALUES ($1, $2) RETURNING id, started_at",
     )
     .bind(actor.key_id)
     .bind(&actor.name)
@@ -19,7 +24,7 @@ pub async fn begin(conn: &mut PgConnection, actor: &Actor) -> Result<i64, sqlx::
         .bind(id.to_string())
         .execute(&mut *conn)
         .await?;
-    Ok(id)
+    Ok((id, began))
 }
 
 /// Stores the import's outcome; an import that changed moves gets its event at commit.

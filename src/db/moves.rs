@@ -329,7 +329,9 @@ pub async fn insert_many(conn: &mut PgConnection, rows: &[NewMove<'_>]) -> sqlx:
         columns.6.push(draft.effective.start);
         columns.7.push(draft.effective.precision.as_str());
         columns.8.push(draft.announced.map(|d| d.start));
-        columns.9.push(draft.announced.map(|d| d.precision.as_str()));
+        columns
+            .9
+            .push(draft.announced.map(|d| d.precision.as_str()));
         columns.10.push(draft.confidence.as_str());
         columns.11.push(draft.notes.clone());
         columns.12.push(draft.deal);

@@ -194,7 +194,9 @@ pub async fn insert_many(
     );
     for (id, draft) in rows {
         columns.0.push(*id);
-        columns.1.push(draft.slug.as_ref().map(|s| s.as_str().to_owned()));
+        columns
+            .1
+            .push(draft.slug.as_ref().map(|s| s.as_str().to_owned()));
         columns.2.push(draft.name.clone());
         columns.3.push(super::array_literal(&draft.aliases));
         columns.4.push(draft.orcid.clone());

@@ -155,7 +155,10 @@ pub async fn get_by_url(conn: &mut PgConnection, url: &str) -> DbResult<Option<S
 }
 
 /// Inserts many sources with one statement, as [`Record::write`] inserts one.
-pub async fn insert_many(conn: &mut PgConnection, rows: &[(Uuid, &SourceDraft)]) -> sqlx::Result<()> {
+pub async fn insert_many(
+    conn: &mut PgConnection,
+    rows: &[(Uuid, &SourceDraft)],
+) -> sqlx::Result<()> {
     let mut columns = (
         Vec::new(),
         Vec::new(),
@@ -171,7 +174,9 @@ pub async fn insert_many(conn: &mut PgConnection, rows: &[(Uuid, &SourceDraft)])
         columns.2.push(draft.publisher.clone());
         columns.3.push(draft.title.clone());
         columns.4.push(draft.published.map(|d| d.start));
-        columns.5.push(draft.published.map(|d| d.precision.as_str()));
+        columns
+            .5
+            .push(draft.published.map(|d| d.precision.as_str()));
         columns.6.push(draft.language.clone());
     }
     sqlx::query(

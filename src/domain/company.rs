@@ -59,6 +59,37 @@ pub struct CompanyDraft {
     pub founded: Option<PartialDate>,
 }
 
+impl Company {
+    /// The company a draft creates, as the API shows it, without reading it back: the bulk
+    /// import audits its creates this way. `parent` is the draft's parent, resolved.
+    pub fn created(
+        id: Uuid,
+        draft: &CompanyDraft,
+        parent: Option<CompanyRef>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            slug: draft
+                .slug
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            name: draft.name.clone(),
+            kind: draft.kind,
+            parent,
+            aliases: draft.aliases.clone(),
+            country: draft.country.clone(),
+            website: draft.website.clone(),
+            founded_on: draft.founded.map(|d| d.start),
+            founded_precision: draft.founded.map(|d| d.precision),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// ISO 3166-1 alpha-2 codes that are officially assigned.
 pub const COUNTRY_CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ \
 CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR \

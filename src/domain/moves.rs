@@ -59,6 +59,50 @@ pub struct Move {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A new move's references, resolved to what the API shows of them.
+pub struct MoveRefs {
+    pub researcher: ResearcherRef,
+    pub from: Option<CompanyRef>,
+    pub to: Option<CompanyRef>,
+    pub deal: Option<DealRef>,
+    /// The draft's citations' sources, in the draft's order.
+    pub cited: Vec<super::refs::SourceRef>,
+}
+
+impl Move {
+    /// The move a draft creates, as the API shows it, without reading it back: the bulk
+    /// import audits its creates this way.
+    pub fn created(id: Uuid, draft: &MoveDraft, refs: MoveRefs, at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            researcher: refs.researcher,
+            from: refs.from,
+            to: refs.to,
+            kind: draft.kind,
+            title: draft.title.clone(),
+            effective_on: draft.effective.start,
+            effective_precision: draft.effective.precision,
+            announced_on: draft.announced.map(|d| d.start),
+            announced_precision: draft.announced.map(|d| d.precision),
+            confidence: draft.confidence,
+            deal: refs.deal,
+            sources: refs
+                .cited
+                .into_iter()
+                .zip(&draft.sources)
+                .map(|(source, citation)| Citation {
+                    source,
+                    quote: citation.quote.clone(),
+                })
+                .collect(),
+            notes: draft.notes.clone(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct MoveDraft {
     pub researcher: IdOrSlug,

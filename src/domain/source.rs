@@ -34,6 +34,25 @@ pub struct SourceDraft {
     pub language: Option<String>,
 }
 
+impl Source {
+    /// The source a draft creates, as the API shows it, without reading it back: the bulk
+    /// import audits its creates this way.
+    pub fn created(id: Uuid, draft: &SourceDraft, at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            url: draft.url.clone(),
+            publisher: draft.publisher.clone(),
+            title: draft.title.clone(),
+            published_on: draft.published.map(|d| d.start),
+            published_precision: draft.published.map(|d| d.precision),
+            language: draft.language.clone(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// A BCP 47 tag in its common shape (`en`, `en-GB`, `zh-Hant-TW`), returned in canonical case.
 pub fn parse_language(text: &str) -> Result<String, String> {
     let invalid = || format!("`{text}` is not a language tag such as `en` or `en-GB`");

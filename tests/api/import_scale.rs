@@ -34,7 +34,10 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 
 /// A deterministic stand-in for randomness (no seed to manage, same file every run).
 fn pick(n: usize, salt: usize, range: usize) -> usize {
-    (n.wrapping_mul(2_654_435_761).wrapping_add(salt.wrapping_mul(40_503)) >> 3) % range
+    (n.wrapping_mul(2_654_435_761)
+        .wrapping_add(salt.wrapping_mul(40_503))
+        >> 3)
+        % range
 }
 
 /// A valid ORCID iD (ISO 7064 11,2 check digit) made from a number.
@@ -83,10 +86,12 @@ fn dataset(moves: usize) -> File {
         lines.push(company);
     }
     for r in 0..researchers {
-        lines.push(json!({"type": "researcher", "name": format!("Scale Researcher {r}"),
+        lines.push(
+            json!({"type": "researcher", "name": format!("Scale Researcher {r}"),
             "slug": format!("scale-researcher-{r}"),
             "aliases": if r % 3 == 0 { vec![format!("S. Researcher {r}")] } else { vec![] },
-            "orcid": if r % 2 == 0 { Some(orcid(r + 1)) } else { None }}));
+            "orcid": if r % 2 == 0 { Some(orcid(r + 1)) } else { None }}),
+        );
     }
     let source_ids: Vec<String> = (0..sources)
         .map(|s| format!("00000000-0000-4000-8000-{s:012}"))
@@ -186,8 +191,14 @@ async fn fifty_thousand_moves_arrive_whole_with_history_and_exact_counts_while_t
     assert_eq!(created("source"), file.sources);
     assert_eq!(created("project"), 2);
     assert_eq!(created("move"), file.moves);
-    assert_eq!(report["records"].as_u64().unwrap() as usize, file.lines.len());
-    assert_eq!(count(&app, "SELECT count(*) FROM moves").await as usize, file.moves);
+    assert_eq!(
+        report["records"].as_u64().unwrap() as usize,
+        file.lines.len()
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM moves").await as usize,
+        file.moves
+    );
     assert_eq!(
         count(&app, "SELECT count(*) FROM move_sources").await as usize,
         file.citations
@@ -198,7 +209,13 @@ async fn fifty_thousand_moves_arrive_whole_with_history_and_exact_counts_while_t
     );
     // Every record has its creation in the history, from this import.
     assert_eq!(
-        count(&app, &format!("SELECT count(*) FROM audit_log WHERE import_id = {import_id} AND action = 'create'")).await as usize,
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM audit_log WHERE import_id = {import_id} AND action = 'create'"
+            )
+        )
+        .await as usize,
         file.lines.len()
     );
 
@@ -215,7 +232,11 @@ async fn fifty_thousand_moves_arrive_whole_with_history_and_exact_counts_while_t
     .await
     .unwrap();
     for (collection, key) in sample {
-        let record = app.get(&format!("/v1/{collection}/{key}")).await.ok(200).clone();
+        let record = app
+            .get(&format!("/v1/{collection}/{key}"))
+            .await
+            .ok(200)
+            .clone();
         let history = app.get(&format!("/v1/{collection}/{key}/history")).await;
         let entries = history.ok(200)["data"].as_array().unwrap().clone();
         assert_eq!(entries.len(), 1, "{collection} {key}: {}", history.text);
@@ -246,10 +267,11 @@ async fn fifty_thousand_moves_arrive_whole_with_history_and_exact_counts_while_t
     .await;
     assert_eq!(leader[0]["inflow"].as_i64().unwrap(), inflow);
 
-    let changed: Vec<(String,)> = sqlx::query_as("SELECT id::text FROM moves ORDER BY id LIMIT 300")
-        .fetch_all(&app.pool)
-        .await
-        .unwrap();
+    let changed: Vec<(String,)> =
+        sqlx::query_as("SELECT id::text FROM moves ORDER BY id LIMIT 300")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     let mut updates = Vec::new();
     for (i, (id,)) in changed.iter().enumerate() {
         let line = app.get(&format!("/v1/moves/{id}")).await.ok(200).clone();
@@ -280,7 +302,11 @@ async fn fifty_thousand_moves_arrive_whole_with_history_and_exact_counts_while_t
     assert_eq!(second["by_type"]["move"]["unchanged"], 100, "{second}");
     assert_eq!(counts_out_of_step(&app).await, Vec::<String>::new());
     assert_eq!(
-        count(&app, "SELECT count(*) FROM moves WHERE effective_on = '2030-01-15' AND kind = 'departure'").await,
+        count(
+            &app,
+            "SELECT count(*) FROM moves WHERE effective_on = '2030-01-15' AND kind = 'departure'"
+        )
+        .await,
         100
     );
 }
@@ -317,7 +343,9 @@ async fn a_large_file_with_bad_lines_scattered_through_it_is_refused_whole_with_
     ] {
         text.insert(at, line);
     }
-    text.push(json!({"type": "researcher", "name": "Late Comer", "slug": "late-comer"}).to_string());
+    text.push(
+        json!({"type": "researcher", "name": "Late Comer", "slug": "late-comer"}).to_string(),
+    );
     let body = text.join("\n") + "\n";
 
     let response = import(&app, body).await;

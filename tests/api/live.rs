@@ -394,7 +394,10 @@ async fn an_import_is_one_event_that_says_what_it_changed() {
     .await;
     let after = hire(&setup, &base, "quiet-lab").await;
     let next = events.next(WAIT).await;
-    assert_eq!((next.name.as_str(), &next.data["id"]), ("move.created", &json!(after)));
+    assert_eq!(
+        (next.name.as_str(), &next.data["id"]),
+        ("move.created", &json!(after))
+    );
     assert!(next.id > completed.id);
 
     // A stream resumed from before the import gets the import's event, in its place.

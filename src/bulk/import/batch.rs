@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -25,14 +26,15 @@ use crate::{
         error::{DbError, DbResult},
         existing::{self, Found},
         moves::NewMove,
-        record::{self, Record},
+        record::Record,
     },
     domain::{
         company::{Company, CompanyDraft, CompanyInput},
         form::Form,
         id_or_slug::IdOrSlug,
         key::Actor,
-        moves::{Move, MoveDraft, MoveInput},
+        moves::{Move, MoveDraft, MoveInput, MoveRefs},
+        refs::{CompanyRef, ResearcherRef, SourceRef},
         researcher::{Researcher, ResearcherDraft, ResearcherInput},
         source::{Source, SourceDraft, SourceInput},
     },
@@ -59,12 +61,20 @@ struct Line {
 /// What a batch's lines came to: each line's number, type and result.
 pub(super) type Done = Vec<(u64, RecordType, LineResult)>;
 
-#[derive(Default)]
 pub(super) struct Batch {
+    now: DateTime<Utc>,
     lines: Vec<Line>,
 }
 
 impl Batch {
+    /// A batch of an import whose transaction began at `now`.
+    pub(super) fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            lines: Vec::new(),
+        }
+    }
+
     /// Whether lines of this type go through the batch (the others are rare: projects with
     /// their rosters, reports, deals, compensation, signals).
     pub(super) fn takes(kind: RecordType) -> bool {
@@ -99,7 +109,7 @@ impl Batch {
             return Ok(Vec::new());
         }
         let found = Existing::read(conn, &lines).await?;
-        let mut plan = Plan::default();
+        let mut plan = Plan::new(self.now);
         let mut done = Vec::new();
         for line in lines {
             if plan.take(&line, &found) {
@@ -156,8 +166,10 @@ fn validate(envelope: Envelope) -> (Envelope, Option<Draft>) {
 struct Existing {
     companies: Found,
     researchers: Found,
+    /// The sources the batch's own lines name by id (live or deleted).
     sources: Found,
-    deals: Found,
+    /// The live sources the batch's moves cite.
+    cited: HashMap<Uuid, SourceRef>,
     source_urls: HashSet<String>,
     orcids: HashSet<String>,
     openalex_ids: HashSet<String>,
@@ -181,12 +193,8 @@ impl Names {
 
 impl Existing {
     async fn read(conn: &mut PgConnection, lines: &[Line]) -> Result<Self, sqlx::Error> {
-        let (mut companies, mut researchers, mut sources, mut deals) = (
-            Names::default(),
-            Names::default(),
-            Names::default(),
-            Names::default(),
-        );
+        let (mut companies, mut researchers) = (Names::default(), Names::default());
+        let (mut sources, mut cited) = (Vec::new(), Vec::new());
         let (mut urls, mut orcids, mut openalex_ids) = (Vec::new(), Vec::new(), Vec::new());
         for line in lines {
             let own = line.envelope.id;
@@ -194,19 +202,23 @@ impl Existing {
                 None => {}
                 Some(Draft::Company(draft)) => {
                     companies.ids.extend(own);
-                    companies.slugs.extend(draft.slug.iter().map(|s| s.as_str().to_owned()));
+                    companies
+                        .slugs
+                        .extend(draft.slug.iter().map(|s| s.as_str().to_owned()));
                     if let Some(parent) = &draft.parent {
                         companies.add(parent);
                     }
                 }
                 Some(Draft::Researcher(draft)) => {
                     researchers.ids.extend(own);
-                    researchers.slugs.extend(draft.slug.iter().map(|s| s.as_str().to_owned()));
+                    researchers
+                        .slugs
+                        .extend(draft.slug.iter().map(|s| s.as_str().to_owned()));
                     orcids.extend(draft.orcid.clone());
                     openalex_ids.extend(draft.openalex_id.clone());
                 }
                 Some(Draft::Source(draft)) => {
-                    sources.ids.extend(own);
+                    sources.extend(own);
                     urls.extend(draft.url.clone());
                 }
                 Some(Draft::Move(draft)) => {
@@ -214,12 +226,10 @@ impl Existing {
                     for side in [&draft.from, &draft.to].into_iter().flatten() {
                         companies.add(side);
                     }
-                    deals.ids.extend(draft.deal);
-                    sources.ids.extend(draft.sources.iter().map(|c| c.source));
+                    cited.extend(draft.sources.iter().map(|c| c.source));
                 }
             }
         }
-        // A move's own id is looked up among moves by the plan, one query for the batch.
         Ok(Self {
             companies: existing::find(conn, "companies", true, &companies.ids, &companies.slugs)
                 .await?,
@@ -231,8 +241,8 @@ impl Existing {
                 &researchers.slugs,
             )
             .await?,
-            sources: existing::find(conn, "sources", false, &sources.ids, &[]).await?,
-            deals: existing::find(conn, "deals", false, &deals.ids, &[]).await?,
+            sources: existing::find(conn, "sources", false, &sources, &[]).await?,
+            cited: existing::source_refs(conn, &cited).await?,
             source_urls: existing::taken(conn, "sources", "url", &urls).await?,
             orcids: existing::taken(conn, "researchers", "orcid", &orcids).await?,
             openalex_ids: existing::taken(conn, "researchers", "openalex_id", &openalex_ids)
@@ -241,27 +251,55 @@ impl Existing {
     }
 }
 
+/// A move of the plan, its references resolved to what the API shows of them.
+struct PlannedMove {
+    id: Uuid,
+    researcher: ResearcherRef,
+    from: Option<CompanyRef>,
+    to: Option<CompanyRef>,
+    cited: Vec<SourceRef>,
+}
+
 /// The records of a batch that are plain creates, with their new ids and resolved references,
 /// and what earlier lines of the batch add to what later ones may refer to.
-#[derive(Default)]
 struct Plan {
+    /// When the import began: every row it inserts is created (and updated) then.
+    now: DateTime<Utc>,
     lines: Vec<Line>,
-    companies: Vec<(Uuid, Option<Uuid>)>,
+    companies: Vec<(Uuid, Option<CompanyRef>)>,
     researchers: Vec<Uuid>,
     sources: Vec<Uuid>,
-    moves: Vec<(Uuid, Uuid, Option<Uuid>, Option<Uuid>)>,
+    moves: Vec<PlannedMove>,
     company_slugs: HashMap<String, Uuid>,
-    company_ids: HashSet<Uuid>,
+    companies_made: HashMap<Uuid, CompanyRef>,
     researcher_slugs: HashMap<String, Uuid>,
-    researcher_ids: HashSet<Uuid>,
-    source_ids: HashSet<Uuid>,
+    researchers_made: HashMap<Uuid, ResearcherRef>,
+    sources_made: HashMap<Uuid, SourceRef>,
     orcids: HashSet<String>,
     openalex_ids: HashSet<String>,
     urls: HashSet<String>,
-    move_ids: HashSet<Uuid>,
 }
 
 impl Plan {
+    fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            lines: Vec::new(),
+            companies: Vec::new(),
+            researchers: Vec::new(),
+            sources: Vec::new(),
+            moves: Vec::new(),
+            company_slugs: HashMap::new(),
+            companies_made: HashMap::new(),
+            researcher_slugs: HashMap::new(),
+            researchers_made: HashMap::new(),
+            sources_made: HashMap::new(),
+            orcids: HashSet::new(),
+            openalex_ids: HashSet::new(),
+            urls: HashSet::new(),
+        }
+    }
+
     /// Writes the creates planned so far in a savepoint and forgets their rows (not what they
     /// made known: later lines may refer to them).
     async fn write_pending(
@@ -310,29 +348,40 @@ impl Plan {
         Ok(())
     }
 
-    fn company(&self, key: &IdOrSlug, found: &Existing) -> Option<Uuid> {
-        match key {
-            IdOrSlug::Id(id) => (self.company_ids.contains(id) || found.companies.live_id(*id))
-                .then_some(*id),
-            IdOrSlug::Slug(slug) => self
+    fn company(&self, key: &IdOrSlug, found: &Existing) -> Option<CompanyRef> {
+        let id = match key {
+            IdOrSlug::Id(id) => *id,
+            IdOrSlug::Slug(slug) => *self
                 .company_slugs
                 .get(slug.as_str())
-                .or_else(|| found.companies.slugs.get(slug.as_str()))
-                .copied(),
-        }
+                .or_else(|| found.companies.slugs.get(slug.as_str()))?,
+        };
+        self.companies_made.get(&id).cloned().or_else(|| {
+            let (slug, name) = found.companies.names.get(&id)?;
+            Some(CompanyRef {
+                id,
+                slug: slug.clone(),
+                name: name.clone(),
+            })
+        })
     }
 
-    fn researcher(&self, key: &IdOrSlug, found: &Existing) -> Option<Uuid> {
-        match key {
-            IdOrSlug::Id(id) => (self.researcher_ids.contains(id)
-                || found.researchers.live_id(*id))
-            .then_some(*id),
-            IdOrSlug::Slug(slug) => self
+    fn researcher(&self, key: &IdOrSlug, found: &Existing) -> Option<ResearcherRef> {
+        let id = match key {
+            IdOrSlug::Id(id) => *id,
+            IdOrSlug::Slug(slug) => *self
                 .researcher_slugs
                 .get(slug.as_str())
-                .or_else(|| found.researchers.slugs.get(slug.as_str()))
-                .copied(),
-        }
+                .or_else(|| found.researchers.slugs.get(slug.as_str()))?,
+        };
+        self.researchers_made.get(&id).cloned().or_else(|| {
+            let (slug, name) = found.researchers.names.get(&id)?;
+            Some(ResearcherRef {
+                id,
+                slug: slug.clone(),
+                name: name.clone(),
+            })
+        })
     }
 
     /// Takes the line into the plan if it is a plain create whose references all resolve.
@@ -348,18 +397,23 @@ impl Plan {
                 let parent = match &draft.parent {
                     None => None,
                     Some(key) => match self.company(key, found) {
-                        Some(parent) if parent != id => Some(parent),
+                        Some(parent) if parent.id != id => Some(parent),
                         _ => return false,
                     },
                 };
                 if found.companies.ids.contains_key(&id)
-                    || self.company_ids.contains(&id)
+                    || self.companies_made.contains_key(&id)
                     || found.companies.slugs.contains_key(&slug)
                     || self.company_slugs.contains_key(&slug)
                 {
                     return false;
                 }
-                self.company_ids.insert(id);
+                let made = CompanyRef {
+                    id,
+                    slug: slug.clone(),
+                    name: draft.name.clone(),
+                };
+                self.companies_made.insert(id, made);
                 self.company_slugs.insert(slug, id);
                 self.companies.push((id, parent));
                 true
@@ -369,19 +423,27 @@ impl Plan {
                     return false;
                 };
                 let id = own.unwrap_or_else(Uuid::now_v7);
-                let unique_taken = |value: &Option<String>, db: &HashSet<String>, batch: &HashSet<String>| {
-                    value.as_ref().is_some_and(|v| db.contains(v) || batch.contains(v))
-                };
+                let taken =
+                    |value: &Option<String>, db: &HashSet<String>, batch: &HashSet<String>| {
+                        value
+                            .as_ref()
+                            .is_some_and(|v| db.contains(v) || batch.contains(v))
+                    };
                 if found.researchers.ids.contains_key(&id)
-                    || self.researcher_ids.contains(&id)
+                    || self.researchers_made.contains_key(&id)
                     || found.researchers.slugs.contains_key(&slug)
                     || self.researcher_slugs.contains_key(&slug)
-                    || unique_taken(&draft.orcid, &found.orcids, &self.orcids)
-                    || unique_taken(&draft.openalex_id, &found.openalex_ids, &self.openalex_ids)
+                    || taken(&draft.orcid, &found.orcids, &self.orcids)
+                    || taken(&draft.openalex_id, &found.openalex_ids, &self.openalex_ids)
                 {
                     return false;
                 }
-                self.researcher_ids.insert(id);
+                let made = ResearcherRef {
+                    id,
+                    slug: slug.clone(),
+                    name: draft.name.clone(),
+                };
+                self.researchers_made.insert(id, made);
                 self.researcher_slugs.insert(slug, id);
                 self.orcids.extend(draft.orcid.clone());
                 self.openalex_ids.extend(draft.openalex_id.clone());
@@ -394,19 +456,30 @@ impl Plan {
                     .url
                     .as_ref()
                     .is_some_and(|url| found.source_urls.contains(url) || self.urls.contains(url));
-                if found.sources.ids.contains_key(&id) || self.source_ids.contains(&id) || url_taken
+                if found.sources.ids.contains_key(&id)
+                    || self.sources_made.contains_key(&id)
+                    || url_taken
                 {
                     return false;
                 }
-                self.source_ids.insert(id);
+                let made = SourceRef {
+                    id,
+                    url: draft.url.clone(),
+                    publisher: draft.publisher.clone(),
+                    title: draft.title.clone(),
+                    published_on: draft.published.map(|d| d.start),
+                    published_precision: draft.published.map(|d| d.precision),
+                };
+                self.sources_made.insert(id, made);
                 self.urls.extend(draft.url.clone());
                 self.sources.push(id);
                 true
             }
             Some(Draft::Move(draft)) => {
-                // A move's own id, when the line gives one, may name an existing move: the
-                // one-line path finds out (moves are not looked up in bulk).
-                if own.is_some() {
+                // A move's own id may name an existing move, and a deal's reference needs the
+                // deal's parties: the one-line path handles both (moves are not looked up in
+                // bulk; moves of deals are few).
+                if own.is_some() || draft.deal.is_some() {
                     return false;
                 }
                 let Some(researcher) = self.researcher(&draft.researcher, found) else {
@@ -419,103 +492,116 @@ impl Plan {
                 let (Some(from), Some(to)) = (side(&draft.from), side(&draft.to)) else {
                     return false;
                 };
-                if from.is_some() && from == to {
+                if from.is_some() && from.as_ref().map(|f| f.id) == to.as_ref().map(|t| t.id) {
                     return false;
                 }
-                if draft.deal.is_some_and(|deal| !found.deals.live_id(deal)) {
-                    return false;
+                let mut cited = Vec::with_capacity(draft.sources.len());
+                for citation in &draft.sources {
+                    match self
+                        .sources_made
+                        .get(&citation.source)
+                        .or_else(|| found.cited.get(&citation.source))
+                    {
+                        Some(source) => cited.push(source.clone()),
+                        None => return false,
+                    }
                 }
-                if !draft.sources.iter().all(|cited| {
-                    self.source_ids.contains(&cited.source) || found.sources.live_id(cited.source)
-                }) {
-                    return false;
-                }
-                let id = Uuid::now_v7();
-                self.move_ids.insert(id);
-                self.moves.push((id, researcher, from, to));
+                self.moves.push(PlannedMove {
+                    id: Uuid::now_v7(),
+                    researcher,
+                    from,
+                    to,
+                    cited,
+                });
                 true
             }
         }
     }
 
     /// Inserts the plan's records, table by table in the order they refer to each other, and
-    /// audits each as created.
+    /// audits each as created, as the API shows it (built here from what was written, since
+    /// reading a batch back costs more than writing it).
     async fn write(&self, conn: &mut PgConnection, actor: &Actor) -> DbResult<()> {
+        let now = self.now;
         let (mut companies, mut researchers, mut sources, mut moves) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut company_audit, mut researcher_audit, mut source_audit, mut move_audit) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut c, mut r, mut s, mut m) = (0, 0, 0, 0);
         for line in &self.lines {
             match &line.draft {
                 Some(Draft::Company(draft)) => {
-                    let (id, parent_id) = self.companies[c];
+                    let (id, parent) = &self.companies[c];
                     c += 1;
                     companies.push(NewCompany {
-                        id,
-                        parent_id,
+                        id: *id,
+                        parent_id: parent.as_ref().map(|p| p.id),
                         draft,
                     });
+                    company_audit.push(after(&Company::created(*id, draft, parent.clone(), now))?);
                 }
                 Some(Draft::Researcher(draft)) => {
-                    researchers.push((self.researchers[r], draft));
+                    let id = self.researchers[r];
                     r += 1;
+                    researchers.push((id, draft));
+                    researcher_audit.push(after(&Researcher::created(id, draft, now))?);
                 }
                 Some(Draft::Source(draft)) => {
-                    sources.push((self.sources[s], draft));
+                    let id = self.sources[s];
                     s += 1;
+                    sources.push((id, draft));
+                    source_audit.push(after(&Source::created(id, draft, now))?);
                 }
                 Some(Draft::Move(draft)) => {
-                    let (id, researcher_id, from_company_id, to_company_id) = self.moves[m];
+                    let planned = &self.moves[m];
                     m += 1;
                     moves.push(NewMove {
-                        id,
-                        researcher_id,
-                        from_company_id,
-                        to_company_id,
+                        id: planned.id,
+                        researcher_id: planned.researcher.id,
+                        from_company_id: planned.from.as_ref().map(|f| f.id),
+                        to_company_id: planned.to.as_ref().map(|t| t.id),
                         draft,
                     });
+                    let created = Move::created(
+                        planned.id,
+                        draft,
+                        MoveRefs {
+                            researcher: planned.researcher.clone(),
+                            from: planned.from.clone(),
+                            to: planned.to.clone(),
+                            deal: None,
+                            cited: planned.cited.clone(),
+                        },
+                        now,
+                    );
+                    move_audit.push(after(&created)?);
                 }
                 None => unreachable!("only validated lines are planned"),
             }
         }
-        if !companies.is_empty() {
+        if !company_audit.is_empty() {
             db::companies::insert_many(conn, &companies).await?;
-            audit_created::<Company>(conn, actor, &self.companies.iter().map(|c| c.0).collect::<Vec<_>>()).await?;
+            audit::record_created(conn, actor, db::COMPANIES.collection, company_audit).await?;
         }
-        if !researchers.is_empty() {
+        if !researcher_audit.is_empty() {
             db::researchers::insert_many(conn, &researchers).await?;
-            audit_created::<Researcher>(conn, actor, &self.researchers).await?;
-        }
-        if !sources.is_empty() {
-            db::sources::insert_many(conn, &sources).await?;
-            audit_created::<Source>(conn, actor, &self.sources).await?;
-        }
-        if !moves.is_empty() {
-            db::moves::insert_many(conn, &moves).await?;
-            audit_created::<Move>(conn, actor, &self.moves.iter().map(|m| m.0).collect::<Vec<_>>())
+            audit::record_created(conn, actor, db::RESEARCHERS.collection, researcher_audit)
                 .await?;
+        }
+        if !source_audit.is_empty() {
+            db::sources::insert_many(conn, &sources).await?;
+            audit::record_created(conn, actor, db::SOURCES.collection, source_audit).await?;
+        }
+        if !move_audit.is_empty() {
+            db::moves::insert_many(conn, &moves).await?;
+            audit::record_created(conn, actor, db::MOVES.collection, move_audit).await?;
         }
         Ok(())
     }
 }
 
-/// The creation of these records in the audit log, each as the API shows it, in their order.
-async fn audit_created<R: Record>(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    ids: &[Uuid],
-) -> DbResult<()> {
-    let mut records: HashMap<Uuid, R> = record::by_ids::<R>(conn, ids)
-        .await?
-        .into_iter()
-        .map(|record| (record.id(), record))
-        .collect();
-    let mut created = Vec::with_capacity(ids.len());
-    for id in ids {
-        let record = records
-            .remove(id)
-            .ok_or_else(|| DbError::not_found(R::TABLE.what, id))?;
-        let after = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
-        created.push((*id, after));
-    }
-    Ok(audit::record_created(conn, actor, R::TABLE.collection, created).await?)
+/// A record's id and its JSON, for its audit row.
+fn after<R: Record>(record: &R) -> DbResult<(Uuid, String)> {
+    let json = serde_json::to_string(record).map_err(anyhow::Error::from)?;
+    Ok((record.id(), json))
 }

@@ -124,14 +124,14 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         insert_only,
     } = options;
     let mut tx = pool.begin().await?;
-    let import_id = db::imports::begin(&mut tx, actor).await?;
+    let (import_id, began) = db::imports::begin(&mut tx, actor).await?;
     let mut report = ImportReport {
         dry_run,
         ..ImportReport::default()
     };
     let mut outcomes = Outcomes::default();
     let mut named = Named::default();
-    let mut batch = Batch::default();
+    let mut batch = Batch::new(began);
     let mut bytes = 0u64;
     let mut buffer = Vec::new();
 
@@ -207,7 +207,8 @@ pub async fn import<R: AsyncBufRead + Unpin>(
     } else {
         report.import_id = Some(import_id);
         let moves = report.by_type.get("move").copied().unwrap_or_default();
-        let summary = serde_json::to_value(&report).map_err(|err| ImportFailure::Failed(err.into()))?;
+        let summary =
+            serde_json::to_value(&report).map_err(|err| ImportFailure::Failed(err.into()))?;
         db::imports::finish(&mut tx, import_id, &summary, moves.created + moves.updated).await?;
         tx.commit().await?;
     }
@@ -269,7 +270,9 @@ impl Named {
         let twice = |field: &str, value: &str, first: u64| {
             FieldError::new(
                 field,
-                format!("`{value}` is already in this file at line {first}: a file names each record once"),
+                format!(
+                    "`{value}` is already in this file at line {first}: a file names each record once"
+                ),
             )
         };
         let mut errors = Vec::new();
