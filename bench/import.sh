@@ -2,7 +2,15 @@
 # Import throughput: generates a realistic NDJSON file and times `talentflow import` of it into a
 # fresh embedded database (release build).
 #
-#   bench/import.sh [MOVES]        default 20000
+#   bench/import.sh [MOVES]            default 20000
+#   BASE=1000000 bench/import.sh 100000  import into a database that `talentflow gen` first
+#                                        filled with BASE moves
+#
+# Beside the import it measures its ceiling: the rows the import wrote (every table it
+# touched, audit rows and all) are copied out, and `COPY`ed back in one transaction into a
+# fresh database with the same schema, indexes and triggers (and, with BASE, the same
+# generated data under them). The ratio import/COPY says how close the importer comes to what
+# the database itself costs.
 #
 # The file has what a real dataset has: companies (a tenth of them under a parent), researchers
 # with aliases and ORCID iDs (MOVES/10), press sources (MOVES/20), moves with titles, dates known
@@ -97,16 +105,71 @@ size=$(du -h "$file" | cut -f1)
 export TALENTFLOW_DATA_DIR="$work/data" TALENTFLOW_LOG=warn
 unset DATABASE_URL
 "$bin" migrate
-python3 - "$bin" "$file" "$lines" "$moves" "$size" "$work/report.json" <<'PY'
+# One server for the whole run (talentflow attaches to a running embedded server), so that
+# psql can reach it between the steps.
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_owner "$pg_bin/pg_ctl" -D "$work/data/postgres" -l "$work/data/postgres.log" -w -s \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start
+trap 'as_owner "$pg_bin/pg_ctl" -D "$work/data/postgres" -m fast -s stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+base=${BASE:-0}
+if [ "$base" -gt 0 ]; then
+    echo "filling the database with $base generated moves first"
+    "$bin" gen --moves "$base" --researchers $((base / 10)) > /dev/null
+fi
+
+export PGHOST=127.0.0.1 PGPORT=$port PGUSER=talentflow PGPASSWORD=$(cat "$work/data/password")
+psql() { "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+# A second database with the same starting point, for the COPY ceiling.
+psql -d postgres -c "CREATE DATABASE raw_copy TEMPLATE talentflow" > /dev/null
+
+python3 - "$bin" "$file" "$lines" "$moves" "$size" "$work/report.json" "$work/import_seconds" <<'PY'
 import resource, subprocess, sys, time
 
-bin, path, lines, moves, size, report = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+bin, path, lines, moves, size, report, seconds_file = sys.argv[1:8]
+lines, moves = int(lines), int(moves)
 start = time.monotonic()
 with open(report, "w") as out:
     subprocess.run([bin, "import", path], stdout=out, check=True)
 seconds = time.monotonic() - start
 # The embedded Postgres is started by `migrate` above and runs apart, so this is the importer's own.
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+open(seconds_file, "w").write(f"{seconds}")
 print(f"imported {lines} lines ({moves} moves, {size}) in {seconds:.1f} s: {lines / seconds:.0f} lines/s, "
       f"{moves / seconds:.0f} moves/s overall; importer peak RSS {rss:.0f} MB")
+PY
+
+# The ceiling: what the import wrote, copied out, then COPYed into raw_copy in one transaction,
+# parents before children. With BASE, only the import's own rows (the generated ones are
+# already in raw_copy, which was cloned before the import).
+import_id=$(psql -d talentflow -At -c "SELECT max(id) FROM imports")
+mine="created_at >= (SELECT started_at FROM imports WHERE id = $import_id)"
+tables="imports companies researchers sources projects project_contributors project_reports deals moves move_sources deal_sources compensation_reports signals audit_log"
+script="$work/raw_copy.sql"
+echo "BEGIN;" > "$script"
+for table in $tables; do
+    case $table in
+        imports) filter="id = $import_id" ;;
+        audit_log) filter="import_id = $import_id" ;;
+        project_contributors) filter="project_id IN (SELECT id FROM projects WHERE $mine)" ;;
+        move_sources) filter="move_id IN (SELECT id FROM moves WHERE $mine)" ;;
+        deal_sources) filter="deal_id IN (SELECT id FROM deals WHERE $mine)" ;;
+        *) filter="$mine" ;;
+    esac
+    columns=$(psql -d talentflow -At -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '$table'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''")
+    psql -d talentflow -c "\\copy (SELECT $columns FROM $table WHERE $filter ORDER BY 1) TO '$work/$table.copy' WITH (FORMAT binary)"
+    # COPY writes an identity column's values as given (imports.id).
+    echo "\\copy $table ($columns) FROM '$work/$table.copy' WITH (FORMAT binary)" >> "$script"
+done
+echo "COMMIT;" >> "$script"
+start=$(date +%s.%N)
+psql -d raw_copy -f "$script"
+end=$(date +%s.%N)
+python3 - "$(cat "$work/import_seconds")" "$start" "$end" "$moves" <<'PY'
+import sys
+imported, start, end, moves = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+raw = end - start
+print(f"raw COPY of the same rows into the same tables: {raw:.1f} s, {moves / raw:.0f} moves/s; "
+      f"import/COPY speed ratio {raw / imported:.2f}")
 PY
