@@ -111,7 +111,7 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 as_owner "$pg_bin/pg_ctl" -D "$work/data/postgres" -l "$work/data/postgres.log" -w -s \
-    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' ${PG_OPTIONS:-}" start
 trap 'as_owner "$pg_bin/pg_ctl" -D "$work/data/postgres" -m fast -s stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 base=${BASE:-0}
 if [ "$base" -gt 0 ]; then

@@ -38,14 +38,21 @@ pub async fn find(
     if ids.is_empty() && slugs.is_empty() {
         return Ok(found);
     }
+    // Joined to the distinct keys rather than `= ANY(...)`: a batch names the same few records
+    // thousands of times, and Postgres probes such an array one element after another.
     let sql = if slugged {
         format!(
-            "SELECT id, slug, name, deleted_at IS NULL FROM {table}
-             WHERE id = ANY($1) OR (slug = ANY($2) AND deleted_at IS NULL)"
+            "SELECT t.id, t.slug, t.name, t.deleted_at IS NULL
+             FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) wanted JOIN {table} t ON t.id = wanted.id
+             UNION
+             SELECT t.id, t.slug, t.name, true
+             FROM (SELECT DISTINCT unnest($2::text[]) AS slug) wanted
+             JOIN {table} t ON t.slug = wanted.slug AND t.deleted_at IS NULL"
         )
     } else {
         format!(
-            "SELECT id, NULL::text, NULL::text, deleted_at IS NULL FROM {table} WHERE id = ANY($1)"
+            "SELECT t.id, NULL::text, NULL::text, t.deleted_at IS NULL
+             FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) wanted JOIN {table} t ON t.id = wanted.id"
         )
     };
     let rows: Vec<(Uuid, Option<String>, Option<String>, bool)> =
@@ -73,8 +80,9 @@ pub async fn source_refs(
         return Ok(HashMap::new());
     }
     let rows: Vec<SourceRefRow> = sqlx::query_as(
-        "SELECT id, url, publisher, title, published_on, published_precision
-         FROM sources WHERE id = ANY($1) AND deleted_at IS NULL",
+        "SELECT s.id, s.url, s.publisher, s.title, s.published_on, s.published_precision
+         FROM (SELECT DISTINCT unnest($1::uuid[]) AS id) wanted
+         JOIN sources s ON s.id = wanted.id AND s.deleted_at IS NULL",
     )
     .bind(ids)
     .fetch_all(conn)
@@ -117,8 +125,10 @@ pub async fn taken(
     if values.is_empty() {
         return Ok(HashSet::new());
     }
-    let sql =
-        format!("SELECT {column} FROM {table} WHERE {column} = ANY($1) AND deleted_at IS NULL");
+    let sql = format!(
+        "SELECT t.{column} FROM (SELECT DISTINCT unnest($1::text[]) AS value) wanted
+         JOIN {table} t ON t.{column} = wanted.value AND t.deleted_at IS NULL"
+    );
     let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(values)
         .fetch_all(conn)
