@@ -152,6 +152,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         report.lines += 1;
         progress(bytes);
         let line_number = report.lines;
+        let text = std::str::from_utf8(&buffer).unwrap_or_default();
         let envelope = if buffer.len() > MAX_LINE {
             Err(vec![FieldError::new(
                 "line",
@@ -172,7 +173,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
             }
         };
         if Batch::takes(envelope.kind) {
-            batch.push(line_number, envelope);
+            batch.push(line_number, text, envelope);
             if batch.is_full() {
                 for (line, kind, result) in batch.flush(&mut tx, actor, insert_only).await? {
                     outcomes.note(&mut report, line, Some(kind), result);
