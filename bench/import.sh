@@ -5,6 +5,8 @@
 #   bench/import.sh [MOVES]            default 20000
 #   BASE=1000000 bench/import.sh 100000  import into a database that `talentflow gen` first
 #                                        filled with BASE moves
+#   PG_OPTIONS='-c shared_buffers=2GB' bench/import.sh 1000000
+#                                        with these settings for the benchmark's Postgres
 #
 # Beside the import it measures its ceiling: the rows the import wrote (every table it
 # touched, audit rows and all) are copied out, and `COPY`ed back in one transaction into a
