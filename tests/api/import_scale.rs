@@ -135,6 +135,10 @@ fn dataset(moves: usize) -> File {
         if !departure {
             line["to"] = json!(format!("scale-lab-{to}"));
         }
+        if m % 10 == 5 {
+            // As an export writes them: with their ids.
+            line["id"] = json!(move_id(m));
+        }
         lines.push(line);
     }
     File {
@@ -145,6 +149,11 @@ fn dataset(moves: usize) -> File {
         moves,
         citations,
     }
+}
+
+/// The id the file gives its move `m` (every tenth move has one).
+fn move_id(m: usize) -> String {
+    format!("00000000-0000-4000-9000-{m:012}")
 }
 
 fn ndjson(lines: &[Value]) -> String {
@@ -222,12 +231,15 @@ async fn fifty_thousand_moves_arrive_whole_with_history_and_exact_counts_while_t
     // A sample of records: the history says who made them, in which import, and shows them
     // as the API does.
     let sample: Vec<(String, String)> = sqlx::query_as(
-        "(SELECT 'moves', id::text FROM moves ORDER BY id LIMIT 3)
+        "(SELECT 'moves', $1 UNION ALL SELECT 'moves', $2)
+         UNION ALL (SELECT 'moves', id::text FROM moves ORDER BY id LIMIT 3)
          UNION ALL (SELECT 'moves', id::text FROM moves ORDER BY id DESC LIMIT 3)
          UNION ALL (SELECT 'researchers', slug FROM researchers ORDER BY slug LIMIT 2)
          UNION ALL (SELECT 'companies', slug FROM companies WHERE parent_id IS NOT NULL LIMIT 2)
          UNION ALL (SELECT 'sources', id::text FROM sources ORDER BY id DESC LIMIT 2)",
     )
+    .bind(move_id(5))
+    .bind(move_id(49_995))
     .fetch_all(&app.pool)
     .await
     .unwrap();

@@ -114,7 +114,8 @@ impl Batch {
         self.lines.len() >= BATCH_LINES || self.bytes >= BATCH_BYTES
     }
 
-    /// Writes the batch: its plain creates together, then every other line one by one.
+    /// Writes the batch in file order: runs of plain creates together, every other line on its
+    /// own between them.
     pub(super) async fn flush(
         &mut self,
         conn: &mut PgConnection,
@@ -187,6 +188,8 @@ struct Existing {
     sources: Found,
     /// The live sources the batch's moves cite.
     cited: HashMap<Uuid, SourceRef>,
+    /// The moves the batch's own lines name by id (live or deleted).
+    moves: Found,
     source_urls: HashSet<String>,
     orcids: HashSet<String>,
     openalex_ids: HashSet<String>,
@@ -211,7 +214,7 @@ impl Names {
 impl Existing {
     async fn read(conn: &mut PgConnection, lines: &[Line]) -> Result<Self, sqlx::Error> {
         let (mut companies, mut researchers) = (Names::default(), Names::default());
-        let (mut sources, mut cited) = (Vec::new(), Vec::new());
+        let (mut sources, mut cited, mut moves) = (Vec::new(), Vec::new(), Vec::new());
         let (mut urls, mut orcids, mut openalex_ids) = (Vec::new(), Vec::new(), Vec::new());
         for line in lines {
             let own = line.id;
@@ -239,6 +242,7 @@ impl Existing {
                     urls.extend(draft.url.clone());
                 }
                 Some(Draft::Move(draft)) => {
+                    moves.extend(own);
                     researchers.add(&draft.researcher);
                     for side in [&draft.from, &draft.to].into_iter().flatten() {
                         companies.add(side);
@@ -260,6 +264,7 @@ impl Existing {
             .await?,
             sources: existing::find(conn, "sources", false, &sources, &[]).await?,
             cited: existing::source_refs(conn, &cited).await?,
+            moves: existing::find(conn, "moves", false, &moves, &[]).await?,
             source_urls: existing::taken(conn, "sources", "url", &urls).await?,
             orcids: existing::taken(conn, "researchers", "orcid", &orcids).await?,
             openalex_ids: existing::taken(conn, "researchers", "openalex_id", &openalex_ids)
@@ -292,6 +297,7 @@ struct Plan {
     researcher_slugs: HashMap<String, Uuid>,
     researchers_made: HashMap<Uuid, ResearcherRef>,
     sources_made: HashMap<Uuid, SourceRef>,
+    move_ids: HashSet<Uuid>,
     orcids: HashSet<String>,
     openalex_ids: HashSet<String>,
     urls: HashSet<String>,
@@ -311,6 +317,7 @@ impl Plan {
             researcher_slugs: HashMap::new(),
             researchers_made: HashMap::new(),
             sources_made: HashMap::new(),
+            move_ids: HashSet::new(),
             orcids: HashSet::new(),
             openalex_ids: HashSet::new(),
             urls: HashSet::new(),
@@ -493,10 +500,13 @@ impl Plan {
                 true
             }
             Some(Draft::Move(draft)) => {
-                // A move's own id may name an existing move, and a deal's reference needs the
-                // deal's parties: the one-line path handles both (moves are not looked up in
-                // bulk; moves of deals are few).
-                if own.is_some() || draft.deal.is_some() {
+                // A deal's reference needs the deal's parties: the one-line path handles it
+                // (moves of deals are few).
+                if draft.deal.is_some() {
+                    return false;
+                }
+                let id = own.unwrap_or_else(Uuid::now_v7);
+                if found.moves.ids.contains_key(&id) || self.move_ids.contains(&id) {
                     return false;
                 }
                 let Some(researcher) = self.researcher(&draft.researcher, found) else {
@@ -523,8 +533,9 @@ impl Plan {
                         None => return false,
                     }
                 }
+                self.move_ids.insert(id);
                 self.moves.push(PlannedMove {
-                    id: Uuid::now_v7(),
+                    id,
                     researcher,
                     from,
                     to,
