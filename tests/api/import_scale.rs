@@ -410,3 +410,94 @@ async fn a_large_file_with_bad_lines_scattered_through_it_is_refused_whole_with_
         );
     }
 }
+
+/// Sends an import's lines, all but the last few, as a request body that stays open, and waits
+/// until the server's transaction has written rows; the request task is returned running.
+async fn half_sent_import(
+    base: &str,
+    key: &str,
+    pool: &sqlx::PgPool,
+) -> tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(64);
+    let body = reqwest::Body::wrap_stream(futures::stream::unfold(receiver, |mut receiver| async {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    }));
+    let request = reqwest::Client::new()
+        .post(format!("{base}/v1/import"))
+        .bearer_auth(key)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send();
+    let running = tokio::spawn(request);
+    let lines = dataset(10_000).lines;
+    let keep_back = 100;
+    for chunk in lines[..lines.len() - keep_back].chunks(500) {
+        sender.send(Ok(ndjson(chunk).into())).await.unwrap();
+    }
+    // The projects' lines come before the moves, so by now companies, researchers, sources and
+    // projects are written inside the import's transaction: wait to see it hold their locks.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while writers_of(pool, "researchers").await == 0 {
+        assert!(Instant::now() < deadline, "the import never wrote");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Kept open: the server waits for the rest of the body.
+    std::mem::forget(sender);
+    running
+}
+
+/// Other sessions holding a write lock on the table (an open transaction that wrote to it).
+async fn writers_of(pool: &sqlx::PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks
+         WHERE relation = $1::regclass AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()",
+    )
+    .bind(table)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn nothing_left_behind(pool: &sqlx::PgPool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while writers_of(pool, "researchers").await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the import's transaction is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for table in ["companies", "researchers", "sources", "projects", "moves", "audit_log", "imports"] {
+        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "{table} kept rows of an import that did not finish");
+    }
+}
+
+#[tokio::test]
+async fn an_import_cut_off_by_its_client_or_by_a_shutdown_leaves_nothing_behind() {
+    let (pool, url) = crate::helpers::fresh_database().await;
+    let key = {
+        let mut conn = pool.acquire().await.unwrap();
+        talentflow::db::keys::create(&mut conn, "cut off", talentflow::domain::key::Role::Editor)
+            .await
+            .unwrap()
+            .1
+    };
+    let (mut server, port) =
+        crate::embedded::serve_on(&url, &[("TALENTFLOW_SHUTDOWN_GRACE", "2")]).await;
+    let base = format!("http://127.0.0.1:{port}");
+
+    // The client goes away mid-file.
+    let running = half_sent_import(&base, &key, &pool).await;
+    running.abort();
+    nothing_left_behind(&pool).await;
+
+    // The server is stopped mid-file.
+    let running = half_sent_import(&base, &key, &pool).await;
+    crate::embedded::terminate(&mut server);
+    nothing_left_behind(&pool).await;
+    running.abort();
+}
