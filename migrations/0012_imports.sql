@@ -36,14 +36,20 @@ ALTER TABLE move_events ADD COLUMN import_id bigint UNIQUE REFERENCES imports (i
 ALTER TABLE move_events ADD CONSTRAINT move_events_one_subject
     CHECK ((audit_id IS NULL) <> (import_id IS NULL));
 
--- Numbered at commit like a move's event (0007): the same lock, sequence and notification.
-CREATE FUNCTION tf_number_import_event() RETURNS trigger LANGUAGE plpgsql AS $$
+-- 0007's numbering, now for both kinds of event: the same lock, sequence and notification,
+-- with the subject an audit row (its trigger on audit_log) or an import (its trigger on imports).
+CREATE OR REPLACE FUNCTION tf_number_move_event() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     number bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('talentflow.move_events'));
     number := nextval('move_event_numbers');
-    INSERT INTO move_events (seq, import_id) VALUES (number, NEW.id);
+    IF TG_TABLE_NAME = 'imports' THEN
+        INSERT INTO move_events (seq, import_id) VALUES (number, NEW.id);
+    ELSE
+        INSERT INTO move_events (seq, audit_id) VALUES (number, NEW.id);
+    END IF;
+    -- Wakes the streams of every server process; they read the events from the table.
     PERFORM pg_notify('talentflow_move_events', number::text);
     RETURN NULL;
 END
@@ -53,5 +59,5 @@ $$;
 CREATE CONSTRAINT TRIGGER imports_move_events AFTER UPDATE OF moves_changed ON imports
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW WHEN (NEW.moves_changed > 0 AND OLD.moves_changed = 0)
-    EXECUTE FUNCTION tf_number_import_event();
+    EXECUTE FUNCTION tf_number_move_event();
 

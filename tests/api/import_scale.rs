@@ -419,9 +419,10 @@ async fn half_sent_import(
     pool: &sqlx::PgPool,
 ) -> tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>> {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(64);
-    let body = reqwest::Body::wrap_stream(futures::stream::unfold(receiver, |mut receiver| async {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    }));
+    let body =
+        reqwest::Body::wrap_stream(futures::stream::unfold(receiver, |mut receiver| async {
+            receiver.recv().await.map(|chunk| (chunk, receiver))
+        }));
     let request = reqwest::Client::new()
         .post(format!("{base}/v1/import"))
         .bearer_auth(key)
@@ -467,12 +468,24 @@ async fn nothing_left_behind(pool: &sqlx::PgPool) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    for table in ["companies", "researchers", "sources", "projects", "moves", "audit_log", "imports"] {
-        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        assert_eq!(rows, 0, "{table} kept rows of an import that did not finish");
+    for table in [
+        "companies",
+        "researchers",
+        "sources",
+        "projects",
+        "moves",
+        "audit_log",
+        "imports",
+    ] {
+        let rows: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows, 0,
+            "{table} kept rows of an import that did not finish"
+        );
     }
 }
 

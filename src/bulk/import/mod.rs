@@ -152,21 +152,24 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         report.lines += 1;
         progress(bytes);
         let line_number = report.lines;
-        let text = std::str::from_utf8(&buffer).unwrap_or_default();
-        let envelope = if buffer.len() > MAX_LINE {
+        let text = if buffer.len() > MAX_LINE {
             Err(vec![FieldError::new(
                 "line",
                 format!("is longer than {MAX_LINE} bytes"),
             )])
         } else {
-            match std::str::from_utf8(&buffer) {
-                Err(_) => Err(vec![FieldError::new("line", "is not valid UTF-8")]),
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => parse_envelope(text),
-            }
+            std::str::from_utf8(&buffer)
+                .map_err(|_| vec![FieldError::new("line", "is not valid UTF-8")])
         };
-        let envelope = match envelope.and_then(|e| named.first_time(line_number, e)) {
-            Ok(envelope) => envelope,
+        if text.as_ref().is_ok_and(|text| text.trim().is_empty()) {
+            continue;
+        }
+        let parsed = text.and_then(|text| {
+            let envelope = parse_envelope(text)?;
+            Ok((text, named.first_time(line_number, envelope)?))
+        });
+        let (text, envelope) = match parsed {
+            Ok(parsed) => parsed,
             Err(errors) => {
                 outcomes.note(&mut report, line_number, None, Err(errors));
                 continue;
