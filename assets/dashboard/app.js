@@ -682,8 +682,8 @@
     }
   }
 
-  // A bulk import or a replay after a reconnect can bring thousands of events at once: draw them
-  // once per frame, and only as many as the feed shows.
+  // A replay after a reconnect can bring thousands of events at once: draw them once per frame,
+  // and only as many as the feed shows.
   let pending = [];
 
   function queueMove(move) {
@@ -730,6 +730,11 @@
         item.classList.add('deleted');
         item.title = 'Deleted';
       }
+    });
+    // An import sends one event for all its moves, not one each: read the newest again.
+    stream.addEventListener('import.completed', () => {
+      seedFeed();
+      $('#flows-stale').hidden = false;
     });
     stream.addEventListener('error', () => {
       if (stream.readyState === EventSource.CONNECTING) {

@@ -151,6 +151,25 @@ try {
     if (!same) throw new Error('the page was reloaded');
   });
 
+  await step('moves imported in bulk appear in the live feed without a reload', async () => {
+    const nonce = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const slug = `imported-${nonce}`;
+    const lines = [
+      { type: 'researcher', name: `Imported ${nonce}`, slug },
+      { type: 'move', researcher: slug, from: 'meta', to: 'mistral-ai', kind: 'hire', effective_on: '2025-02' },
+    ];
+    const response = await fetch(`${BASE_URL}/v1/import`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${EDITOR_KEY}`, 'Content-Type': 'application/x-ndjson' },
+      body: lines.map((line) => JSON.stringify(line)).join('\n') + '\n',
+    });
+    if (response.status !== 200) throw new Error(`POST /v1/import answered ${response.status}: ${await response.text()}`);
+    const item = page.locator('#feed-list li', { hasText: `Imported ${nonce}` });
+    await item.waitFor({ state: 'visible', timeout: 15_000 });
+    const same = await page.evaluate(() => window.__sameDocument === true);
+    if (!same) throw new Error('the page was reloaded');
+  });
+
   await step('no API error is shown on the page', async () => {
     const shown = await page.locator('.error:not([hidden])').allInnerTexts();
     if (shown.length) throw new Error(`the page shows: ${shown.join(' | ')}`);
