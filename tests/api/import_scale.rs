@@ -411,13 +411,16 @@ async fn a_large_file_with_bad_lines_scattered_through_it_is_refused_whole_with_
     }
 }
 
-/// Sends an import's lines, all but the last few, as a request body that stays open, and waits
-/// until the server's transaction has written rows; the request task is returned running.
-async fn half_sent_import(
+/// Starts an import whose request body stays open: `lines` are sent, and the server waits
+/// for the rest. Answers the running request and the sender of the rest of its body.
+fn open_import(
     base: &str,
     key: &str,
-    pool: &sqlx::PgPool,
-) -> tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>> {
+    lines: &[Value],
+) -> (
+    tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>>,
+    tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>,
+) {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(64);
     let body =
         reqwest::Body::wrap_stream(futures::stream::unfold(receiver, |mut receiver| async {
@@ -430,18 +433,37 @@ async fn half_sent_import(
         .body(body)
         .send();
     let running = tokio::spawn(request);
+    for chunk in lines.chunks(500) {
+        sender.try_send(Ok(ndjson(chunk).into())).ok();
+    }
+    (running, sender)
+}
+
+/// Waits until another session's open transaction has written to `table`.
+async fn wait_for_writer_of(pool: &sqlx::PgPool, table: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while writers_of(pool, table).await == 0 {
+        assert!(Instant::now() < deadline, "the import never wrote {table}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends an import's lines, all but the last few, as a request body that stays open, and waits
+/// until the server's transaction has written rows; the request task is returned running.
+async fn half_sent_import(
+    base: &str,
+    key: &str,
+    pool: &sqlx::PgPool,
+) -> tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>> {
     let lines = dataset(10_000).lines;
     let keep_back = 100;
+    let (running, sender) = open_import(base, key, &[]);
     for chunk in lines[..lines.len() - keep_back].chunks(500) {
         sender.send(Ok(ndjson(chunk).into())).await.unwrap();
     }
     // The projects' lines come before the moves, so by now companies, researchers, sources and
     // projects are written inside the import's transaction: wait to see it hold their locks.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while writers_of(pool, "researchers").await == 0 {
-        assert!(Instant::now() < deadline, "the import never wrote");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_writer_of(pool, "researchers").await;
     // Kept open: the server waits for the rest of the body.
     std::mem::forget(sender);
     running
@@ -513,4 +535,76 @@ async fn an_import_cut_off_by_its_client_or_by_a_shutdown_leaves_nothing_behind(
     crate::embedded::terminate(&mut server);
     nothing_left_behind(&pool).await;
     running.abort();
+}
+
+/// An import counts its moves once, at its end (migration 0013): until then it holds no lock on
+/// the count rows, so a single move between the same companies is written meanwhile instead of
+/// waiting for the whole import.
+#[tokio::test]
+async fn a_running_import_does_not_hold_up_a_single_move_between_its_companies() {
+    let (pool, url) = crate::helpers::fresh_database().await;
+    let key = {
+        let mut conn = pool.acquire().await.unwrap();
+        talentflow::db::keys::create(&mut conn, "meanwhile", talentflow::domain::key::Role::Editor)
+            .await
+            .unwrap()
+            .1
+    };
+    let (mut server, port) = crate::embedded::serve_on(&url, &[]).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    for slug in ["lab-a", "lab-b"] {
+        let created = post("/v1/companies", json!({"name": slug, "slug": slug, "kind": "ai_lab"}))
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let created = post("/v1/researchers", json!({"name": "Single Writer", "slug": "single-writer"}))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    // The import's moves between the two companies are written (a project line ends their
+    // batch), and the import stays open.
+    let mut lines: Vec<Value> = (0..200)
+        .map(|r| json!({"type": "researcher", "name": format!("Imported {r}"), "slug": format!("imported-{r}")}))
+        .collect();
+    lines.extend((0..200).map(|r| json!({"type": "move", "researcher": format!("imported-{r}"),
+        "from": "lab-a", "to": "lab-b", "kind": "hire", "effective_on": "2024-05-01"})));
+    lines.push(json!({"type": "project", "name": "Ends the batch", "slug": "ends-the-batch", "company": "lab-b"}));
+    let (running, sender) = open_import(&base, &key, &lines);
+    wait_for_writer_of(&pool, "projects").await;
+
+    let single = post("/v1/moves", json!({"researcher": "single-writer", "from": "lab-a", "to": "lab-b",
+        "kind": "hire", "effective_on": "2024-05-01"}));
+    let Ok(single) = tokio::time::timeout(Duration::from_secs(10), single).await else {
+        crate::embedded::terminate(&mut server);
+        panic!("the single move waited for the import");
+    };
+    assert_eq!(single.unwrap().status(), 201);
+
+    // The import ends: its 200 moves and the single one are all counted.
+    drop(sender);
+    let finished = running.await.unwrap().unwrap();
+    assert_eq!(finished.status(), 200, "{}", finished.text().await.unwrap());
+    let inflow: i32 = sqlx::query_scalar(
+        "SELECT t.inflow FROM company_flow_totals t JOIN companies c ON c.id = t.company_id WHERE c.slug = 'lab-b'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(inflow, 201);
+    let pair: i32 = sqlx::query_scalar("SELECT moves FROM move_flow_pairs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(pair, 201);
+    crate::embedded::terminate(&mut server);
 }
