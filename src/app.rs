@@ -133,6 +133,10 @@ fn route_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> 
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::consistency::token_after_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             require_read_key,
         ))
         .layer(middleware::from_fn_with_state(
@@ -191,6 +195,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::RETRY_AFTER,
             REQUEST_ID,
             crate::idempotency::REPLAYED,
+            crate::consistency::CONSISTENCY,
             crate::rate_limit::LIMIT,
             crate::rate_limit::REMAINING,
             crate::rate_limit::RESET,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod bulk;
 pub mod cli;
 pub mod config;
+pub mod consistency;
 pub mod dashboard;
 pub mod db;
 pub mod domain;

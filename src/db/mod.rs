@@ -17,6 +17,7 @@ pub mod list;
 pub mod moves;
 pub mod projects;
 pub mod record;
+pub mod replication;
 pub mod reports;
 pub mod researchers;
 pub mod search;

@@ -5,6 +5,7 @@
 //! - every POST takes `Idempotency-Key` (409 while the first is running, 422 when reused for
 //!   another request, `Idempotent-Replayed` on replays);
 //! - every API operation may be rate limited (429 with `Retry-After` and `RateLimit-*`);
+//! - every successful write answers its consistency token (`Talentflow-Consistency`);
 //! - reads of the API may send a key (servers with `TALENTFLOW_READ_AUTH=key` require one);
 //!   the probes outside `/v1` take none;
 //! - a parameter is present or absent, never null; a response field that may be null is always
@@ -46,6 +47,9 @@ pub fn apply(doc: OpenApi) -> OpenApi {
             }
             if method == "post" {
                 idempotency(operation);
+            }
+            if is_api && method != "get" {
+                consistency_token(operation);
             }
             if is_api {
                 rate_limited(operation);
@@ -347,6 +351,22 @@ fn idempotency(operation: &mut Map<String, Value>) {
         .and_then(|r| r.get_mut("description"))
     {
         *description = Value::String("Well-formed but invalid (each bad field in `errors`), or the Idempotency-Key was used for another request".to_owned());
+    }
+}
+
+fn consistency_token(operation: &mut Map<String, Value>) {
+    for (status, response) in responses(operation).iter_mut() {
+        if status.starts_with('2')
+            && let Some(response) = response.as_object_mut()
+        {
+            let headers = response.entry("headers").or_insert_with(|| json!({}));
+            if let Some(headers) = headers.as_object_mut() {
+                headers.insert(
+                    "Talentflow-Consistency".to_owned(),
+                    json!({"description": "The consistency token of this write: the database's position after it committed (opaque; today a Postgres LSN such as `0/16B3748`). Send it back on a read as `Talentflow-Consistency` to be answered only from data that includes this write (see docs/API.md, \"Consistency\").", "schema": {"type": "string"}}),
+                );
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod bulk;
 mod clients;
 mod companies;
 mod concurrency;
+mod consistency;
 mod csv;
 mod demo_server;
 mod docker;
