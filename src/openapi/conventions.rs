@@ -323,20 +323,12 @@ fn idempotency(operation: &mut Map<String, Value>) {
             "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
         }));
     }
+    success_header(
+        operation,
+        "Idempotent-Replayed",
+        json!({"description": "`true` when this is the stored response to an earlier request with the same Idempotency-Key", "schema": {"type": "string", "enum": ["true"]}}),
+    );
     let responses = responses(operation);
-    for (status, response) in responses.iter_mut() {
-        if status.starts_with('2')
-            && let Some(response) = response.as_object_mut()
-        {
-            let headers = response.entry("headers").or_insert_with(|| json!({}));
-            if let Some(headers) = headers.as_object_mut() {
-                headers.insert(
-                    "Idempotent-Replayed".to_owned(),
-                    json!({"description": "`true` when this is the stored response to an earlier request with the same Idempotency-Key", "schema": {"type": "string", "enum": ["true"]}}),
-                );
-            }
-        }
-    }
     responses.insert(
         "409".to_owned(),
         problem(
@@ -355,16 +347,22 @@ fn idempotency(operation: &mut Map<String, Value>) {
 }
 
 fn consistency_token(operation: &mut Map<String, Value>) {
+    success_header(
+        operation,
+        "Talentflow-Consistency",
+        json!({"description": "The consistency token of this write: the database's position after it committed (opaque; today a Postgres LSN such as `0/16B3748`). Send it back on a read as `Talentflow-Consistency` to be answered only from data that includes this write (see docs/API.md, \"Consistency\").", "schema": {"type": "string"}}),
+    );
+}
+
+/// Documents `header` on every 2xx response of the operation.
+fn success_header(operation: &mut Map<String, Value>, name: &str, header: Value) {
     for (status, response) in responses(operation).iter_mut() {
         if status.starts_with('2')
             && let Some(response) = response.as_object_mut()
         {
             let headers = response.entry("headers").or_insert_with(|| json!({}));
             if let Some(headers) = headers.as_object_mut() {
-                headers.insert(
-                    "Talentflow-Consistency".to_owned(),
-                    json!({"description": "The consistency token of this write: the database's position after it committed (opaque; today a Postgres LSN such as `0/16B3748`). Send it back on a read as `Talentflow-Consistency` to be answered only from data that includes this write (see docs/API.md, \"Consistency\").", "schema": {"type": "string"}}),
-                );
+                headers.insert(name.to_owned(), header.clone());
             }
         }
     }

@@ -10,12 +10,16 @@ use serde_json::json;
 use crate::helpers::{Response, TestApp};
 
 /// A `pg_lsn` as a number: `hi/lo` in hex.
-fn position(response: &Response) -> u64 {
-    let token = response
-        .header("talentflow-consistency")
-        .unwrap_or_else(|| panic!("no consistency token: {}", response.text));
-    let (hi, lo) = token.split_once('/').expect("an LSN: hi/lo");
+fn lsn(text: &str) -> u64 {
+    let (hi, lo) = text.split_once('/').expect("an LSN: hi/lo");
     (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap()
+}
+
+/// The response's consistency token, as a position.
+fn position(response: &Response) -> u64 {
+    lsn(response
+        .header("talentflow-consistency")
+        .unwrap_or_else(|| panic!("no consistency token: {}", response.text)))
 }
 
 #[tokio::test]
@@ -47,8 +51,7 @@ async fn every_successful_write_answers_a_consistency_token_that_grows() {
     deleted.ok(204);
 
     // Each write is past the one before it, and the first is past where the database was.
-    let (hi, lo) = before.split_once('/').unwrap();
-    let before = (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap();
+    let before = lsn(&before);
     let positions: Vec<u64> = [&created, &patched, &imported, &deleted]
         .into_iter()
         .map(position)

@@ -413,7 +413,7 @@ async fn a_large_file_with_bad_lines_scattered_through_it_is_refused_whole_with_
 
 /// Starts an import whose request body stays open: `lines` are sent, and the server waits
 /// for the rest. Answers the running request and the sender of the rest of its body.
-fn open_import(
+async fn open_import(
     base: &str,
     key: &str,
     lines: &[Value],
@@ -434,7 +434,7 @@ fn open_import(
         .send();
     let running = tokio::spawn(request);
     for chunk in lines.chunks(500) {
-        sender.try_send(Ok(ndjson(chunk).into())).ok();
+        sender.send(Ok(ndjson(chunk).into())).await.unwrap();
     }
     (running, sender)
 }
@@ -457,10 +457,7 @@ async fn half_sent_import(
 ) -> tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>> {
     let lines = dataset(10_000).lines;
     let keep_back = 100;
-    let (running, sender) = open_import(base, key, &[]);
-    for chunk in lines[..lines.len() - keep_back].chunks(500) {
-        sender.send(Ok(ndjson(chunk).into())).await.unwrap();
-    }
+    let (running, sender) = open_import(base, key, &lines[..lines.len() - keep_back]).await;
     // The projects' lines come before the moves, so by now companies, researchers, sources and
     // projects are written inside the import's transaction: wait to see it hold their locks.
     wait_for_writer_of(pool, "researchers").await;
@@ -511,19 +508,27 @@ async fn nothing_left_behind(pool: &sqlx::PgPool) {
     }
 }
 
-#[tokio::test]
-async fn an_import_cut_off_by_its_client_or_by_a_shutdown_leaves_nothing_behind() {
+/// A fresh database with an editor key named `name`, served by the binary with `settings`.
+async fn served_with_editor_key(
+    name: &str,
+    settings: &[(&str, &str)],
+) -> (sqlx::PgPool, std::process::Child, String, String) {
     let (pool, url) = crate::helpers::fresh_database().await;
     let key = {
         let mut conn = pool.acquire().await.unwrap();
-        talentflow::db::keys::create(&mut conn, "cut off", talentflow::domain::key::Role::Editor)
+        talentflow::db::keys::create(&mut conn, name, talentflow::domain::key::Role::Editor)
             .await
             .unwrap()
             .1
     };
-    let (mut server, port) =
-        crate::embedded::serve_on(&url, &[("TALENTFLOW_SHUTDOWN_GRACE", "2")]).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let (server, port) = crate::embedded::serve_on(&url, settings).await;
+    (pool, server, format!("http://127.0.0.1:{port}"), key)
+}
+
+#[tokio::test]
+async fn an_import_cut_off_by_its_client_or_by_a_shutdown_leaves_nothing_behind() {
+    let (pool, mut server, base, key) =
+        served_with_editor_key("cut off", &[("TALENTFLOW_SHUTDOWN_GRACE", "2")]).await;
 
     // The client goes away mid-file.
     let running = half_sent_import(&base, &key, &pool).await;
@@ -542,16 +547,7 @@ async fn an_import_cut_off_by_its_client_or_by_a_shutdown_leaves_nothing_behind(
 /// waiting for the whole import.
 #[tokio::test]
 async fn a_running_import_does_not_hold_up_a_single_move_between_its_companies() {
-    let (pool, url) = crate::helpers::fresh_database().await;
-    let key = {
-        let mut conn = pool.acquire().await.unwrap();
-        talentflow::db::keys::create(&mut conn, "meanwhile", talentflow::domain::key::Role::Editor)
-            .await
-            .unwrap()
-            .1
-    };
-    let (mut server, port) = crate::embedded::serve_on(&url, &[]).await;
-    let base = format!("http://127.0.0.1:{port}");
+    let (pool, mut server, base, key) = served_with_editor_key("meanwhile", &[]).await;
     let client = reqwest::Client::new();
     let post = |path: &str, body: Value| {
         client
@@ -579,7 +575,7 @@ async fn a_running_import_does_not_hold_up_a_single_move_between_its_companies()
     lines.extend((0..200).map(|r| json!({"type": "move", "researcher": format!("imported-{r}"),
         "from": "lab-a", "to": "lab-b", "kind": "hire", "effective_on": "2024-05-01"})));
     lines.push(json!({"type": "project", "name": "Ends the batch", "slug": "ends-the-batch", "company": "lab-b"}));
-    let (running, sender) = open_import(&base, &key, &lines);
+    let (running, sender) = open_import(&base, &key, &lines).await;
     wait_for_writer_of(&pool, "projects").await;
 
     let single = post("/v1/moves", json!({"researcher": "single-writer", "from": "lab-a", "to": "lab-b",
