@@ -25,6 +25,7 @@ use crate::{
     config::{Config, ReadAuth},
     error::{self, ApiError},
     rate_limit::RateLimits,
+    replicas::{Replicas, routing::ReadRouting},
 };
 
 #[derive(Clone)]
@@ -34,6 +35,8 @@ pub struct AppState {
     pub rate_limits: Option<Arc<RateLimits>>,
     /// Wakes the live streams of this process when moves change anywhere.
     pub changes: crate::live::Changes,
+    /// The streaming replicas reads may go to (`DATABASE_READ_URL`); None: all go to `pool`.
+    pub replicas: Option<Arc<Replicas>>,
 }
 
 impl AppState {
@@ -44,7 +47,14 @@ impl AppState {
             config: Arc::new(config),
             rate_limits,
             changes: crate::live::Changes::default(),
+            replicas: None,
         }
+    }
+
+    /// Adds the replicas `DATABASE_READ_URL` names (an error when one is not a URL).
+    pub fn with_read_replicas(mut self) -> anyhow::Result<Self> {
+        self.replicas = Replicas::from_config(&self.config)?.map(Arc::new);
+        Ok(self)
     }
 }
 
@@ -135,6 +145,7 @@ fn route_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> 
             state.clone(),
             crate::consistency::token_after_writes,
         ))
+        .layer(ReadRouting::new(state.clone()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             require_read_key,
@@ -188,6 +199,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             header::IF_MATCH,
             header::IF_NONE_MATCH,
             crate::idempotency::IDEMPOTENCY_KEY,
+            crate::consistency::CONSISTENCY,
         ])
         .expose_headers([
             header::ETAG,
@@ -196,6 +208,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             REQUEST_ID,
             crate::idempotency::REPLAYED,
             crate::consistency::CONSISTENCY,
+            crate::replicas::routing::REPLICA_LAG,
             crate::rate_limit::LIMIT,
             crate::rate_limit::REMAINING,
             crate::rate_limit::RESET,
@@ -258,6 +271,17 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     let config = state.config.clone();
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    // Replicas are checked once before the first request, so reads go to them from the start.
+    let replica_checks = match state.replicas.clone() {
+        Some(replicas) => {
+            crate::replicas::monitor::check(&replicas, &state.pool).await;
+            Some(tokio::spawn(crate::replicas::monitor::run(
+                replicas,
+                state.pool.clone(),
+            )))
+        }
+        None => None,
+    };
     let changes = state.changes.clone();
     tokio::spawn(changes.clone().listen(state.pool.clone()));
     tracing::info!(address = %listener.local_addr()?, "listening; docs at /docs");
@@ -311,6 +335,9 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     drop(listener);
     changes.shutdown.cancel();
     housekeeping.abort();
+    if let Some(checks) = replica_checks {
+        checks.abort();
+    }
     tracing::info!(
         grace_secs = config.shutdown_grace_secs,
         "shutting down: finishing in-flight requests"

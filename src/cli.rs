@@ -220,7 +220,13 @@ async fn serve(config: Config) -> Result<()> {
             }
         }
     }
-    let state = AppState::new(database.pool.clone(), config);
+    let state = match AppState::new(database.pool.clone(), config).with_read_replicas() {
+        Ok(state) => state,
+        Err(err) => {
+            database.close().await;
+            return Err(err);
+        }
+    };
     let result = app::serve(state).await;
     database.close().await;
     result

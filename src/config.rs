@@ -40,6 +40,25 @@ pub struct Config {
     #[command(flatten)]
     pub database: DatabaseArgs,
 
+    /// Streaming replicas that reads may go to: one PostgreSQL URL or a comma-separated list.
+    /// Unset: every query goes to the primary (`DATABASE_URL`).
+    #[arg(
+        long,
+        env = "DATABASE_READ_URL",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub database_read_url: Vec<String>,
+
+    /// Milliseconds a read that sends a consistency token waits for a replica to replay past
+    /// it before the primary answers it instead.
+    #[arg(long, env = "TALENTFLOW_REPLICA_WAIT_MS", default_value_t = 1000)]
+    pub replica_wait_ms: u64,
+
+    /// Seconds a replica may lag behind the primary before reads stop going to it.
+    #[arg(long, env = "TALENTFLOW_MAX_REPLICA_LAG", default_value_t = 30)]
+    pub max_replica_lag_secs: u64,
+
     /// Address to listen on.
     #[arg(long, env = "TALENTFLOW_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
@@ -112,6 +131,14 @@ impl Config {
         Duration::from_secs(self.shutdown_grace_secs)
     }
 
+    pub fn replica_wait(&self) -> Duration {
+        Duration::from_millis(self.replica_wait_ms)
+    }
+
+    pub fn max_replica_lag(&self) -> Duration {
+        Duration::from_secs(self.max_replica_lag_secs.max(1))
+    }
+
     /// A config for tests and tools: defaults everywhere but rate limits (off), no database URL.
     pub fn for_tests() -> Self {
         use clap::Parser;
@@ -135,9 +162,16 @@ impl Config {
             ),
         };
         format!(
-            "bind={} database={} read_auth={:?} cors_origins={:?} request_timeout={}s header_timeout={}s shutdown_grace={}s body_limit={} log={} log_format={:?}",
+            "bind={} database={} read_replicas={:?} replica_wait={}ms max_replica_lag={}s read_auth={:?} cors_origins={:?} request_timeout={}s header_timeout={}s shutdown_grace={}s body_limit={} log={} log_format={:?}",
             self.bind,
             database,
+            self.database_read_url
+                .iter()
+                .filter(|url| !url.trim().is_empty())
+                .map(|url| redact_password(url.trim()))
+                .collect::<Vec<_>>(),
+            self.replica_wait_ms,
+            self.max_replica_lag_secs,
             self.read_auth,
             self.cors_origins
                 .iter()

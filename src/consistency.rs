@@ -31,11 +31,13 @@ pub async fn token_after_writes(
         // not its answer.
         match crate::db::replication::write_position(&state.pool).await {
             Ok(position) => {
-                if let Ok(value) = HeaderValue::from_str(&position) {
+                if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
                     response.headers_mut().insert(CONSISTENCY, value);
                 }
             }
-            Err(err) => tracing::warn!(error = %err, "no consistency token: the WAL position could not be read"),
+            Err(err) => {
+                tracing::warn!(error = %err, "no consistency token: the WAL position could not be read")
+            }
         }
     }
     response

@@ -18,6 +18,7 @@ pub mod live;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
+pub mod replicas;
 pub mod seed;
 pub mod stream;
 pub mod synthetic;

@@ -3,12 +3,10 @@
 
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use std::collections::HashMap;
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
+use axum::{Json, extract::Path};
 use chrono::Utc;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -113,7 +111,7 @@ pub struct FlowParams {
 #[utoipa::path(get, path = "/flows", tag = "analytics", params(FlowParams),
     responses((status = 200, description = "Nodes and links", body = Flows), ListErrors))]
 async fn flows(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     ApiQuery(params): ApiQuery<FlowParams>,
 ) -> ApiResult<Json<Flows>> {
     let mut check = Check::default();
@@ -132,7 +130,7 @@ async fn flows(
     }
     check.finish_query()?;
     let (total_moves, uncertain_moves, links) = db::analytics::flows(
-        &state.pool,
+        &db,
         &scope,
         params.min_count.unwrap_or(1),
         params.top.unwrap_or(1000),
@@ -150,7 +148,7 @@ async fn flows(
     let mut ids: Vec<_> = links.iter().flat_map(|l| [l.source, l.target]).collect();
     ids.sort();
     ids.dedup();
-    let mut nodes = db::analytics::company_refs(&state.pool, &ids).await?;
+    let mut nodes = db::analytics::company_refs(&db, &ids).await?;
     nodes.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Json(Flows {
         nodes,
@@ -183,7 +181,7 @@ pub struct BalanceParams {
     params(("id" = String, Path, description = "Id or slug"), BalanceParams),
     responses((status = 200, description = "The balance", body = Balance), ListErrors, ReadErrors))]
 async fn balance(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<BalanceParams>,
 ) -> ApiResult<Json<Balance>> {
@@ -191,11 +189,11 @@ async fn balance(
     let mut check = Check::default();
     let scope = scope(&mut check, params.since, params.until, None, params.roll_up);
     check.finish_query()?;
-    let company = db::resolve(&state.pool, Sluggable::Companies, &key)
+    let company = db::resolve(&db, Sluggable::Companies, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("company", &key))?;
     // One snapshot for the series, the rankings and the totals, so they agree under writes.
-    let mut tx = db::read_snapshot(&state.pool).await?;
+    let mut tx = db::read_snapshot(&db).await?;
     let (company, group) = if scope.roll_up {
         let root = db::analytics::root_of(&mut tx, company).await?;
         (root, db::analytics::group_of(&mut tx, root).await?)
@@ -211,7 +209,7 @@ async fn balance(
     let lost_to =
         db::analytics::counterparts(&mut tx, company, &group, &scope, Side::Departures).await?;
     tx.commit().await?;
-    let company_ref = db::analytics::company_refs(&state.pool, &[company])
+    let company_ref = db::analytics::company_refs(&db, &[company])
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("company", &key))?;
@@ -246,7 +244,7 @@ pub struct AttritionParams {
     params(("id" = String, Path, description = "Id or slug"), AttritionParams),
     responses((status = 200, description = "The attrition", body = Attrition), ListErrors, ReadErrors))]
 async fn attrition(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<AttritionParams>,
 ) -> ApiResult<Json<Attrition>> {
@@ -257,20 +255,19 @@ async fn attrition(
     let as_of = as_of
         .map(|d| d.end())
         .unwrap_or_else(|| Utc::now().date_naive());
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     let project = db::record::get::<Project>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &key))?;
     // Never hold a connection while waiting for another: under load that deadlocks the pool.
     drop(conn);
-    let roster_size = db::analytics::roster_size(&state.pool, project.id).await?;
+    let roster_size = db::analytics::roster_size(&db, project.id).await?;
     let released = PartialDate::from_stored(project.released_on, project.released_precision);
     // Each contributor's first move away that counts as a departure, and whether it is certain.
     let mut certain: HashMap<uuid::Uuid, bool> = HashMap::new();
     let mut last_researcher = None;
     if let Some(company) = &project.company {
-        let candidates =
-            db::analytics::moves_away(&state.pool, project.id, company.id, as_of).await?;
+        let candidates = db::analytics::moves_away(&db, project.id, company.id, as_of).await?;
         for (researcher, move_id, effective_on, precision) in candidates {
             if last_researcher == Some(researcher) {
                 continue;
@@ -286,8 +283,7 @@ async fn attrition(
         }
     }
     let ids: Vec<uuid::Uuid> = certain.keys().copied().collect();
-    let mut departed_moves =
-        db::record::by_ids::<Move>(&mut *state.pool.acquire().await?, &ids).await?;
+    let mut departed_moves = db::record::by_ids::<Move>(&mut *db.acquire().await?, &ids).await?;
     departed_moves.sort_by_key(|m| (m.effective_on, m.id));
     let mut destinations: HashMap<uuid::Uuid, CompanyCount> = HashMap::new();
     for departure in &departed_moves {
@@ -309,7 +305,7 @@ async fn attrition(
     });
     let departed = departed_moves.len() as i64;
     let departed_uncertain = certain.values().filter(|c| !**c).count() as i64;
-    let reported = db::reports::all_of(&mut *state.pool.acquire().await?, project.id).await?;
+    let reported = db::reports::all_of(&mut *db.acquire().await?, project.id).await?;
     Ok(Json(Attrition {
         project: ProjectRef {
             id: project.id,
@@ -343,17 +339,14 @@ async fn attrition(
 #[utoipa::path(get, path = "/researchers/{id}/timeline", tag = "analytics",
     params(("id" = String, Path, description = "Id or slug")),
     responses((status = 200, description = "The timeline", body = Timeline), ReadErrors))]
-async fn timeline(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-) -> ApiResult<Json<Timeline>> {
+async fn timeline(ReadDb(db): ReadDb, Path(key): Path<String>) -> ApiResult<Json<Timeline>> {
     let key = super::path_key::<Researcher>(&key)?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     let researcher = db::record::get::<Researcher>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("researcher", &key))?;
     drop(conn);
-    let moves = db::moves::of_researcher(&state.pool, researcher.id).await?;
+    let moves = db::moves::of_researcher(&db, researcher.id).await?;
     Ok(Json(Timeline {
         researcher: ResearcherRef {
             id: researcher.id,
@@ -385,7 +378,7 @@ pub struct LeaderboardParams {
 #[utoipa::path(get, path = "/leaderboard", tag = "analytics", params(LeaderboardParams),
     responses((status = 200, description = "Ranked companies", body = Vec<LeaderboardRow>), ListErrors))]
 async fn leaderboard(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     ApiQuery(params): ApiQuery<LeaderboardParams>,
 ) -> ApiResult<Json<Vec<LeaderboardRow>>> {
     let mut check = Check::default();
@@ -401,7 +394,7 @@ async fn leaderboard(
         Metric::Outflow => "outflow",
     };
     Ok(Json(
-        db::analytics::leaderboard(&state.pool, &scope, metric, limit).await?,
+        db::analytics::leaderboard(&db, &scope, metric, limit).await?,
     ))
 }
 
@@ -421,7 +414,7 @@ pub struct CompensationSummaryParams {
 #[utoipa::path(get, path = "/compensation/summary", tag = "analytics", params(CompensationSummaryParams),
     responses((status = 200, description = "One row per company and currency, highest pay first", body = Vec<CompensationSummary>), ListErrors))]
 async fn compensation_summary(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     ApiQuery(params): ApiQuery<CompensationSummaryParams>,
 ) -> ApiResult<Json<Vec<CompensationSummary>>> {
     let mut check = Check::default();
@@ -429,10 +422,9 @@ async fn compensation_summary(
     let since = check.optional("since", params.since, |d| PartialDate::parse(&d));
     check.finish_query()?;
     let rows =
-        db::analytics::compensation_summary(&state.pool, role.as_deref(), since.map(|d| d.start))
-            .await?;
+        db::analytics::compensation_summary(&db, role.as_deref(), since.map(|d| d.start)).await?;
     let latest_ids: Vec<_> = rows.iter().map(|r| r.5).collect();
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     let latest: HashMap<_, _> = db::record::by_ids::<CompensationReport>(&mut conn, &latest_ids)
         .await?
         .into_iter()
@@ -473,7 +465,7 @@ pub struct SearchParams {
 #[utoipa::path(get, path = "/search", tag = "analytics", params(SearchParams),
     responses((status = 200, description = "Best matches first", body = Vec<SearchHit>), ListErrors))]
 async fn search(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<Vec<SearchHit>>> {
     let mut check = Check::default();
@@ -508,7 +500,5 @@ async fn search(
     }
     check.finish_query()?;
     let q = q.unwrap_or_default();
-    Ok(Json(
-        db::search::search(&state.pool, &q, &types, limit).await?,
-    ))
+    Ok(Json(db::search::search(&db, &q, &types, limit).await?))
 }

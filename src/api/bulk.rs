@@ -1,5 +1,6 @@
 //! `POST /v1/import` and `GET /v1/export`: NDJSON in and out.
 
+use crate::replicas::routing::ReadDb;
 use axum::{
     Json,
     extract::{Request, State},
@@ -117,13 +118,10 @@ async fn import_records(
             body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The database is unavailable", body = crate::error::Problem,
             content_type = "application/problem+json")))]
-async fn export_records(
-    State(state): State<AppState>,
-    ApiQuery(_none): ApiQuery<NoParams>,
-) -> Response {
+async fn export_records(ReadDb(db): ReadDb, ApiQuery(_none): ApiQuery<NoParams>) -> Response {
     let (feed, drain) = crate::stream::channel();
     tokio::spawn(async move {
-        if let Err(err) = export::export(&state.pool, &feed).await {
+        if let Err(err) = export::export(&db, &feed).await {
             tracing::error!(error = %err, "export failed part-way");
             feed.fail();
         }

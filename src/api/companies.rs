@@ -1,5 +1,6 @@
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -60,7 +61,7 @@ pub struct CompanyListParams {
 #[utoipa::path(get, path = "/companies", tag = "companies", params(CompanyListParams, Paging<Company>),
     responses((status = 200, description = "One page of companies", body = Page<Company>), ListErrors))]
 async fn list_companies(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<CompanyListParams, Company>,
 ) -> ApiResult<Response> {
@@ -72,9 +73,7 @@ async fn list_companies(
     check.finish_query()?;
     let parent = match parent {
         None => None,
-        Some(key) => {
-            Some(super::resolve_filter(&state, Sluggable::Companies, "parent", &key).await?)
-        }
+        Some(key) => Some(super::resolve_filter(&db, Sluggable::Companies, "parent", &key).await?),
     };
     let filter = CompanyFilter {
         q,
@@ -82,7 +81,7 @@ async fn list_companies(
         country,
         parent,
     };
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {
@@ -123,13 +122,13 @@ pub struct CompanyMovesParams {
     params(("id" = String, Path, description = "Id or slug"), CompanyMovesParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors, ReadErrors))]
 async fn company_moves(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     Path(key): Path<String>,
     ListQuery(params, page): ListQuery<CompanyMovesParams, Move>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let key = super::path_key::<Company>(&key)?;
-    let company = db::resolve(&state.pool, Sluggable::Companies, &key)
+    let company = db::resolve(&db, Sluggable::Companies, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("company", &key))?;
     let mut filter = db::moves::MoveFilter::default();
@@ -138,5 +137,5 @@ async fn company_moves(
         Direction::Out => filter.from = Some(company),
         Direction::Any => filter.company = Some(company),
     }
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }

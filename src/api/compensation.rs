@@ -2,6 +2,7 @@
 
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -70,7 +71,7 @@ pub struct CompensationListParams {
 #[utoipa::path(get, path = "/compensation", tag = "compensation", params(CompensationListParams, Paging<CompensationReport>),
     responses((status = 200, description = "One page of reports", body = db::list::Page<CompensationReport>), ListErrors))]
 async fn list_compensation(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<CompensationListParams, CompensationReport>,
 ) -> ApiResult<Response> {
@@ -89,9 +90,9 @@ async fn list_compensation(
     };
     if let Some(key) = company {
         filter.company =
-            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
+            Some(super::resolve_filter(&db, Sluggable::Companies, "company", &key).await?);
     }
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {

@@ -2,6 +2,7 @@
 
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -67,7 +68,7 @@ pub struct DealListParams {
 #[utoipa::path(get, path = "/deals", tag = "deals", params(DealListParams, Paging<Deal>),
     responses((status = 200, description = "One page of deals", body = db::list::Page<Deal>), ListErrors))]
 async fn list_deals(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<DealListParams, Deal>,
 ) -> ApiResult<Response> {
@@ -90,10 +91,10 @@ async fn list_deals(
         ("target", target, &mut filter.target),
     ] {
         if let Some(key) = key {
-            *slot = Some(super::resolve_filter(&state, Sluggable::Companies, field, &key).await?);
+            *slot = Some(super::resolve_filter(&db, Sluggable::Companies, field, &key).await?);
         }
     }
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {
@@ -114,13 +115,13 @@ resource::record_handlers! {
     params(("id" = Uuid, Path, description = "Id"), Paging<Move>),
     responses((status = 200, description = "One page of moves", body = db::list::Page<Move>), ListErrors, ReadErrors))]
 async fn deal_moves(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     Path(id): Path<String>,
     ListQuery(NoFilters {}, page): ListQuery<NoFilters, Move>,
 ) -> ApiResult<Response> {
     let id = super::path_id::<Deal>(&id)?;
-    let deal = match super::resolve_deal_filter(&state, id).await {
+    let deal = match super::resolve_deal_filter(&db, id).await {
         Err(ApiError::Unprocessable { .. }) => return Err(ApiError::not_found("deal", id)),
         other => other?,
     };
@@ -128,5 +129,5 @@ async fn deal_moves(
         deal: Some(deal),
         ..MoveFilter::default()
     };
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }

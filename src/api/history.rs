@@ -1,9 +1,7 @@
 //! `GET /v1/{collection}/{id}/history`: the audit trail of one record, newest first.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
+use crate::replicas::routing::ReadDb;
+use axum::{Json, extract::Path};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -105,7 +103,7 @@ const SORT: &str = "history";
             content_type = "application/problem+json"),
         ListErrors))]
 async fn record_history(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     Path((collection, key)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<HistoryPage>> {
@@ -114,7 +112,7 @@ async fn record_history(
             ApiError::NotFound(format!("no collection `{collection}` keeps a history"))
         })?;
     let record = IdOrSlug::parse(&key).map_err(|_| ApiError::not_found("record", &key))?;
-    let record_id = audit::record_id(&state.pool, collection.as_str(), &record)
+    let record_id = audit::record_id(&db, collection.as_str(), &record)
         .await?
         .ok_or_else(|| ApiError::not_found(collection.record_name(), &key))?;
 
@@ -136,14 +134,8 @@ async fn record_history(
             Some(cursor.key.parse::<i64>().map_err(|_| bad())?)
         }
     };
-    let mut data = audit::history(
-        &state.pool,
-        collection.as_str(),
-        record_id,
-        before_id,
-        limit + 1,
-    )
-    .await?;
+    let mut data =
+        audit::history(&db, collection.as_str(), record_id, before_id, limit + 1).await?;
     let next_cursor = if data.len() as i64 > limit {
         data.truncate(limit as usize);
         data.last().map(|last| {
@@ -158,9 +150,7 @@ async fn record_history(
         None
     };
     let total = match params.include_total {
-        Some(true) => {
-            Some(audit::history_count(&state.pool, collection.as_str(), record_id).await?)
-        }
+        Some(true) => Some(audit::history_count(&db, collection.as_str(), record_id).await?),
         _ => None,
     };
     Ok(Json(HistoryPage {

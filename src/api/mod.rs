@@ -19,6 +19,7 @@ pub mod signals;
 pub mod sources;
 pub mod support;
 
+use sqlx::PgPool;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
@@ -91,8 +92,8 @@ pub fn period(
 }
 
 /// A deal filter naming no live deal is a 422, like the other filters.
-pub async fn resolve_deal_filter(state: &AppState, deal: Uuid) -> ApiResult<Uuid> {
-    let live = db::deals::is_live(&state.pool, deal).await?;
+pub async fn resolve_deal_filter(db: &PgPool, deal: Uuid) -> ApiResult<Uuid> {
+    let live = db::deals::is_live(db, deal).await?;
     live.then_some(deal).ok_or_else(|| {
         ApiError::invalid(vec![FieldError::new("deal", format!("no deal `{deal}`"))])
     })
@@ -116,13 +117,13 @@ pub fn path_id<R: Record>(text: &str) -> ApiResult<Uuid> {
 /// A filter naming a company or researcher that does not exist is the client's mistake (422),
 /// not an empty list that hides a typo.
 pub async fn resolve_filter(
-    state: &AppState,
+    db: &PgPool,
     table: Sluggable,
     field: &str,
     key: &IdOrSlug,
 ) -> ApiResult<Uuid> {
     let what = table.what();
-    db::resolve(&state.pool, table, key).await?.ok_or_else(|| {
+    db::resolve(db, table, key).await?.ok_or_else(|| {
         ApiError::invalid(vec![FieldError::new(field, format!("no {what} `{key}`"))])
     })
 }

@@ -1,5 +1,6 @@
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -76,7 +77,7 @@ pub struct MoveListParams {
 #[utoipa::path(get, path = "/moves", tag = "moves", params(MoveListParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors))]
 async fn list_moves(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<MoveListParams, Move>,
 ) -> ApiResult<Response> {
@@ -100,14 +101,14 @@ async fn list_moves(
     };
     if let Some(key) = researcher {
         filter.researcher =
-            Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
+            Some(super::resolve_filter(&db, Sluggable::Researchers, "researcher", &key).await?);
     }
     if let Some(key) = project {
         filter.project =
-            Some(super::resolve_filter(&state, Sluggable::Projects, "project", &key).await?);
+            Some(super::resolve_filter(&db, Sluggable::Projects, "project", &key).await?);
     }
     if let Some(deal) = params.deal {
-        filter.deal = Some(super::resolve_deal_filter(&state, deal).await?);
+        filter.deal = Some(super::resolve_deal_filter(&db, deal).await?);
     }
     for (field, key, slot) in [
         ("company", company, &mut filter.company),
@@ -115,10 +116,10 @@ async fn list_moves(
         ("to", to, &mut filter.to),
     ] {
         if let Some(key) = key {
-            *slot = Some(super::resolve_filter(&state, Sluggable::Companies, field, &key).await?);
+            *slot = Some(super::resolve_filter(&db, Sluggable::Companies, field, &key).await?);
         }
     }
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {

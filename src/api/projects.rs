@@ -2,12 +2,14 @@
 
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -73,7 +75,7 @@ pub struct ProjectListParams {
 #[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectListParams, Paging<Project>),
     responses((status = 200, description = "One page of projects", body = db::list::Page<Project>), ListErrors))]
 async fn list_projects(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<ProjectListParams, Project>,
 ) -> ApiResult<Response> {
@@ -88,13 +90,13 @@ async fn list_projects(
     };
     if let Some(key) = company {
         filter.company =
-            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
+            Some(super::resolve_filter(&db, Sluggable::Companies, "company", &key).await?);
     }
     if let Some(key) = researcher {
         filter.researcher =
-            Some(super::resolve_filter(&state, Sluggable::Researchers, "researcher", &key).await?);
+            Some(super::resolve_filter(&db, Sluggable::Researchers, "researcher", &key).await?);
     }
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {
@@ -117,12 +119,12 @@ resource::record_handlers! {
         headers(("ETag" = String, description = "Entity tag of the roster, for If-Match on PUT"))),
         (status = 304, description = "Not modified"), ReadErrors))]
 async fn get_contributors(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     Path(key): Path<String>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
     let key = super::path_key::<Project>(&key)?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     let project = db::record::get::<Project>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &key))?;
@@ -159,9 +161,9 @@ async fn replace_contributors(
     tagged(StatusCode::OK, &Roster { data })
 }
 
-async fn live_project(state: &AppState, key: &str) -> ApiResult<Uuid> {
+async fn live_project(db: &PgPool, key: &str) -> ApiResult<Uuid> {
     let key = super::path_key::<Project>(key)?;
-    db::resolve(&state.pool, Sluggable::Projects, &key)
+    db::resolve(db, Sluggable::Projects, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("project", &key))
 }
@@ -171,14 +173,14 @@ async fn live_project(state: &AppState, key: &str) -> ApiResult<Uuid> {
     params(("id" = String, Path, description = "Id or slug"), Paging<ProjectReport>),
     responses((status = 200, description = "One page of reports", body = db::list::Page<ProjectReport>), ListErrors, ReadErrors))]
 async fn list_reports(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     Path(key): Path<String>,
     ListQuery(NoFilters {}, page): ListQuery<NoFilters, ProjectReport>,
 ) -> ApiResult<Response> {
-    let project = live_project(&state, &key).await?;
+    let project = live_project(&db, &key).await?;
     let filter = db::reports::ReportFilter { project };
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 /// Records a figure the press reported ("7 of the 14 have left").
@@ -240,11 +242,11 @@ async fn report_of(
         headers(("ETag" = String, description = "Entity tag of this representation"))),
         (status = 304, description = "Not modified"), ReadErrors))]
 async fn get_report(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     Path((project, report)): Path<(String, String)>,
     preconditions: Preconditions,
 ) -> ApiResult<Response> {
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     let report = report_of(&mut conn, &project, &report, false).await?;
     conditional_get(&report, &preconditions)
 }

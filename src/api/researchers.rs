@@ -1,5 +1,6 @@
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -60,7 +61,7 @@ pub struct ResearcherListParams {
 #[utoipa::path(get, path = "/researchers", tag = "researchers", params(ResearcherListParams, Paging<Researcher>),
     responses((status = 200, description = "One page of researchers", body = Page<Researcher>), ListErrors))]
 async fn list_researchers(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<ResearcherListParams, Researcher>,
 ) -> ApiResult<Response> {
@@ -71,12 +72,10 @@ async fn list_researchers(
     check.finish_query()?;
     let company = match company {
         None => None,
-        Some(key) => {
-            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?)
-        }
+        Some(key) => Some(super::resolve_filter(&db, Sluggable::Companies, "company", &key).await?),
     };
     let filter = ResearcherFilter { q, topic, company };
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {

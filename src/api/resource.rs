@@ -7,6 +7,7 @@
 use axum::{http::StatusCode, response::Response};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::support::{conditional_get, created, current_etag, patched, tagged};
@@ -32,12 +33,12 @@ pub trait Resource: Record {
 
 /// GET: the record with its `ETag`, or 304 when `If-None-Match` names it.
 pub async fn read<R: Record>(
-    state: &AppState,
+    db: &PgPool,
     key: &str,
     preconditions: &Preconditions,
 ) -> ApiResult<Response> {
     let key = super::path_key::<R>(key)?;
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     let record = record::get::<R>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found(R::TABLE.what, &key))?;
@@ -131,11 +132,11 @@ macro_rules! record_handlers {
                 headers(("ETag" = String, description = "Entity tag of this representation, for If-None-Match and If-Match"))),
                 (status = 304, description = "Not modified: `If-None-Match` names the current representation"), ReadErrors))]
         async fn $read(
-            State(state): State<AppState>,
+            $crate::replicas::routing::ReadDb(db): $crate::replicas::routing::ReadDb,
             Path(key): Path<String>,
             preconditions: Preconditions,
         ) -> ApiResult<Response> {
-            resource::read::<$record>(&state, &key, &preconditions).await
+            resource::read::<$record>(&db, &key, &preconditions).await
         }
 
         #[doc = $update_doc]

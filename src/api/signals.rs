@@ -2,6 +2,7 @@
 
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -61,7 +62,7 @@ pub struct SignalListParams {
 #[utoipa::path(get, path = "/signals", tag = "signals", params(SignalListParams, Paging<Signal>),
     responses((status = 200, description = "One page of signals", body = db::list::Page<Signal>), ListErrors))]
 async fn list_signals(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<SignalListParams, Signal>,
 ) -> ApiResult<Response> {
@@ -78,9 +79,9 @@ async fn list_signals(
     };
     if let Some(key) = company {
         filter.company =
-            Some(super::resolve_filter(&state, Sluggable::Companies, "company", &key).await?);
+            Some(super::resolve_filter(&db, Sluggable::Companies, "company", &key).await?);
     }
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {

@@ -1,5 +1,6 @@
 use super::support::FinishQuery;
 use crate::domain::form::Check;
+use crate::replicas::routing::ReadDb;
 use axum::{
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
@@ -60,7 +61,7 @@ pub struct SourceListParams {
 #[utoipa::path(get, path = "/sources", tag = "sources", params(SourceListParams, Paging<Source>),
     responses((status = 200, description = "One page of sources", body = Page<Source>), ListErrors))]
 async fn list_sources(
-    State(state): State<AppState>,
+    ReadDb(db): ReadDb,
     headers: HeaderMap,
     ListQuery(params, page): ListQuery<SourceListParams, Source>,
 ) -> ApiResult<Response> {
@@ -75,7 +76,7 @@ async fn list_sources(
         since: since.map(|d| d.start),
         until: until.map(|d| d.end()),
     };
-    super::csv::list_response(&headers, page, &state.pool, filter).await
+    super::csv::list_response(&headers, page, &db, filter).await
 }
 
 resource::record_handlers! {

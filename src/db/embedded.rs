@@ -192,6 +192,75 @@ impl EmbeddedPostgres {
         Ok(Shutdown::Stopped)
     }
 
+    /// A hot standby of this server, kept in `data_dir`: a `pg_basebackup -R` copy that streams
+    /// from this server through the replication slot `slot` (which the backup creates), started
+    /// on a port of its own. The tests and the benchmark run talentflow against it.
+    pub fn start_replica(&self, data_dir: &Path, slot: &str, keep: DataDir) -> Result<Self> {
+        let as_root = running_as_root();
+        fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let data_dir = data_dir.canonicalize()?;
+        if as_root {
+            let (uid, gid) = postgres_account()?;
+            std::os::unix::fs::chown(&data_dir, Some(uid), Some(gid))?;
+            check_reachable_by_postgres(&data_dir)?;
+        }
+        let cluster_dir = data_dir.join("postgres");
+        // The password goes in the connection string, so `-R` writes it into the standby's
+        // `primary_conninfo` and the standby can reconnect after a restart.
+        let primary = format!(
+            "host=127.0.0.1 port={} user={SUPERUSER} password={}",
+            self.port, self.password
+        );
+        let output = postgres_command(&self.bin_dir.join("pg_basebackup"), as_root)
+            .arg("-D")
+            .arg(&cluster_dir)
+            .args(["-d", &primary, "-R", "-C", "-S", slot])
+            .args(["-X", "stream", "-c", "fast", "--no-sync"])
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run pg_basebackup")?;
+        if !output.status.success() {
+            bail!(
+                "pg_basebackup failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        // Without feedback, a vacuum on the primary can cancel a long read on the standby.
+        fs::OpenOptions::new()
+            .append(true)
+            .open(cluster_dir.join("postgresql.auto.conf"))?
+            .write_all(b"hot_standby_feedback = on\n")?;
+        write_private(&data_dir.join("password"), &self.password)?;
+        let replica = Self {
+            data_dir,
+            keep,
+            cluster_dir,
+            bin_dir: self.bin_dir.clone(),
+            port: free_port()?,
+            password: self.password.clone(),
+            started_here: true,
+        };
+        replica.launch()?;
+        Ok(replica)
+    }
+
+    /// Stops the server the way a crash would (`pg_ctl stop -m immediate`): no checkpoint,
+    /// sessions cut. It recovers on its next start.
+    pub fn stop_immediately(&self) -> Result<()> {
+        let status = postgres_command(&self.bin_dir.join("pg_ctl"), running_as_root())
+            .arg("stop")
+            .arg("-D")
+            .arg(&self.cluster_dir)
+            .args(["-m", "immediate", "-w", "-s"])
+            .stdin(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("pg_ctl stop -m immediate failed with {status}");
+        }
+        Ok(())
+    }
+
     /// A small shell process that outlives us: when this process is gone (even killed with -9)
     /// it stops the server, so no orphaned Postgres keeps running.
     fn watch_owner(&self, data_dir: &Path, keep: DataDir) -> Result<()> {

@@ -104,22 +104,31 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
     let options: PgConnectOptions = url
         .parse()
         .context("DATABASE_URL is not a PostgreSQL URL")?;
+    pool_options(max_connections)
+        .min_connections(1)
+        .connect_with(session_options(options))
+        .await
+        .context("cannot connect to the database")
+}
+
+/// The session every talentflow connection opens, to the primary or to a replica.
+pub fn session_options(options: PgConnectOptions) -> PgConnectOptions {
     // JIT compilation costs more than it saves on these short queries (100+ ms on the analytics
     // queries, whose recursive CTEs the planner overestimates).
-    let options = options
+    options
         .application_name("talentflow")
-        .options([("jit", "off")]);
+        .options([("jit", "off")])
+}
+
+/// How every talentflow pool hands out connections.
+pub fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
         // No ping before every checkout: it doubled the round trips of a simple read. A
         // connection that died (a database restart) fails its next query instead, which is
         // answered 503 and the connection is discarded; the next request gets a fresh one.
         .test_before_acquire(false)
-        .connect_with(options)
-        .await
-        .context("cannot connect to the database")
 }
 
 /// A read-only transaction on one snapshot, for answers made of several queries that must agree

@@ -5,7 +5,9 @@
 //! - every POST takes `Idempotency-Key` (409 while the first is running, 422 when reused for
 //!   another request, `Idempotent-Replayed` on replays);
 //! - every API operation may be rate limited (429 with `Retry-After` and `RateLimit-*`);
-//! - every successful write answers its consistency token (`Talentflow-Consistency`);
+//! - every successful write answers its consistency token (`Talentflow-Consistency`), and every
+//!   read of the API may send one back (400 when it is not one) and says when a replica
+//!   answered it (`Talentflow-Replica-Lag`);
 //! - reads of the API may send a key (servers with `TALENTFLOW_READ_AUTH=key` require one);
 //!   the probes outside `/v1` take none;
 //! - a parameter is present or absent, never null; a response field that may be null is always
@@ -39,6 +41,7 @@ pub fn apply(doc: OpenApi) -> OpenApi {
                 csv_alternative(operation);
                 if is_api {
                     optional_read_key(operation);
+                    read_consistency(operation);
                 }
             }
             if !is_api {
@@ -351,6 +354,30 @@ fn consistency_token(operation: &mut Map<String, Value>) {
         operation,
         "Talentflow-Consistency",
         json!({"description": "The consistency token of this write: the database's position after it committed (opaque; today a Postgres LSN such as `0/16B3748`). Send it back on a read as `Talentflow-Consistency` to be answered only from data that includes this write (see docs/API.md, \"Consistency\").", "schema": {"type": "string"}}),
+    );
+}
+
+/// A read may send a write's token back, and may be answered by a replica.
+fn read_consistency(operation: &mut Map<String, Value>) {
+    let parameters = operation
+        .entry("parameters")
+        .or_insert_with(|| json!([]));
+    if let Some(parameters) = parameters.as_array_mut() {
+        parameters.push(json!({
+            "name": "Talentflow-Consistency",
+            "in": "header",
+            "required": false,
+            "description": "A consistency token a write answered, sent back unchanged: the read is answered only from data that includes that write (a replica that has replayed past it, or else the primary). Without it, a read answered by a replica may not yet include the latest writes. See docs/API.md, \"Consistency\".",
+            "schema": {"type": "string", "pattern": "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$", "example": "0/16B3748"}
+        }));
+    }
+    responses(operation)
+        .entry("400")
+        .or_insert_with(|| problem("Bad request: `Talentflow-Consistency` is not a token a write answered"));
+    success_header(
+        operation,
+        "Talentflow-Replica-Lag",
+        json!({"description": "Present when a read replica answered: how far behind the primary it was at its last check (a few times a second), in seconds. Absent when the primary answered.", "schema": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{3}$", "example": "0.200"}}),
     );
 }
 

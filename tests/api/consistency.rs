@@ -15,11 +15,17 @@ fn lsn(text: &str) -> u64 {
     (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap()
 }
 
+/// The response's consistency token.
+fn position_text(response: &Response) -> String {
+    response
+        .header("talentflow-consistency")
+        .unwrap_or_else(|| panic!("no consistency token: {}", response.text))
+        .to_owned()
+}
+
 /// The response's consistency token, as a position.
 fn position(response: &Response) -> u64 {
-    lsn(response
-        .header("talentflow-consistency")
-        .unwrap_or_else(|| panic!("no consistency token: {}", response.text)))
+    lsn(&position_text(response))
 }
 
 #[tokio::test]
@@ -31,7 +37,10 @@ async fn every_successful_write_answers_a_consistency_token_that_grows() {
         .unwrap();
 
     let created = app
-        .post("/v1/companies", json!({"name": "Token Lab", "kind": "ai_lab"}))
+        .post(
+            "/v1/companies",
+            json!({"name": "Token Lab", "kind": "ai_lab"}),
+        )
         .await;
     created.ok(201);
     let patched = app
@@ -69,4 +78,41 @@ async fn every_successful_write_answers_a_consistency_token_that_grows() {
     let refused = app.post("/v1/companies", json!({"name": ""})).await;
     assert_eq!(refused.status, 422);
     assert_eq!(refused.header("talentflow-consistency"), None);
+}
+
+#[tokio::test]
+async fn a_read_sending_a_consistency_token_that_no_write_gave_is_refused() {
+    let app = TestApp::new().await;
+    let created = app
+        .post("/v1/companies", json!({"name": "Token Lab", "kind": "ai_lab"}))
+        .await;
+    let token = position_text(&created);
+    for bad in ["yesterday", "0/", "1/2/3", "-1/0"] {
+        let read = app
+            .send(
+                Request::get("/v1/companies/token-lab")
+                    .header("talentflow-consistency", bad)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let problem = read.problem(400);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Talentflow-Consistency"),
+            "{bad}: {problem}"
+        );
+    }
+    // The token a write gave is taken (here, without replicas, the primary answers).
+    let read = app
+        .send(
+            Request::get("/v1/companies/token-lab")
+                .header("talentflow-consistency", token)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(read.ok(200)["name"], "Token Lab");
 }

@@ -557,14 +557,20 @@ async fn a_running_import_does_not_hold_up_a_single_move_between_its_companies()
             .send()
     };
     for slug in ["lab-a", "lab-b"] {
-        let created = post("/v1/companies", json!({"name": slug, "slug": slug, "kind": "ai_lab"}))
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
-    }
-    let created = post("/v1/researchers", json!({"name": "Single Writer", "slug": "single-writer"}))
+        let created = post(
+            "/v1/companies",
+            json!({"name": slug, "slug": slug, "kind": "ai_lab"}),
+        )
         .await
         .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    let created = post(
+        "/v1/researchers",
+        json!({"name": "Single Writer", "slug": "single-writer"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(created.status(), 201);
 
     // The import's moves between the two companies are written (a project line ends their
@@ -572,14 +578,19 @@ async fn a_running_import_does_not_hold_up_a_single_move_between_its_companies()
     let mut lines: Vec<Value> = (0..200)
         .map(|r| json!({"type": "researcher", "name": format!("Imported {r}"), "slug": format!("imported-{r}")}))
         .collect();
-    lines.extend((0..200).map(|r| json!({"type": "move", "researcher": format!("imported-{r}"),
-        "from": "lab-a", "to": "lab-b", "kind": "hire", "effective_on": "2024-05-01"})));
+    lines.extend((0..200).map(|r| {
+        json!({"type": "move", "researcher": format!("imported-{r}"),
+        "from": "lab-a", "to": "lab-b", "kind": "hire", "effective_on": "2024-05-01"})
+    }));
     lines.push(json!({"type": "project", "name": "Ends the batch", "slug": "ends-the-batch", "company": "lab-b"}));
     let (running, sender) = open_import(&base, &key, &lines).await;
     wait_for_writer_of(&pool, "projects").await;
 
-    let single = post("/v1/moves", json!({"researcher": "single-writer", "from": "lab-a", "to": "lab-b",
-        "kind": "hire", "effective_on": "2024-05-01"}));
+    let single = post(
+        "/v1/moves",
+        json!({"researcher": "single-writer", "from": "lab-a", "to": "lab-b",
+        "kind": "hire", "effective_on": "2024-05-01"}),
+    );
     let Ok(single) = tokio::time::timeout(Duration::from_secs(10), single).await else {
         crate::embedded::terminate(&mut server);
         panic!("the single move waited for the import");

@@ -11,20 +11,20 @@ use talentflow::{db, domain::key::Role};
 use crate::embedded::terminate;
 
 /// A Server-Sent Events reader over a real socket.
-struct Events {
+pub struct Events {
     body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buffer: String,
 }
 
 #[derive(Debug)]
-struct Received {
-    id: i64,
-    name: String,
-    data: Value,
+pub struct Received {
+    pub id: i64,
+    pub name: String,
+    pub data: Value,
 }
 
 impl Events {
-    async fn open(base: &str, last_event_id: Option<i64>) -> Self {
+    pub async fn open(base: &str, last_event_id: Option<i64>) -> Self {
         let mut request = reqwest::Client::new().get(format!("{base}/v1/moves/stream"));
         if let Some(id) = last_event_id {
             request = request.header("last-event-id", id.to_string());
@@ -39,7 +39,7 @@ impl Events {
     }
 
     /// The next event (keep-alive comments skipped), failing after `wait`.
-    async fn next(&mut self, wait: Duration) -> Received {
+    pub async fn next(&mut self, wait: Duration) -> Received {
         tokio::time::timeout(wait, async {
             loop {
                 if let Some(end) = self.buffer.find("\n\n") {

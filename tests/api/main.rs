@@ -28,6 +28,7 @@ mod pagination;
 mod partial_dates;
 mod rate_limits;
 mod reliability;
+mod replicas;
 mod researchers;
 mod schemathesis;
 mod sources;
