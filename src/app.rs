@@ -359,7 +359,7 @@ async fn housekeeping(state: AppState) {
     for minute in 0u64.. {
         every_minute.tick().await;
         if let Some(limits) = &state.rate_limits {
-            limits.forget_idle();
+            limits.forget_idle(&state.pool).await;
         }
         if minute % 15 != 0 {
             continue;

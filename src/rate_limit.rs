@@ -1,8 +1,22 @@
 //! Rate limits: sustained requests per second with bursts, per API key, or per client address
 //! for requests without a (known) key. Over the limit: 429 with `Retry-After`. Every limited
 //! response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`.
+//!
+//! The buckets live in Postgres (`db::rate_limits`), shared by every process on the database,
+//! so N processes behind a load balancer admit what one bucket allows, not N times it. Asking
+//! the database on every request would cost a write per read; instead a process leases a few
+//! tokens at a time ([`RateLimits::lease_size`]) and spends them locally. Every admitted request
+//! spends a token taken from the shared bucket, so together the processes never admit more
+//! than the limit. A lease not spent within [`LEASE_TIME`] is dropped, so a process may refuse
+//! a little early while others hold unspent leases: at most (processes − 1) × lease size
+//! requests, for at most a second.
 
-use std::{collections::HashMap, net::SocketAddr, num::NonZeroU32, sync::Mutex, time::Duration};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -10,18 +24,9 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use governor::{
-    Quota, RateLimiter,
-    clock::{Clock, DefaultClock},
-    middleware::StateInformationMiddleware,
-    state::keyed::DefaultKeyedStateStore,
-};
 use uuid::Uuid;
 
 use crate::{app::AppState, domain::key::hash_secret, error::ApiError};
-
-type Limiter =
-    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
 pub const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 pub const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
@@ -30,30 +35,55 @@ pub const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 /// Remembered keys are only used to pick a bucket; this bounds the memory they take.
 const MAX_REMEMBERED_KEYS: usize = 10_000;
 
+/// How long leased tokens may be spent before they are dropped.
+pub const LEASE_TIME: Duration = Duration::from_secs(1);
+
 pub struct RateLimits {
-    limiter: Limiter,
-    clock: DefaultClock,
     per_second: u32,
     burst: u32,
+    /// Tokens a process takes from the shared bucket at a time.
+    lease_size: u32,
+    /// Tokens leased from each bucket and not spent yet.
+    leases: Mutex<HashMap<String, Lease>>,
     /// Hashes of secrets seen to be valid, and their key ids. A request whose key is not (yet)
     /// known here counts against its address, so that made-up keys cannot each get a bucket.
     known_keys: Mutex<HashMap<Vec<u8>, Uuid>>,
 }
 
+struct Lease {
+    tokens: u32,
+    /// What the shared bucket had left when the lease was taken.
+    shared_left: f64,
+    until: Instant,
+}
+
+/// Whether a request may go on.
+enum Decision {
+    Allowed { remaining: u32 },
+    Refused { retry_after: u64 },
+}
+
 impl RateLimits {
     /// None when `per_second` is 0 (limits off).
     pub fn new(per_second: u32, burst: u32) -> Option<Self> {
-        let rate = NonZeroU32::new(per_second)?;
-        let burst = NonZeroU32::new(burst.max(per_second)).unwrap_or(rate);
-        let limiter = RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
-            .with_middleware::<StateInformationMiddleware>();
+        if per_second == 0 {
+            return None;
+        }
+        let burst = burst.max(per_second);
         Some(Self {
-            limiter,
-            clock: DefaultClock::default(),
             per_second,
-            burst: burst.get(),
+            burst,
+            lease_size: Self::lease_size(per_second, burst),
+            leases: Mutex::new(HashMap::new()),
             known_keys: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// A twentieth of a second at the full rate, and no more than a tenth of the burst: one
+    /// statement per bucket every 50 ms at most, and a small error between processes. Low
+    /// limits lease one token at a time and are exact.
+    pub fn lease_size(per_second: u32, burst: u32) -> u32 {
+        (per_second / 20).min(burst / 10).max(1)
     }
 
     /// Called when a key authenticates: later requests with it count against the key.
@@ -87,10 +117,56 @@ impl RateLimits {
         (address, secret.map(str::to_owned))
     }
 
-    /// Forgets buckets that are full again, so memory follows the active clients.
-    pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
+    /// Spends a leased token of the bucket, or leases more from the shared bucket.
+    async fn take(&self, pool: &sqlx::PgPool, bucket: &str) -> Result<Decision, sqlx::Error> {
+        if let Ok(mut leases) = self.leases.lock()
+            && let Some(lease) = leases.get_mut(bucket)
+            && lease.tokens > 0
+            && lease.until > Instant::now()
+        {
+            lease.tokens -= 1;
+            return Ok(Decision::Allowed {
+                remaining: lease.tokens + lease.shared_left as u32,
+            });
+        }
+        let taken = crate::db::rate_limits::take(
+            pool,
+            bucket,
+            self.burst,
+            self.per_second,
+            self.lease_size,
+        )
+        .await?;
+        if taken.granted == 0 {
+            let missing = (1.0 - taken.left_over).max(0.0);
+            let retry_after = (missing / f64::from(self.per_second)).ceil().max(1.0) as u64;
+            return Ok(Decision::Refused { retry_after });
+        }
+        let lease = Lease {
+            tokens: taken.granted - 1,
+            shared_left: taken.left_over,
+            until: Instant::now() + LEASE_TIME,
+        };
+        let remaining = lease.tokens + lease.shared_left as u32;
+        if let Ok(mut leases) = self.leases.lock() {
+            leases.insert(bucket.to_owned(), lease);
+        }
+        Ok(Decision::Allowed { remaining })
+    }
+
+    /// Drops expired leases here and full buckets in the database, so memory and rows follow
+    /// the active clients.
+    pub async fn forget_idle(&self, pool: &sqlx::PgPool) {
+        if let Ok(mut leases) = self.leases.lock() {
+            let now = Instant::now();
+            leases.retain(|_, lease| lease.until > now);
+            leases.shrink_to_fit();
+        }
+        if let Err(err) =
+            crate::db::rate_limits::forget_full(pool, self.burst, self.per_second).await
+        {
+            tracing::warn!(error = %err, "forgetting full rate-limit buckets failed");
+        }
     }
 
     fn seconds_to_full(&self, remaining: u32) -> u64 {
@@ -111,8 +187,17 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     }
     let (bucket, unknown_secret) = limits.bucket(&request);
-    match limits.limiter.check_key(&bucket) {
-        Ok(snapshot) => {
+    let decision = match limits.take(&state.pool, &bucket).await {
+        Ok(decision) => decision,
+        Err(err) => {
+            // The limiter must not turn a database hiccup into refusals of its own: the
+            // request goes on (and meets the database's state itself).
+            tracing::warn!(error = %err, bucket, "rate limit not checked: the bucket could not be read");
+            return next.run(request).await;
+        }
+    };
+    match decision {
+        Decision::Allowed { remaining } => {
             // A key seen for the first time: learn whether it is valid (public reads never
             // look), so that its next requests count against the key, not the address.
             if let Some(secret) = unknown_secret
@@ -121,7 +206,6 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
             {
                 limits.remember_key(&secret, key_id);
             }
-            let remaining = snapshot.remaining_burst_capacity();
             let mut response = next.run(request).await;
             let headers = response.headers_mut();
             headers.insert(LIMIT, number(u64::from(limits.burst)));
@@ -129,9 +213,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
             headers.insert(RESET, number(limits.seconds_to_full(remaining)));
             response
         }
-        Err(not_until) => {
-            let wait: Duration = not_until.wait_time_from(limits.clock.now());
-            let retry_after = wait.as_secs_f64().ceil().max(1.0) as u64;
+        Decision::Refused { retry_after } => {
             tracing::info!(bucket, retry_after, "rate limit exceeded");
             let mut response = ApiError::TooManyRequests { retry_after }.into_response();
             let headers = response.headers_mut();
@@ -141,5 +223,19 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
             headers.insert(RESET, number(retry_after));
             response
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leases_are_a_twentieth_of_a_second_and_at_most_a_tenth_of_the_burst() {
+        assert_eq!(RateLimits::lease_size(1, 3), 1);
+        assert_eq!(RateLimits::lease_size(100, 200), 5);
+        assert_eq!(RateLimits::lease_size(100, 100), 5);
+        assert_eq!(RateLimits::lease_size(1000, 50), 5);
+        assert_eq!(RateLimits::lease_size(1_000_000, 2_000_000), 50_000);
     }
 }

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod list;
 pub mod moves;
 pub mod projects;
+pub mod rate_limits;
 pub mod record;
 pub mod replication;
 pub mod reports;

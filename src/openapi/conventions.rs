@@ -359,9 +359,7 @@ fn consistency_token(operation: &mut Map<String, Value>) {
 
 /// A read may send a write's token back, and may be answered by a replica.
 fn read_consistency(operation: &mut Map<String, Value>) {
-    let parameters = operation
-        .entry("parameters")
-        .or_insert_with(|| json!([]));
+    let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
     if let Some(parameters) = parameters.as_array_mut() {
         parameters.push(json!({
             "name": "Talentflow-Consistency",
@@ -371,9 +369,9 @@ fn read_consistency(operation: &mut Map<String, Value>) {
             "schema": {"type": "string", "pattern": "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$", "example": "0/16B3748"}
         }));
     }
-    responses(operation)
-        .entry("400")
-        .or_insert_with(|| problem("Bad request: `Talentflow-Consistency` is not a token a write answered"));
+    responses(operation).entry("400").or_insert_with(|| {
+        problem("Bad request: `Talentflow-Consistency` is not a token a write answered")
+    });
     success_header(
         operation,
         "Talentflow-Replica-Lag",

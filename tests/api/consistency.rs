@@ -84,7 +84,10 @@ async fn every_successful_write_answers_a_consistency_token_that_grows() {
 async fn a_read_sending_a_consistency_token_that_no_write_gave_is_refused() {
     let app = TestApp::new().await;
     let created = app
-        .post("/v1/companies", json!({"name": "Token Lab", "kind": "ai_lab"}))
+        .post(
+            "/v1/companies",
+            json!({"name": "Token Lab", "kind": "ai_lab"}),
+        )
         .await;
     let token = position_text(&created);
     for bad in ["yesterday", "0/", "1/2/3", "-1/0"] {

@@ -359,7 +359,7 @@ async fn a_replica_stopped_under_read_load_fails_no_read_and_rejoins_after_its_r
     for reader in readers {
         reader.await.unwrap();
     }
-    let failures = failures.lock().unwrap();
+    let failures = failures.lock().unwrap().clone();
     assert!(
         failures.is_empty(),
         "{} of {} reads failed: {:?}",
@@ -413,4 +413,66 @@ async fn the_change_stream_on_one_process_sees_writes_through_the_other() {
     assert_eq!(event.name, "move.created");
     assert_eq!(event.data["id"], id);
     let _ = (&service.primary_pool, &service.primary);
+}
+
+#[tokio::test]
+async fn a_key_over_its_rate_limit_is_refused_by_both_processes_together() {
+    let (rate, burst) = (50.0, 100.0);
+    let service = Replicated::start(&[
+        ("TALENTFLOW_RATE_LIMIT", "50"),
+        ("TALENTFLOW_RATE_BURST", "100"),
+    ])
+    .await;
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for sender in 0..8 {
+        let (client, base, key) = (
+            service.client.clone(),
+            service.bases[sender % 2].clone(),
+            service.key.clone(),
+        );
+        senders.push(tokio::spawn(async move {
+            let (mut admitted, mut refused) = (0u32, 0u32);
+            for _ in 0..40 {
+                let response = client
+                    .get(format!("{base}/v1/companies/meta"))
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .unwrap();
+                match response.status().as_u16() {
+                    200 => admitted += 1,
+                    429 => {
+                        assert!(response.headers().contains_key("retry-after"));
+                        refused += 1;
+                    }
+                    status => panic!("unexpected {status}"),
+                }
+            }
+            (admitted, refused)
+        }));
+    }
+    let (mut admitted, mut refused) = (0, 0);
+    for sender in senders {
+        let (a, r) = sender.await.unwrap();
+        admitted += a;
+        refused += r;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // One bucket's allowance over the run, whichever process answered; plus the first request
+    // on each process, which counts against the address until the key is known there.
+    let allowance = burst + rate * elapsed;
+    assert!(
+        f64::from(admitted) <= allowance + 2.0,
+        "{admitted} admitted in {elapsed:.2} s: more than one bucket allows ({allowance:.0})"
+    );
+    // Refusing early is bounded by the processes' unspent leases (2 tokens each at this rate).
+    assert!(
+        f64::from(admitted) >= burst - 4.0,
+        "{admitted} admitted in {elapsed:.2} s: fewer than the burst"
+    );
+    assert!(
+        refused > 0,
+        "320 requests in {elapsed:.2} s exceed the limit"
+    );
 }
