@@ -374,3 +374,316 @@ async fn compose_starts_the_service_healthy_on_a_fresh_volume_and_again_on_a_use
     assert_eq!(count(&pool).await, seeded, "the second start added nothing");
     assert!(terminate(&mut service).success());
 }
+
+/// A service of docker-compose.yml, as YAML.
+fn compose_service(name: &str) -> serde_yaml_ng::Value {
+    let file: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML");
+    let service = file["services"][name].clone();
+    assert!(
+        !service.is_null(),
+        "docker-compose.yml has no service {name}"
+    );
+    service
+}
+
+fn yaml_strings(value: &serde_yaml_ng::Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .unwrap_or_else(|| panic!("expected a list, found {value:?}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn environment(service: &serde_yaml_ng::Value) -> Vec<(String, String)> {
+    service["environment"]
+        .as_mapping()
+        .expect("an environment mapping")
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                serde_yaml_ng::Value::String(s) => s.clone(),
+                other => serde_yaml_ng::to_string(other).unwrap().trim().to_owned(),
+            };
+            (k.as_str().unwrap().to_owned(), value)
+        })
+        .collect()
+}
+
+/// Every file a service mounts from the repository exists, and what it is mounted as.
+fn mounted_files() -> Vec<(String, String)> {
+    let file: serde_yaml_ng::Value = serde_yaml_ng::from_str(&read("docker-compose.yml")).unwrap();
+    let mut mounts = Vec::new();
+    for (_, service) in file["services"].as_mapping().unwrap() {
+        for volume in service["volumes"].as_sequence().into_iter().flatten() {
+            let volume = volume.as_str().unwrap();
+            if let Some(local) = volume.strip_prefix("./") {
+                let (source, target) = local.split_once(':').unwrap();
+                mounts.push((
+                    source.to_owned(),
+                    target.split(':').next().unwrap().to_owned(),
+                ));
+            }
+        }
+    }
+    mounts
+}
+
+#[test]
+fn the_replicas_profile_wires_a_replica_two_processes_and_a_load_balancer() {
+    for (source, _) in mounted_files() {
+        assert!(
+            root().join(&source).is_file(),
+            "{source} is mounted but missing"
+        );
+    }
+    let profile = |name: &str| yaml_strings(&compose_service(name)["profiles"]);
+    for name in ["replica", "api-1", "api-2", "lb"] {
+        assert_eq!(profile(name), ["replicas"], "{name}");
+    }
+    for name in ["api-1", "api-2"] {
+        let env: std::collections::HashMap<String, String> =
+            environment(&compose_service(name)).into_iter().collect();
+        assert!(
+            env["DATABASE_URL"].contains("@db:5432/"),
+            "{name} writes to db"
+        );
+        assert!(
+            env["DATABASE_READ_URL"].contains("@replica:5432/"),
+            "{name} reads from the replica"
+        );
+    }
+    // The load balancer sends to both processes, on the port they listen on (the image's
+    // TALENTFLOW_BIND), and listens where compose publishes it.
+    let nginx = read("deploy/nginx.conf");
+    let dockerfile = read("Dockerfile");
+    let image_port = dockerfile
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ENV TALENTFLOW_BIND=0.0.0.0:"))
+        .expect("the image binds a port");
+    for name in ["api-1", "api-2"] {
+        assert!(
+            nginx.contains(&format!("server {name}:{image_port};")),
+            "nginx sends to {name}:{image_port}"
+        );
+    }
+    let published = yaml_strings(&compose_service("lb")["ports"]);
+    let (_, inside) = published[0].split_once(':').unwrap();
+    assert!(
+        nginx.contains(&format!("listen {inside};")),
+        "nginx listens on {inside}"
+    );
+}
+
+/// The compose replica's own script, run against a local primary the way the container runs
+/// it (its environment, with the host names made local): it copies the primary and runs as a
+/// hot standby, and the API processes' command with their environment reads from it. Started
+/// again on its data, it skips the copy.
+#[tokio::test]
+async fn the_replicas_profile_replica_script_makes_a_hot_standby_the_api_processes_read_from() {
+    use talentflow::db::{
+        self,
+        embedded::{DataDir, EmbeddedPostgres, find_bin_dir, running_as_root},
+    };
+    let primary = EmbeddedPostgres::start(&temp_dir("compose-primary"), DataDir::RemovedWhenGone)
+        .expect("a primary");
+    let primary_url = primary.url(db::embedded::DATABASE);
+    db::create_database_if_missing(&primary.url("postgres"), db::embedded::DATABASE)
+        .await
+        .unwrap();
+    let pool = db::connect(&primary_url, 2).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    talentflow::seed::load(&pool).await.unwrap();
+    let password = url::Url::parse(&primary_url)
+        .unwrap()
+        .password()
+        .unwrap()
+        .to_owned();
+
+    let parent = temp_dir("compose-replica");
+    std::fs::create_dir_all(&parent).unwrap();
+    if running_as_root() {
+        Command::new("chown")
+            .args(["postgres:postgres", parent.to_str().unwrap()])
+            .status()
+            .unwrap();
+    }
+    let replica_port = free_port();
+    let service = compose_service("replica");
+    let script = root().join("deploy/replica-entrypoint.sh");
+    assert_eq!(
+        yaml_strings(&service["entrypoint"]),
+        ["sh", "/etc/talentflow/replica-entrypoint.sh"]
+    );
+    assert!(mounted_files().contains(&(
+        "deploy/replica-entrypoint.sh".to_owned(),
+        "/etc/talentflow/replica-entrypoint.sh".to_owned()
+    )));
+    let start_replica = || {
+        let bin = find_bin_dir().unwrap();
+        let mut env: Vec<(String, String)> = environment(&service)
+            .into_iter()
+            .map(|(name, value)| match name.as_str() {
+                "PGHOST" => (name, "127.0.0.1".to_owned()),
+                "PGPASSWORD" => (name, password.clone()),
+                "PGDATA" => (name, parent.join("pgdata").display().to_string()),
+                _ => (name, value),
+            })
+            .collect();
+        env.push(("PGPORT".to_owned(), primary.port().to_string()));
+        env.push((
+            "PATH".to_owned(),
+            format!("{}:/usr/bin:/bin", bin.display()),
+        ));
+        let mut command = if running_as_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--", "env"]);
+            command
+        } else {
+            Command::new("env")
+        };
+        command
+            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
+            .arg("sh")
+            .arg(&script)
+            .args(["-p", &replica_port.to_string()])
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "unix_socket_directories=",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            // Postgres logs to stderr: kept beside the data for a failure's reader.
+            .stderr(std::fs::File::create(parent.join("replica.log")).unwrap())
+            .spawn()
+            .expect("the replica script runs")
+    };
+    /// The replica, stopped (fast) when dropped. Stopped through `pg_ctl`: as root the child
+    /// is `runuser`, which does not pass a signal on to the server.
+    struct Stopped(Child, std::path::PathBuf);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            let pg_ctl = find_bin_dir().unwrap().join("pg_ctl");
+            let mut command = if running_as_root() {
+                let mut command = Command::new("runuser");
+                command.args(["-u", "postgres", "--"]).arg(pg_ctl);
+                command
+            } else {
+                Command::new(pg_ctl)
+            };
+            let _ = command
+                .arg("stop")
+                .arg("-D")
+                .arg(&self.1)
+                .args(["-m", "fast", "-w", "-s"])
+                .stdin(Stdio::null())
+                .status();
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let replica_url = format!(
+        "postgres://talentflow:{password}@127.0.0.1:{replica_port}/{}",
+        db::embedded::DATABASE
+    );
+    let standby = |url: String| async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(pool) = db::connect(&url, 1).await
+                && let Ok(true) = sqlx::query_scalar::<_, bool>("SELECT pg_is_in_recovery()")
+                    .fetch_one(&pool)
+                    .await
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replica never became a standby"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let replica = Stopped(start_replica(), parent.join("pgdata"));
+    standby(replica_url.clone()).await;
+
+    // api-1's command with its environment, hosts made local.
+    let api = compose_service("api-1");
+    let local = |url: &str| {
+        url.replace(
+            "talentflow:talentflow@db:5432",
+            &format!("talentflow:{password}@127.0.0.1:{}", primary.port()),
+        )
+        .replace(
+            "talentflow:talentflow@replica:5432",
+            &format!("talentflow:{password}@127.0.0.1:{replica_port}"),
+        )
+    };
+    let bind = format!("127.0.0.1:{}", free_port());
+    let path = image_path();
+    let (program, args) = {
+        let entrypoint = yaml_strings(&api["entrypoint"]);
+        let (program, args) = entrypoint.split_first().unwrap();
+        (program.clone(), args.to_vec())
+    };
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env("PATH", &path)
+        .env("TALENTFLOW_BIND", &bind);
+    for (name, value) in environment(&api) {
+        command.env(&name, local(&value));
+    }
+    command.env("TALENTFLOW_LOG", "warn").stdin(Stdio::null());
+    let mut server = command.spawn().unwrap();
+    let compose_main = compose();
+    wait_healthy(&compose_main, &path, &bind, &mut server);
+    let base = format!("http://{bind}");
+    let in_rotation = || async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready: serde_json::Value = reqwest::get(format!("{base}/readyz"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if ready["databases"][1]["state"] == "in_rotation" {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{ready}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    in_rotation().await;
+    let read = reqwest::get(format!("{base}/v1/researchers?q=valko"))
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    assert!(
+        read.headers().contains_key("talentflow-replica-lag"),
+        "the replica answered"
+    );
+
+    // Stopped and started again on its data: no second copy, replication resumes.
+    drop(replica);
+    let copied_at = std::fs::metadata(parent.join("pgdata/PG_VERSION"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let replica = Stopped(start_replica(), parent.join("pgdata"));
+    standby(replica_url).await;
+    assert_eq!(
+        std::fs::metadata(parent.join("pgdata/PG_VERSION"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        copied_at,
+        "the data was not copied again"
+    );
+    in_rotation().await;
+    assert!(terminate(&mut server).success());
+    drop(replica);
+}
