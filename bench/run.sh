@@ -7,6 +7,15 @@
 #   COMPARE_REV=1b38862 bench/run.sh 1000000   side by side with that commit's build
 #   ROUNDS=3 (default)   with COMPARE_REV: alternating rounds per endpoint, medians reported
 #   SQL_DIR=/tmp/sql bench/run.sh   also keeps the captured pgbench scripts there
+#   MODE=replicas bench/run.sh 200000   one process on the primary beside two processes reading
+#                                      from a streaming replica (below), and the rate limiter's cost
+#
+# MODE=replicas copies the filled database with pg_basebackup -R into a hot standby on the same
+# machine, then loads E1 and flows in alternating rounds (medians of ROUNDS) on: one process on
+# the primary alone; two processes with DATABASE_READ_URL on the replica, each loaded by its own
+# wrk with half the connections (req/s summed, the worse p50/p99); and one process with rate
+# limits on (at 1,000,000/s, so nothing is refused and the buckets in Postgres are used). The
+# pgbench line is the limiter's statement alone, its cost when every request must take a token.
 #
 # With COMPARE_REV, that commit is built too (in a git worktree under target/, with its own
 # target directory, kept for the next run) and fills a second database of the same Postgres
@@ -127,6 +136,10 @@ if [ -n "$compare_rev" ]; then
 fi
 
 rid=$(psql -c "SELECT id FROM researchers ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM researchers)")
+if [ "${MODE:-}" = replicas ]; then
+  source bench/replicas.sh
+  exit 0
+fi
 company=synthetic-lab-00005
 project=synthetic-project-00000
 # The endpoints with a SQL ceiling (their statements are captured).
@@ -170,8 +183,10 @@ wait_ready "$apiport"
 
 # wrk: requests/s, p50 and p99 in ms.
 load() {
-  wrk -t2 -c"$concurrency" -d"${duration}s" --timeout 60s --latency "$1" > "$work/wrk.txt"
-  python3 - "$work/wrk.txt" <<'PY'
+  local out
+  out=$(mktemp -p "$work" wrk.XXXXXX)
+  wrk -t2 -c"$concurrency" -d"${duration}s" --timeout 60s --latency "$1" > "$out"
+  python3 - "$out" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 def ms(label):
