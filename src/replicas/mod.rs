@@ -326,6 +326,75 @@ mod tests {
         }
     }
 
+    /// Replicas whose pools never connect (nothing listens there): `choose` must decide from
+    /// what the checks found without asking them.
+    fn with_states(states: &[(ReplicaState, u64)]) -> Replicas {
+        let mut set = replicas(Duration::from_secs(30));
+        set.wait = Duration::from_millis(50);
+        for (i, &(state, replayed)) in states.iter().enumerate() {
+            set.replicas.push(Replica {
+                name: format!("replica-{}", i + 1),
+                address: String::new(),
+                pool: sqlx::postgres::PgPoolOptions::new()
+                    .acquire_timeout(Duration::from_millis(10))
+                    .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+                    .unwrap(),
+                replayed: AtomicU64::new(replayed),
+                health: RwLock::new(Health {
+                    state,
+                    lag: None,
+                    problem: None,
+                }),
+            });
+        }
+        set
+    }
+
+    fn index(target: Target) -> Option<usize> {
+        match target {
+            Target::Primary => None,
+            Target::Replica { index, .. } => Some(index),
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_take_turns_over_the_replicas_in_rotation_only() {
+        let set = with_states(&[
+            (ReplicaState::InRotation, 0),
+            (ReplicaState::Down, 0),
+            (ReplicaState::InRotation, 0),
+            (ReplicaState::Lagging, 0),
+            (ReplicaState::Promoted, 0),
+            (ReplicaState::Unknown, 0),
+        ]);
+        let mut picked = Vec::new();
+        for _ in 0..4 {
+            picked.push(index(set.choose(None).await));
+        }
+        assert_eq!(picked, [Some(0), Some(2), Some(0), Some(2)]);
+
+        let none = with_states(&[(ReplicaState::Down, 0), (ReplicaState::Lagging, 0)]);
+        assert_eq!(none.choose(None).await, Target::Primary);
+    }
+
+    #[tokio::test]
+    async fn a_token_goes_to_a_replica_known_past_it_and_else_to_the_primary() {
+        let set = with_states(&[
+            (ReplicaState::InRotation, 100),
+            (ReplicaState::InRotation, 500),
+        ]);
+        for _ in 0..3 {
+            assert_eq!(index(set.choose(Some(Lsn(400))).await), Some(1));
+        }
+        // Both are behind, and asking them fails (nothing listens): the primary answers, and
+        // the replica that could not be asked leaves the rotation.
+        let started = Instant::now();
+        assert_eq!(set.choose(Some(Lsn(600))).await, Target::Primary);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let states: Vec<ReplicaState> = set.all().iter().map(Replica::state).collect();
+        assert_eq!(states.iter().filter(|&&s| s == ReplicaState::Down).count(), 1);
+    }
+
     #[test]
     fn lag_is_the_age_of_the_first_primary_position_the_replica_lacks() {
         let set = replicas(Duration::from_secs(30));
