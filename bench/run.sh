@@ -136,10 +136,6 @@ if [ -n "$compare_rev" ]; then
 fi
 
 rid=$(psql -c "SELECT id FROM researchers ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM researchers)")
-if [ "${MODE:-}" = replicas ]; then
-  source bench/replicas.sh
-  exit 0
-fi
 company=synthetic-lab-00005
 project=synthetic-project-00000
 # The endpoints with a SQL ceiling (their statements are captured).
@@ -161,7 +157,8 @@ capture() {
   "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$work/sql/$1.sql" >/dev/null \
     || { echo "capture: $work/sql/$1.sql does not run" >&2; exit 1; }
 }
-if [ -z "$compare_rev" ]; then
+replicas_mode=$([ "${MODE:-}" = replicas ] && echo 1 || true)
+if [ -z "$compare_rev" ] && [ -z "$replicas_mode" ]; then
   mkdir "$work/sql"
   psql -c "ALTER ROLE bench IN DATABASE postgres SET log_statement = 'all'"
   serve "$bin" "$DATABASE_URL" "$apiport"
@@ -177,9 +174,11 @@ if [ -z "$compare_rev" ]; then
   if [ -n "${SQL_DIR:-}" ]; then mkdir -p "$SQL_DIR" && cp "$work"/sql/*.sql "$SQL_DIR"/; fi
 fi
 
-serve "$bin" "$DATABASE_URL" "$apiport"
-server=$!
-wait_ready "$apiport"
+if [ -z "$replicas_mode" ]; then
+  serve "$bin" "$DATABASE_URL" "$apiport"
+  server=$!
+  wait_ready "$apiport"
+fi
 
 # wrk: requests/s, p50 and p99 in ms.
 load() {
@@ -225,6 +224,11 @@ out = [statistics.median(float(v) for v in col) for col in cols[:3]] + [sum(int(
 print(f"{out[0]:.0f} {out[1]:.2f} {out[2]:.2f} {out[3]}")' "$1"
 }
 rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+
+if [ -n "$replicas_mode" ]; then
+  source bench/replicas.sh
+  exit 0
+fi
 
 if [ -n "$compare_rev" ]; then
   echo "| endpoint | $compare_rev req/s | p50 ms | p99 ms | this build req/s | p50 ms | p99 ms | p50 this ÷ $compare_rev |"

@@ -13,7 +13,8 @@
 
 use std::{
     collections::HashMap,
-    net::SocketAddr,
+    fmt,
+    net::{IpAddr, SocketAddr},
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -44,10 +45,27 @@ pub struct RateLimits {
     /// Tokens a process takes from the shared bucket at a time.
     lease_size: u32,
     /// Tokens leased from each bucket and not spent yet.
-    leases: Mutex<HashMap<String, Lease>>,
+    leases: Mutex<HashMap<Bucket, Lease>>,
     /// Hashes of secrets seen to be valid, and their key ids. A request whose key is not (yet)
     /// known here counts against its address, so that made-up keys cannot each get a bucket.
     known_keys: Mutex<HashMap<Vec<u8>, Uuid>>,
+}
+
+/// Whose tokens a request spends. Named in the database by its `Display`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Bucket {
+    Key(Uuid),
+    Address(Option<IpAddr>),
+}
+
+impl fmt::Display for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(id) => write!(f, "key:{id}"),
+            Self::Address(Some(ip)) => write!(f, "address:{ip}"),
+            Self::Address(None) => f.write_str("address:unknown"),
+        }
+    }
 }
 
 struct Lease {
@@ -99,28 +117,28 @@ impl RateLimits {
 
     /// The key's bucket when the request carries a key known to be valid, else its address's.
     /// Also returns the secret when it is not known yet, to be checked once allowed through.
-    fn bucket(&self, request: &Request) -> (String, Option<String>) {
+    fn bucket(&self, request: &Request) -> (Bucket, Option<String>) {
         let secret = request
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(crate::extract::bearer_secret);
         if let Some(secret) = secret
             && let Ok(known) = self.known_keys.lock()
-            && let Some(id) = known.get(&hash_secret(secret))
+            && let Some(&id) = known.get(&hash_secret(secret))
         {
-            return (format!("key:{id}"), None);
+            return (Bucket::Key(id), None);
         }
-        let address = match request.extensions().get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(address)) => format!("address:{}", address.ip()),
-            None => "address:unknown".to_owned(),
-        };
-        (address, secret.map(str::to_owned))
+        let address = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip());
+        (Bucket::Address(address), secret.map(str::to_owned))
     }
 
     /// Spends a leased token of the bucket, or leases more from the shared bucket.
-    async fn take(&self, pool: &sqlx::PgPool, bucket: &str) -> Result<Decision, sqlx::Error> {
+    async fn take(&self, pool: &sqlx::PgPool, bucket: Bucket) -> Result<Decision, sqlx::Error> {
         if let Ok(mut leases) = self.leases.lock()
-            && let Some(lease) = leases.get_mut(bucket)
+            && let Some(lease) = leases.get_mut(&bucket)
             && lease.tokens > 0
             && lease.until > Instant::now()
         {
@@ -131,7 +149,7 @@ impl RateLimits {
         }
         let taken = crate::db::rate_limits::take(
             pool,
-            bucket,
+            &bucket.to_string(),
             self.burst,
             self.per_second,
             self.lease_size,
@@ -149,7 +167,7 @@ impl RateLimits {
         };
         let remaining = lease.tokens + lease.shared_left as u32;
         if let Ok(mut leases) = self.leases.lock() {
-            leases.insert(bucket.to_owned(), lease);
+            leases.insert(bucket, lease);
         }
         Ok(Decision::Allowed { remaining })
     }
@@ -187,12 +205,12 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     }
     let (bucket, unknown_secret) = limits.bucket(&request);
-    let decision = match limits.take(&state.pool, &bucket).await {
+    let decision = match limits.take(&state.pool, bucket).await {
         Ok(decision) => decision,
         Err(err) => {
             // The limiter must not turn a database hiccup into refusals of its own: the
             // request goes on (and meets the database's state itself).
-            tracing::warn!(error = %err, bucket, "rate limit not checked: the bucket could not be read");
+            tracing::warn!(error = %err, %bucket, "rate limit not checked: the bucket could not be read");
             return next.run(request).await;
         }
     };
@@ -214,7 +232,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
             response
         }
         Decision::Refused { retry_after } => {
-            tracing::info!(bucket, retry_after, "rate limit exceeded");
+            tracing::info!(%bucket, retry_after, "rate limit exceeded");
             let mut response = ApiError::TooManyRequests { retry_after }.into_response();
             let headers = response.headers_mut();
             headers.insert(header::RETRY_AFTER, number(retry_after));

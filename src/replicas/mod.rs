@@ -392,7 +392,10 @@ mod tests {
         assert_eq!(set.choose(Some(Lsn(600))).await, Target::Primary);
         assert!(started.elapsed() < Duration::from_secs(1));
         let states: Vec<ReplicaState> = set.all().iter().map(Replica::state).collect();
-        assert_eq!(states.iter().filter(|&&s| s == ReplicaState::Down).count(), 1);
+        assert_eq!(
+            states.iter().filter(|&&s| s == ReplicaState::Down).count(),
+            1
+        );
     }
 
     #[test]

@@ -69,7 +69,9 @@ pub async fn check(replicas: &Replicas, primary: &PgPool) {
             Ok(Ok(ReplicaReport::NotInRecovery)) => Health {
                 state: ReplicaState::Promoted,
                 lag: None,
-                problem: Some("it is not in recovery: promoted, or not a replica at all".to_owned()),
+                problem: Some(
+                    "it is not in recovery: promoted, or not a replica at all".to_owned(),
+                ),
             },
             Ok(Err(err)) => Health {
                 state: ReplicaState::Down,
