@@ -1,7 +1,8 @@
 //! Read-your-writes across processes: every successful write answers a consistency token, the
 //! primary's WAL position after its commit, as `Talentflow-Consistency`. A read that sends the
 //! token back may only be answered from a copy of the data that has replayed past it (issue
-//! 15: read replicas). The token is opaque to clients; today it is a `pg_lsn`.
+//! 15: read replicas). The token is opaque to clients; today it is the WAL position as 16 hex
+//! digits (`Lsn::token`).
 
 use axum::{
     extract::{Request, State},
@@ -31,7 +32,7 @@ pub async fn token_after_writes(
         // not its answer.
         match crate::db::replication::write_position(&state.pool).await {
             Ok(position) => {
-                if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
+                if let Ok(value) = HeaderValue::from_str(&position.token()) {
                     response.headers_mut().insert(CONSISTENCY, value);
                 }
             }

@@ -6,7 +6,8 @@ use std::{fmt, str::FromStr};
 
 use sqlx::PgPool;
 
-/// A WAL position (`pg_lsn`): `hi/lo` in hex on the wire, one 64-bit number to compare.
+/// A WAL position (`pg_lsn`): `hi/lo` in hex as Postgres prints it, one 64-bit number to
+/// compare, and 16 hex digits as a consistency token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Lsn(pub u64);
 
@@ -23,6 +24,22 @@ impl FromStr for Lsn {
             u64::from_str_radix(part, 16).map_err(|_| BAD)
         };
         Ok(Self((half(hi)? << 32) | half(lo)?))
+    }
+}
+
+impl Lsn {
+    /// The position as clients carry it: 16 hexadecimal digits, fixed width (so tokens also
+    /// compare as text), letters and digits only (so any HTTP stack carries it unchanged).
+    pub fn token(self) -> String {
+        format!("{:016X}", self.0)
+    }
+
+    /// A token as [`Lsn::token`] writes it (either case); None for anything else.
+    pub fn from_token(text: &str) -> Option<Self> {
+        if text.len() != 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u64::from_str_radix(text, 16).ok().map(Self)
     }
 }
 
@@ -97,6 +114,25 @@ mod tests {
             "-1/0",
         ] {
             assert!(bad.parse::<Lsn>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_sixteen_hex_digits_that_read_back_to_the_same_position() {
+        let lsn: Lsn = "16/B374D848".parse().unwrap();
+        assert_eq!(lsn.token(), "00000016B374D848");
+        assert_eq!(Lsn::from_token(&lsn.token()), Some(lsn));
+        assert_eq!(Lsn::from_token("00000016b374d848"), Some(lsn));
+        assert!(Lsn(1).token() < Lsn(0xA).token() && Lsn(0xA).token() < Lsn(0x10).token());
+        for bad in [
+            "",
+            "16/B374D848",
+            "16B374D848",
+            "00000016B374D8480",
+            "0000001GB374D848",
+            " 0000016B374D848",
+        ] {
+            assert_eq!(Lsn::from_token(bad), None, "{bad:?}");
         }
     }
 }

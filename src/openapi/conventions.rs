@@ -353,7 +353,7 @@ fn consistency_token(operation: &mut Map<String, Value>) {
     success_header(
         operation,
         "Talentflow-Consistency",
-        json!({"description": "The consistency token of this write: the database's position after it committed (opaque; today a Postgres LSN such as `0/16B3748`). Send it back on a read as `Talentflow-Consistency` to be answered only from data that includes this write (see docs/API.md, \"Consistency\").", "schema": {"type": "string"}}),
+        json!({"description": "The consistency token of this write: the database's position after it committed (opaque: 16 hexadecimal digits, today the Postgres WAL position, such as `00000000016B3748`). Send it back on a read as `Talentflow-Consistency` to be answered only from data that includes this write (see docs/API.md, \"Consistency\").", "schema": {"type": "string"}}),
     );
 }
 
@@ -366,7 +366,7 @@ fn read_consistency(operation: &mut Map<String, Value>) {
             "in": "header",
             "required": false,
             "description": "A consistency token a write answered, sent back unchanged: the read is answered only from data that includes that write (a replica that has replayed past it, or else the primary). Without it, a read answered by a replica may not yet include the latest writes. See docs/API.md, \"Consistency\".",
-            "schema": {"type": "string", "pattern": "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$", "example": "0/16B3748"}
+            "schema": {"type": "string", "pattern": "^[0-9A-Fa-f]{16}$", "example": "00000000016B3748"}
         }));
     }
     responses(operation).entry("400").or_insert_with(|| {

@@ -90,11 +90,11 @@ fn token(request: &Request) -> Result<Option<Lsn>, ApiError> {
     value
         .to_str()
         .ok()
-        .and_then(|text| text.trim().parse().ok())
+        .and_then(|text| Lsn::from_token(text.trim()))
         .map(Some)
         .ok_or_else(|| {
             ApiError::bad_request(
-                "`Talentflow-Consistency` must be a token a write answered (such as `0/16B3748`), sent back unchanged",
+                "`Talentflow-Consistency` must be a token a write answered (16 hexadecimal digits, such as `00000000016B3748`), sent back unchanged",
             )
         })
 }

@@ -9,10 +9,16 @@ use serde_json::json;
 
 use crate::helpers::{Response, TestApp};
 
-/// A `pg_lsn` as a number: `hi/lo` in hex.
+/// A `pg_lsn` as Postgres prints it (`hi/lo` in hex), as a number.
 fn lsn(text: &str) -> u64 {
     let (hi, lo) = text.split_once('/').expect("an LSN: hi/lo");
     (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap()
+}
+
+/// A token as a number: 16 hex digits.
+fn token_position(text: &str) -> u64 {
+    assert_eq!(text.len(), 16, "{text}");
+    u64::from_str_radix(text, 16).expect("a token is hexadecimal")
 }
 
 /// The response's consistency token.
@@ -25,7 +31,7 @@ fn position_text(response: &Response) -> String {
 
 /// The response's consistency token, as a position.
 fn position(response: &Response) -> u64 {
-    lsn(&position_text(response))
+    token_position(&position_text(response))
 }
 
 #[tokio::test]
@@ -90,7 +96,13 @@ async fn a_read_sending_a_consistency_token_that_no_write_gave_is_refused() {
         )
         .await;
     let token = position_text(&created);
-    for bad in ["yesterday", "0/", "1/2/3", "-1/0"] {
+    for bad in [
+        "yesterday",
+        "0/16B3748",
+        "16B3748",
+        "0000000016B3748Z",
+        "00000000016B37480",
+    ] {
         let read = app
             .send(
                 Request::get("/v1/companies/token-lab")

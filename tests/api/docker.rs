@@ -511,7 +511,10 @@ async fn the_replicas_profile_replica_script_makes_a_hot_standby_the_api_process
     }
     let replica_port = free_port();
     let service = compose_service("replica");
-    let script = root().join("deploy/replica-entrypoint.sh");
+    // A copy beside the data, as the container has it mounted: the checkout may be closed to
+    // the `postgres` account (a clone in a private temporary folder is).
+    let script = parent.join("replica-entrypoint.sh");
+    std::fs::copy(root().join("deploy/replica-entrypoint.sh"), &script).unwrap();
     assert_eq!(
         yaml_strings(&service["entrypoint"]),
         ["sh", "/etc/talentflow/replica-entrypoint.sh"]
@@ -686,4 +689,5 @@ async fn the_replicas_profile_replica_script_makes_a_hot_standby_the_api_process
     in_rotation().await;
     assert!(terminate(&mut server).success());
     drop(replica);
+    let _ = std::fs::remove_dir_all(&parent);
 }

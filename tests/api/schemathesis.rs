@@ -27,12 +27,12 @@ const MAX_EXAMPLES: &str = "100";
 /// - `POST /v1/import` takes NDJSON, which Schemathesis has no serializer for; its body is
 ///   described as a string, so it is sent as the text it is.
 /// - Some rejections of schema-valid requests are right, and no JSON Schema could predict them:
-///   a reference to a record that does not exist, a stale `If-Match`, a cursor this list never
-///   issued, an `Idempotency-Key` reused for another request, and the rules that relate two
-///   fields (which the spec states in prose). Only those are dropped, and only when every error
-///   in the problem is one of them, each matched by field and exact message: any other
-///   rejection of valid data still fails the run. Each dropped failure is counted in the
-///   summary ("dropped by `filter_failure`").
+///   a reference to a record that does not exist, a parent that would make a cycle, a stale
+///   `If-Match`, a cursor this list never issued, an `Idempotency-Key` reused for another
+///   request, and the rules that relate two fields (which the spec states in prose). Only those
+///   are dropped, and only when every error in the problem is one of them, each matched by
+///   field and exact message: any other rejection of valid data still fails the run. Each
+///   dropped failure is counted in the summary ("dropped by `filter_failure`").
 const HOOKS: &str = r#"
 import re
 
@@ -47,6 +47,8 @@ EXPECTED = [
     ("Idempotency-Key", r"was used with a different request"),
     ("cursor", r"is not a cursor returned by this list"),
     ("orcid", r"`.*` has a wrong ORCID check digit"),
+    # A parent that is the company itself or one of its descendants (the data, not the schema).
+    ("parent", r"would make the company its own ancestor"),
     # Rules between two fields.
     ("since", r"must not be after `until`"),
     ("annual_max", r"give `annual_min`, `annual_max` or both"),
