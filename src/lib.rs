@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod healthcheck;
 pub mod idempotency;
+pub mod ingest;
 pub mod live;
 pub mod metrics;
 pub mod openapi;

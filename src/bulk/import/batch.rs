@@ -170,14 +170,13 @@ fn validate(envelope: Envelope) -> Option<Draft> {
     fn draft<I: Form + for<'de> Deserialize<'de>>(value: &Value) -> Option<I::Draft> {
         I::deserialize(value).ok()?.validate().ok()
     }
-    let draft = match kind {
+    match kind {
         RecordType::Company => draft::<CompanyInput>(&value).map(Draft::Company),
         RecordType::Researcher => draft::<ResearcherInput>(&value).map(Draft::Researcher),
         RecordType::Source => draft::<SourceInput>(&value).map(Draft::Source),
         RecordType::Move => draft::<MoveInput>(&value).map(Draft::Move),
         _ => None,
-    };
-    draft
+    }
 }
 
 /// What the database holds of everything a batch names, read with one query per table.
