@@ -5,6 +5,7 @@
 //! moves come after this and use only that shape.
 
 pub mod career;
+pub mod files;
 pub mod openalex;
 pub mod orcid;
 pub mod wikidata;
