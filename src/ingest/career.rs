@@ -75,6 +75,25 @@ pub enum End {
     On(PartialDate),
 }
 
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ongoing => f.write_str("ongoing"),
+            Self::Unknown => f.write_str("unknown"),
+            Self::On(date) => date.fmt(f),
+        }
+    }
+}
+
+/// A stint's dates as its quote cites them: `2019-03 – 2024-02`, `? – 2019`, `2024-03 –`.
+pub fn period(start: Option<PartialDate>, end: End) -> String {
+    let start = start.map_or("?".to_owned(), |d| d.to_string());
+    match end {
+        End::On(date) => format!("{start} – {date}"),
+        End::Ongoing | End::Unknown => format!("{start} –"),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stint {
     pub org: OrgRef,

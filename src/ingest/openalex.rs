@@ -13,9 +13,9 @@
 use serde_json::Value;
 
 use super::{
-    BadRecord,
+    BadRecord, array,
     career::{Career, End, OrgRef, PersonRef, Stint},
-    orcid::ror_url,
+    ror_url, text,
 };
 use crate::domain::partial_date::PartialDate;
 
@@ -188,30 +188,10 @@ fn bare_id(id: &str, kind: char) -> Option<String> {
     .then(|| bare.to_ascii_uppercase())
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
-    value
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
-    value.and_then(Value::as_array).into_iter().flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::career::derive_moves;
-
-    fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/tests/fixtures/ingest/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    }
+    use crate::ingest::{career::derive_moves, fixture};
 
     #[test]
     fn affiliation_years_become_stints_and_the_latest_ones_go_on() {
@@ -231,11 +211,7 @@ mod tests {
                 (
                     s.org.openalex.clone().unwrap(),
                     s.start.unwrap().to_string(),
-                    match s.end {
-                        End::On(d) => d.to_string(),
-                        End::Ongoing => "ongoing".into(),
-                        End::Unknown => "unknown".into(),
-                    },
+                    s.end.to_string(),
                 )
             })
             .collect();

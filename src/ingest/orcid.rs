@@ -13,8 +13,9 @@
 use serde_json::Value;
 
 use super::{
-    BadRecord,
-    career::{Career, End, OrgRef, PersonRef, Stint},
+    BadRecord, array,
+    career::{Career, End, OrgRef, PersonRef, Stint, period},
+    ror_url, text,
 };
 use crate::domain::partial_date::PartialDate;
 
@@ -117,14 +118,6 @@ fn stint(employment: &Value, record: &str) -> Result<Stint, BadRecord> {
     .flatten()
     .collect::<Vec<_>>()
     .join(", ");
-    let dates = format!(
-        "{} – {}",
-        start.map_or("?".to_owned(), |d| d.to_string()),
-        match end {
-            End::On(date) => date.to_string(),
-            _ => String::new(),
-        }
-    );
     Ok(Stint {
         org: OrgRef {
             ror,
@@ -134,7 +127,7 @@ fn stint(employment: &Value, record: &str) -> Result<Stint, BadRecord> {
         },
         start,
         end,
-        quote: format!("{role}, {dates}").trim_end().to_owned(),
+        quote: format!("{role}, {}", period(start, end)),
     })
 }
 
@@ -165,40 +158,10 @@ fn fuzzy_date(
     ))
 }
 
-/// A ROR id as its URL, whichever form the record used.
-pub fn ror_url(id: &str) -> String {
-    let bare = id
-        .trim()
-        .trim_start_matches("https://ror.org/")
-        .trim_start_matches("http://ror.org/")
-        .trim_start_matches("ror.org/");
-    format!("https://ror.org/{}", bare.to_ascii_lowercase())
-}
-
-fn text(value: Option<&Value>) -> Option<String> {
-    value
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-fn array(value: Option<&Value>) -> impl Iterator<Item = &Value> {
-    value.and_then(Value::as_array).into_iter().flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::career::derive_moves;
-
-    fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/tests/fixtures/ingest/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    }
+    use crate::ingest::{career::derive_moves, fixture};
 
     #[test]
     fn an_employments_response_gives_stints_with_fuzzy_dates_and_ror_ids() {
@@ -213,11 +176,7 @@ mod tests {
                     s.org.name.clone(),
                     s.org.ror.clone(),
                     s.start.map_or("-".into(), |d| d.to_string()),
-                    match s.end {
-                        End::On(d) => d.to_string(),
-                        End::Unknown => "unknown".into(),
-                        End::Ongoing => "ongoing".into(),
-                    },
+                    s.end.to_string(),
                 )
             })
             .collect();

@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::{
     BadRecord,
-    career::{Career, End, OrgRef, PersonRef, Stint},
-    orcid::ror_url,
+    career::{Career, End, OrgRef, PersonRef, Stint, period},
+    ror_url,
 };
 use crate::domain::partial_date::PartialDate;
 
@@ -117,14 +117,6 @@ pub fn careers(
             };
             let known = organisations.get(&employer);
             let name = known.and_then(|o| o.name.clone());
-            let dates = format!(
-                "{} – {}",
-                start.map_or("?".to_owned(), |d| d.to_string()),
-                match end {
-                    End::On(date) => date.to_string(),
-                    _ => String::new(),
-                }
-            );
             stints.push(Stint {
                 org: OrgRef {
                     wikidata: Some(employer.clone()),
@@ -135,11 +127,10 @@ pub fn careers(
                 start,
                 end,
                 quote: format!(
-                    "employer (P108): {}, {dates}",
-                    name.unwrap_or(employer.clone())
-                )
-                .trim_end()
-                .to_owned(),
+                    "employer (P108): {}, {}",
+                    name.unwrap_or(employer.clone()),
+                    period(start, end)
+                ),
             });
         }
         careers.push(Career {
@@ -267,19 +258,11 @@ fn time_value(value: &Value, at: &dyn Fn() -> String) -> Result<Option<PartialDa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::career::derive_moves;
-
-    fn fixture() -> Value {
-        let path = format!(
-            "{}/tests/fixtures/ingest/wikidata-entity.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    }
+    use crate::ingest::{career::derive_moves, fixture};
 
     #[test]
     fn employer_statements_become_stints_with_their_precision() {
-        let (careers, organisations) = careers(&fixture(), "file").unwrap();
+        let (careers, organisations) = careers(&fixture("wikidata-entity.json"), "file").unwrap();
         assert_eq!(careers.len(), 1);
         let career = &careers[0];
         assert_eq!(career.url, "https://www.wikidata.org/wiki/Q90000001");
@@ -296,11 +279,7 @@ mod tests {
                         .clone()
                         .unwrap_or_else(|| s.org.wikidata.clone().unwrap()),
                     s.start.map_or("-".into(), |d| d.to_string()),
-                    match s.end {
-                        End::On(d) => d.to_string(),
-                        End::Unknown => "unknown".into(),
-                        End::Ongoing => "ongoing".into(),
-                    },
+                    s.end.to_string(),
                 )
             })
             .collect();
@@ -323,6 +302,8 @@ mod tests {
             .map(|m| (m.from, m.to, m.effective.to_string()))
             .collect();
         assert_eq!(moves, [(0, 1, "2018-02".into()), (1, 2, "2024".into())]);
+        assert_eq!(career.stints[2].quote, "employer (P108): Meta, 2024 –");
+        assert_eq!(career.stints[3].quote, "employer (P108): Q90000099, ? –");
         let deepmind = organisations.iter().find(|o| o.qid == "Q90000011").unwrap();
         assert_eq!(deepmind.parents, ["Q90000012"]);
     }
