@@ -256,18 +256,8 @@ struct Compose {
 }
 
 fn compose() -> Compose {
-    let file: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML");
-    let service = &file["services"]["talentflow"];
-    let strings = |value: &serde_yaml_ng::Value| -> Vec<String> {
-        value
-            .as_sequence()
-            .unwrap_or_else(|| panic!("expected a list, found {value:?}"))
-            .iter()
-            .map(|v| v.as_str().unwrap().to_owned())
-            .collect()
-    };
-    let healthcheck = strings(&service["healthcheck"]["test"]);
+    let service = &compose_service("talentflow");
+    let healthcheck = yaml_strings(&service["healthcheck"]["test"]);
     let (form, command) = healthcheck.split_first().unwrap();
     assert_eq!(form, "CMD", "the healthcheck runs a command of the image");
     assert!(
@@ -275,7 +265,7 @@ fn compose() -> Compose {
         "talentflow waits for Postgres"
     );
     Compose {
-        entrypoint: strings(&service["entrypoint"]),
+        entrypoint: yaml_strings(&service["entrypoint"]),
         healthcheck: command.to_vec(),
     }
 }
@@ -375,11 +365,13 @@ async fn compose_starts_the_service_healthy_on_a_fresh_volume_and_again_on_a_use
     assert!(terminate(&mut service).success());
 }
 
+fn compose_file() -> serde_yaml_ng::Value {
+    serde_yaml_ng::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML")
+}
+
 /// A service of docker-compose.yml, as YAML.
 fn compose_service(name: &str) -> serde_yaml_ng::Value {
-    let file: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML");
-    let service = file["services"][name].clone();
+    let service = compose_file()["services"][name].clone();
     assert!(
         !service.is_null(),
         "docker-compose.yml has no service {name}"
@@ -413,7 +405,7 @@ fn environment(service: &serde_yaml_ng::Value) -> Vec<(String, String)> {
 
 /// Every file a service mounts from the repository exists, and what it is mounted as.
 fn mounted_files() -> Vec<(String, String)> {
-    let file: serde_yaml_ng::Value = serde_yaml_ng::from_str(&read("docker-compose.yml")).unwrap();
+    let file = compose_file();
     let mut mounts = Vec::new();
     for (_, service) in file["services"].as_mapping().unwrap() {
         for volume in service["volumes"].as_sequence().into_iter().flatten() {
