@@ -9,7 +9,8 @@
 //! spends a token taken from the shared bucket, so together the processes never admit more
 //! than the limit. A lease not spent within [`LEASE_TIME`] is dropped, so a process may refuse
 //! a little early while others hold unspent leases: at most (processes − 1) × lease size
-//! requests, for at most a second.
+//! requests, for at most a second. No crate keeps token buckets in Postgres; governor, used
+//! before, keeps them in one process's memory.
 
 use std::{
     collections::HashMap,
