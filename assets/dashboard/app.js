@@ -168,6 +168,7 @@
       since: $('#since').value.trim(),
       until: $('#until').value.trim(),
       roll_up: $('#roll-up').checked ? 'parent' : '',
+      min_confidence: $('#min-confidence').value,
     };
   }
 
@@ -290,20 +291,28 @@
   function setUpFlows() {
     const hash = readHash().get('flows');
     if (hash) {
-      const [since, until, rollUp, top] = hash.split('~');
+      const [since, until, rollUp, top, minConfidence] = hash.split('~');
       $('#since').value = since || '';
       $('#until').value = until || '';
       $('#roll-up').checked = rollUp === 'parent';
       if (top) $('#top').value = top;
+      $('#min-confidence').value = minConfidence || '';
     }
     $('#flows-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const p = period();
-      writeHash('flows', `${p.since}~${p.until}~${p.roll_up}~${$('#top').value.trim()}`);
+      writeHash('flows', `${p.since}~${p.until}~${p.roll_up}~${$('#top').value.trim()}~${p.min_confidence}`);
       loadFlows();
       if (currentCompany) loadCompany();
     });
     $('#roll-up').addEventListener('change', () => $('#flows-form').requestSubmit());
+    // Which moves count is every panel's question: the researcher and the project follow too.
+    $('#min-confidence').addEventListener('change', () => {
+      $('#flows-form').requestSubmit();
+      const researcher = readHash().get('researcher');
+      if (researcher) openResearcher(researcher);
+      if (currentProject) loadProject();
+    });
     $('#flows-refresh').addEventListener('click', () => {
       loadFlows();
       if (currentCompany) loadCompany();
@@ -444,7 +453,8 @@
     if (scroll) reveal(researcherSection);
     researcherSection.setAttribute('aria-busy', 'true');
     try {
-      const timeline = await api(`/researchers/${encodeURIComponent(idOrSlug)}/timeline`, {}, researcherRequest());
+      const timeline = await api(`/researchers/${encodeURIComponent(idOrSlug)}/timeline`,
+        { min_confidence: period().min_confidence }, researcherRequest());
       showError(researcherSection, null);
       renderTimeline(timeline);
     } catch (err) {
@@ -547,7 +557,7 @@
     projectSection.setAttribute('aria-busy', 'true');
     try {
       const attrition = await api(`/projects/${encodeURIComponent(currentProject)}/attrition`,
-        { as_of: $('#as-of').value.trim() }, projectRequest());
+        { as_of: $('#as-of').value.trim(), min_confidence: period().min_confidence }, projectRequest());
       showError(projectSection, null);
       renderAttrition(attrition);
     } catch (err) {

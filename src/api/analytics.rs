@@ -26,7 +26,7 @@ use crate::{
         },
         company::Company,
         compensation::CompensationReport,
-        moves::{Move, MoveKind},
+        moves::{Confidence, Move, MoveKind},
         partial_date::PartialDate,
         project::Project,
         refs::{ProjectRef, ResearcherRef},
@@ -66,20 +66,25 @@ pub enum Metric {
     Outflow,
 }
 
-fn scope(
-    check: &mut Check,
+/// What the query says of the moves an analytic counts.
+struct ScopeParams {
     since: Option<String>,
     until: Option<String>,
     kind: Option<String>,
     roll_up: Option<RollUp>,
-) -> MoveScope {
-    let (since, until) = super::period(check, since, until);
-    let kind = check.optional("kind", kind, |k| MoveKind::parse(&k));
+    min_confidence: Option<String>,
+}
+
+fn scope(check: &mut Check, params: ScopeParams) -> MoveScope {
+    let (since, until) = super::period(check, params.since, params.until);
+    let kind = check.optional("kind", params.kind, |k| MoveKind::parse(&k));
     MoveScope {
         since: since.map(|d| d.start),
         until: until.map(|d| d.end()),
         kind: kind.map(|k| k.as_str().to_owned()),
-        roll_up: roll_up.is_some(),
+        min_confidence: super::min_confidence(check, params.min_confidence)
+            .unwrap_or(Confidence::Inferred),
+        roll_up: params.roll_up.is_some(),
     }
 }
 
@@ -102,6 +107,11 @@ pub struct FlowParams {
     /// Keep only the largest links.
     #[param(minimum = 1, maximum = 1000)]
     top: Option<i64>,
+    /// Count only moves of this confidence or a stronger one (`inferred` < `rumored` <
+    /// `reported` < `confirmed`); default all of them. `reported` leaves out what was only
+    /// inferred from open sources or rumoured.
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
 }
 
 /// Flows between companies, ready for a Sankey diagram: every move with a known origin and
@@ -117,10 +127,13 @@ async fn flows(
     let mut check = Check::default();
     let scope = scope(
         &mut check,
-        params.since,
-        params.until,
-        params.kind,
-        params.roll_up,
+        ScopeParams {
+            since: params.since,
+            until: params.until,
+            kind: params.kind,
+            roll_up: params.roll_up,
+            min_confidence: params.min_confidence,
+        },
     );
     if params.min_count.is_some_and(|n| n < 1) {
         check.error("min_count", "must be at least 1");
@@ -169,6 +182,11 @@ pub struct BalanceParams {
     /// `month` (default), `quarter` or `year`.
     interval: Option<Interval>,
     roll_up: Option<RollUp>,
+    /// Count only moves of this confidence or a stronger one (`inferred` < `rumored` <
+    /// `reported` < `confirmed`); default all of them. `reported` leaves out what was only
+    /// inferred from open sources or rumoured.
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
 }
 
 /// Arrivals, departures and net per period for one company, with where people came from and
@@ -187,7 +205,16 @@ async fn balance(
 ) -> ApiResult<Json<Balance>> {
     let key = super::path_key::<Company>(&key)?;
     let mut check = Check::default();
-    let scope = scope(&mut check, params.since, params.until, None, params.roll_up);
+    let scope = scope(
+        &mut check,
+        ScopeParams {
+            since: params.since,
+            until: params.until,
+            kind: None,
+            roll_up: params.roll_up,
+            min_confidence: params.min_confidence,
+        },
+    );
     check.finish_query()?;
     let company = db::resolve(&db, Sluggable::Companies, &key)
         .await?
@@ -232,6 +259,11 @@ pub struct AttritionParams {
     /// period); default today.
     #[param(format = "partial-date")]
     as_of: Option<String>,
+    /// Count only moves of this confidence or a stronger one (`inferred` < `rumored` <
+    /// `reported` < `confirmed`); default all of them. `reported` leaves out what was only
+    /// inferred from open sources or rumoured.
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
 }
 
 /// How much of a project's roster has left its company: a contributor has departed when a move
@@ -251,6 +283,8 @@ async fn attrition(
     let key = super::path_key::<Project>(&key)?;
     let mut check = Check::default();
     let as_of = check.optional("as_of", params.as_of, |d| PartialDate::parse(&d));
+    let min_confidence =
+        super::min_confidence(&mut check, params.min_confidence).unwrap_or(Confidence::Inferred);
     check.finish_query()?;
     let as_of = as_of
         .map(|d| d.end())
@@ -267,7 +301,8 @@ async fn attrition(
     let mut certain: HashMap<uuid::Uuid, bool> = HashMap::new();
     let mut last_researcher = None;
     if let Some(company) = &project.company {
-        let candidates = db::analytics::moves_away(&db, project.id, company.id, as_of).await?;
+        let candidates =
+            db::analytics::moves_away(&db, project.id, company.id, as_of, min_confidence).await?;
         for (researcher, move_id, effective_on, precision) in candidates {
             if last_researcher == Some(researcher) {
                 continue;
@@ -335,18 +370,37 @@ async fn attrition(
     }))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineParams {
+    /// Count only moves of this confidence or a stronger one (`inferred` < `rumored` <
+    /// `reported` < `confirmed`); default all of them. `reported` leaves out what was only
+    /// inferred from open sources or rumoured.
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
+}
+
 /// A researcher's career as stints at companies, built from the moves, plus the moves.
 #[utoipa::path(get, path = "/researchers/{id}/timeline", tag = "analytics",
-    params(("id" = String, Path, description = "Id or slug")),
-    responses((status = 200, description = "The timeline", body = Timeline), ReadErrors))]
-async fn timeline(ReadDb(db): ReadDb, Path(key): Path<String>) -> ApiResult<Json<Timeline>> {
+    params(("id" = String, Path, description = "Id or slug"), TimelineParams),
+    responses((status = 200, description = "The timeline", body = Timeline), ListErrors, ReadErrors))]
+async fn timeline(
+    ReadDb(db): ReadDb,
+    Path(key): Path<String>,
+    ApiQuery(params): ApiQuery<TimelineParams>,
+) -> ApiResult<Json<Timeline>> {
     let key = super::path_key::<Researcher>(&key)?;
+    let mut check = Check::default();
+    let min_confidence =
+        super::min_confidence(&mut check, params.min_confidence).unwrap_or(Confidence::Inferred);
+    check.finish_query()?;
     let mut conn = db.acquire().await?;
     let researcher = db::record::get::<Researcher>(&mut conn, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("researcher", &key))?;
     drop(conn);
-    let moves = db::moves::of_researcher(&db, researcher.id).await?;
+    let moves = db::moves::of_researcher(&db, researcher.id, min_confidence).await?;
     Ok(Json(Timeline {
         researcher: ResearcherRef {
             id: researcher.id,
@@ -371,6 +425,11 @@ pub struct LeaderboardParams {
     roll_up: Option<RollUp>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Count only moves of this confidence or a stronger one (`inferred` < `rumored` <
+    /// `reported` < `confirmed`); default all of them. `reported` leaves out what was only
+    /// inferred from open sources or rumoured.
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
 }
 
 /// Companies ranked by net gain, arrivals or departures in a period: the moves that lie in it;
@@ -382,7 +441,16 @@ async fn leaderboard(
     ApiQuery(params): ApiQuery<LeaderboardParams>,
 ) -> ApiResult<Json<Vec<LeaderboardRow>>> {
     let mut check = Check::default();
-    let scope = scope(&mut check, params.since, params.until, None, params.roll_up);
+    let scope = scope(
+        &mut check,
+        ScopeParams {
+            since: params.since,
+            until: params.until,
+            kind: None,
+            roll_up: params.roll_up,
+            min_confidence: params.min_confidence,
+        },
+    );
     let limit = params.limit.unwrap_or(20);
     if !(1..=500).contains(&limit) {
         check.error("limit", "must be between 1 and 500");

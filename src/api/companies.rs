@@ -18,7 +18,7 @@ use crate::{
     domain::{
         company::{Company, CompanyInput, CompanyKind, parse_country},
         id_or_slug::IdOrSlug,
-        moves::Move,
+        moves::{Confidence, Move},
         text,
     },
     error::{ApiError, ApiResult},
@@ -115,6 +115,10 @@ pub enum Direction {
 pub struct CompanyMovesParams {
     /// `in`, `out` or `any` (default).
     direction: Option<Direction>,
+    /// Only moves of this confidence or a stronger one (`inferred` < `rumored` < `reported`
+    /// < `confirmed`).
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
 }
 
 /// The moves into and out of a company.
@@ -128,10 +132,16 @@ async fn company_moves(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let key = super::path_key::<Company>(&key)?;
+    let mut check = Check::default();
+    let min_confidence = super::min_confidence(&mut check, params.min_confidence);
+    check.finish_query()?;
     let company = db::resolve(&db, Sluggable::Companies, &key)
         .await?
         .ok_or_else(|| ApiError::not_found("company", &key))?;
-    let mut filter = db::moves::MoveFilter::default();
+    let mut filter = db::moves::MoveFilter {
+        min_confidence,
+        ..Default::default()
+    };
     match params.direction.unwrap_or_default() {
         Direction::In => filter.to = Some(company),
         Direction::Out => filter.from = Some(company),

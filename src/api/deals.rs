@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::paging::{ListQuery, NoFilters, Paging};
+use super::paging::{ListQuery, Paging};
 use super::resource::{self, Resource};
 use crate::{
     app::AppState,
@@ -20,7 +20,7 @@ use crate::{
     domain::{
         deal::{Deal, DealInput, DealKind},
         id_or_slug::IdOrSlug,
-        moves::Move,
+        moves::{Confidence, Move},
     },
     error::{ApiError, ApiResult},
     extract::{ApiJson, Editor, Preconditions},
@@ -110,23 +110,37 @@ resource::record_handlers! {
     delete: (delete_deal, "Deletes a deal (softly); refused while moves say they were part of it."),
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DealMovesParams {
+    /// Only moves of this confidence or a stronger one (`inferred` < `rumored` < `reported`
+    /// < `confirmed`).
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
+}
+
 /// The moves that were part of a deal.
 #[utoipa::path(get, path = "/deals/{id}/moves", tag = "deals",
-    params(("id" = Uuid, Path, description = "Id"), Paging<Move>),
+    params(("id" = Uuid, Path, description = "Id"), DealMovesParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = db::list::Page<Move>), ListErrors, ReadErrors))]
 async fn deal_moves(
     ReadDb(db): ReadDb,
     headers: HeaderMap,
     Path(id): Path<String>,
-    ListQuery(NoFilters {}, page): ListQuery<NoFilters, Move>,
+    ListQuery(params, page): ListQuery<DealMovesParams, Move>,
 ) -> ApiResult<Response> {
     let id = super::path_id::<Deal>(&id)?;
+    let mut check = Check::default();
+    let min_confidence = super::min_confidence(&mut check, params.min_confidence);
+    check.finish_query()?;
     let deal = match super::resolve_deal_filter(&db, id).await {
         Err(ApiError::Unprocessable { .. }) => return Err(ApiError::not_found("deal", id)),
         other => other?,
     };
     let filter = MoveFilter {
         deal: Some(deal),
+        min_confidence,
         ..MoveFilter::default()
     };
     super::csv::list_response(&headers, page, &db, filter).await

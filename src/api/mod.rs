@@ -91,6 +91,17 @@ pub fn period(
     (since, until)
 }
 
+/// The `min_confidence` filter of move lists and analytics: which moves count, by the order
+/// of `Confidence` (`inferred` < `rumored` < `reported` < `confirmed`). Absent, all of them.
+pub fn min_confidence(
+    check: &mut crate::domain::form::Check,
+    min_confidence: Option<String>,
+) -> Option<crate::domain::moves::Confidence> {
+    check.optional("min_confidence", min_confidence, |c| {
+        crate::domain::moves::Confidence::parse(&c)
+    })
+}
+
 /// A deal filter naming no live deal is a 422, like the other filters.
 pub async fn resolve_deal_filter(db: &PgPool, deal: Uuid) -> ApiResult<Uuid> {
     let live = db::deals::is_live(db, deal).await?;

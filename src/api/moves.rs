@@ -58,6 +58,10 @@ pub struct MoveListParams {
     kind: Option<String>,
     #[param(value_type = Option<Confidence>)]
     confidence: Option<String>,
+    /// Only moves of this confidence or a stronger one (`inferred` < `rumored` < `reported`
+    /// < `confirmed`).
+    #[param(value_type = Option<Confidence>)]
+    min_confidence: Option<String>,
     /// Effective on or after (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`). A date known to a month or a
     /// year matches when it may be (`2023` matches `since=2023-06`).
     #[param(format = "partial-date")]
@@ -88,6 +92,7 @@ async fn list_moves(
     let to = check.optional("to", params.to, |t| IdOrSlug::parse(&t));
     let kind = check.optional("kind", params.kind, |k| MoveKind::parse(&k));
     let confidence = check.optional("confidence", params.confidence, |c| Confidence::parse(&c));
+    let min_confidence = super::min_confidence(&mut check, params.min_confidence);
     let (since, until) = super::period(&mut check, params.since, params.until);
     let project = check.optional("project", params.project, |p| IdOrSlug::parse(&p));
     check.finish_query()?;
@@ -95,6 +100,7 @@ async fn list_moves(
     let mut filter = MoveFilter {
         kind: kind.map(|k| k.as_str().to_owned()),
         confidence: confidence.map(|c| c.as_str().to_owned()),
+        min_confidence,
         since: since.map(|d| d.start),
         until: until.map(|d| d.end()),
         ..MoveFilter::default()

@@ -11,7 +11,7 @@ use super::{
     resolve_field,
 };
 use crate::{
-    domain::moves::{Move, MoveDraft},
+    domain::moves::{Confidence, Move, MoveDraft},
     error::FieldError,
 };
 
@@ -85,6 +85,8 @@ pub struct MoveFilter {
     pub to: Option<Uuid>,
     pub kind: Option<String>,
     pub confidence: Option<String>,
+    /// Moves of this confidence or a stronger one.
+    pub min_confidence: Option<Confidence>,
     /// Inclusive bounds on `effective_on`.
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
@@ -161,6 +163,12 @@ fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &MoveFilter) {
             query
                 .push(" AND m.confidence = ")
                 .push_bind(confidence.clone());
+        }
+        if let Some(floor) = filter.min_confidence {
+            query
+                .push(" AND m.confidence = ANY(")
+                .push_bind(floor.at_least())
+                .push(")");
         }
         super::list::push_period_overlap(
             query,
@@ -265,9 +273,14 @@ impl Record for Move {
 }
 
 /// Every live move of a researcher, oldest first, read page by page as the list reads them.
-pub async fn of_researcher(pool: &PgPool, researcher: Uuid) -> DbResult<Vec<Move>> {
+pub async fn of_researcher(
+    pool: &PgPool,
+    researcher: Uuid,
+    min_confidence: Confidence,
+) -> DbResult<Vec<Move>> {
     let filter = MoveFilter {
         researcher: Some(researcher),
+        min_confidence: Some(min_confidence),
         ..MoveFilter::default()
     };
     let mut page = PageRequest {

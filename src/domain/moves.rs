@@ -25,7 +25,29 @@ super::text_enum! {
 }
 
 super::text_enum! {
-    Confidence { Confirmed => "confirmed", Reported => "reported", Rumored => "rumored" }
+    /// How well a move is known, weakest first: `inferred` (derived from an open source's
+    /// affiliations or employments, not reported by anyone), `rumored`, `reported` (by the
+    /// press), `confirmed` (by the people or companies involved).
+    Confidence { Inferred => "inferred", Rumored => "rumored", Reported => "reported", Confirmed => "confirmed" }
+}
+
+impl Confidence {
+    /// The position in the order above, 0 for `inferred`: the database's
+    /// `tf_confidence_rank` (migration 0015), which the maintained counts are kept by.
+    pub fn rank(self) -> i16 {
+        Self::ALL
+            .iter()
+            .position(|text| *text == self.as_str())
+            .unwrap_or_default() as i16
+    }
+
+    /// This confidence and every stronger one, as stored.
+    pub fn at_least(self) -> Vec<String> {
+        Self::ALL[self.rank() as usize..]
+            .iter()
+            .map(|text| (*text).to_owned())
+            .collect()
+    }
 }
 
 /// A researcher going from one company to another (or from/to nowhere known).

@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+use talentflow::domain::moves::Confidence;
+
 use crate::helpers::TestApp;
 
 /// Google with Google DeepMind under it, Meta, OpenAI, Mistral AI; four researchers:
@@ -177,42 +179,49 @@ async fn every_kind_of_write_changes_the_maintained_counts() {
     );
 }
 
-/// The maintained counts (migrations 0005 and 0009) less a recount from `moves`: no rows when
-/// in step.
+/// The maintained counts (migrations 0005, 0009 and 0015) less a recount from `moves`: no rows
+/// when in step. Each rank's rows are recounted from the moves of that confidence or stronger,
+/// ranked here by the order `Confidence::ALL` lists, not by the database's function.
 pub(crate) async fn counts_out_of_step(app: &TestApp) -> Vec<String> {
+    let order: Vec<String> = Confidence::ALL.iter().map(|c| c.to_string()).collect();
     sqlx::query_scalar(
-        "WITH live AS (SELECT * FROM moves WHERE deleted_at IS NULL),
+        "WITH live AS (
+             SELECT m.*, r.rank AS min_confidence FROM moves m
+             JOIN generate_series(0, 3) AS r(rank) ON r.rank < array_position($1::text[], m.confidence)
+             WHERE m.deleted_at IS NULL
+         ),
          recount AS (
-             SELECT 'month ' || concat_ws(' ', date_trunc('month', effective_on)::date, effective_precision, kind, from_company_id, to_company_id, count(*)) AS row
-             FROM live GROUP BY date_trunc('month', effective_on), effective_precision, kind, from_company_id, to_company_id
+             SELECT 'month ' || concat_ws(' ', min_confidence, date_trunc('month', effective_on)::date, effective_precision, kind, from_company_id, to_company_id, count(*)) AS row
+             FROM live GROUP BY min_confidence, date_trunc('month', effective_on), effective_precision, kind, from_company_id, to_company_id
              UNION ALL
-             SELECT 'pair ' || concat_ws(' ', from_company_id, to_company_id, count(*)) FROM live GROUP BY from_company_id, to_company_id
+             SELECT 'pair ' || concat_ws(' ', min_confidence, from_company_id, to_company_id, count(*)) FROM live GROUP BY min_confidence, from_company_id, to_company_id
              UNION ALL
-             SELECT 'company ' || concat_ws(' ', company, month, precision, sum(i), sum(o), sum(k)) FROM (
-                 SELECT to_company_id AS company, date_trunc('month', effective_on)::date AS month, effective_precision AS precision, 1 AS i, 0 AS o, 0 AS k FROM live WHERE to_company_id IS NOT NULL
+             SELECT 'company ' || concat_ws(' ', company, min_confidence, month, precision, sum(i), sum(o), sum(k)) FROM (
+                 SELECT to_company_id AS company, min_confidence, date_trunc('month', effective_on)::date AS month, effective_precision AS precision, 1 AS i, 0 AS o, 0 AS k FROM live WHERE to_company_id IS NOT NULL
                  UNION ALL
-                 SELECT from_company_id, date_trunc('month', effective_on)::date, effective_precision, 0, 1, (to_company_id IS NOT NULL)::int FROM live WHERE from_company_id IS NOT NULL
-             ) sides GROUP BY company, month, precision
+                 SELECT from_company_id, min_confidence, date_trunc('month', effective_on)::date, effective_precision, 0, 1, (to_company_id IS NOT NULL)::int FROM live WHERE from_company_id IS NOT NULL
+             ) sides GROUP BY company, min_confidence, month, precision
              UNION ALL
-             SELECT 'total ' || concat_ws(' ', company, sum(i), sum(o), sum(k)) FROM (
-                 SELECT to_company_id AS company, 1 AS i, 0 AS o, 0 AS k FROM live WHERE to_company_id IS NOT NULL
+             SELECT 'total ' || concat_ws(' ', company, min_confidence, sum(i), sum(o), sum(k)) FROM (
+                 SELECT to_company_id AS company, min_confidence, 1 AS i, 0 AS o, 0 AS k FROM live WHERE to_company_id IS NOT NULL
                  UNION ALL
-                 SELECT from_company_id, 0, 1, (to_company_id IS NOT NULL)::int FROM live WHERE from_company_id IS NOT NULL
-             ) sides GROUP BY company
+                 SELECT from_company_id, min_confidence, 0, 1, (to_company_id IS NOT NULL)::int FROM live WHERE from_company_id IS NOT NULL
+             ) sides GROUP BY company, min_confidence
          ),
          kept AS (
-             SELECT 'month ' || concat_ws(' ', month, precision, kind, from_company_id, to_company_id, moves) AS row FROM move_flow_months WHERE moves <> 0
+             SELECT 'month ' || concat_ws(' ', min_confidence, month, precision, kind, from_company_id, to_company_id, moves) AS row FROM move_flow_months WHERE moves <> 0
              UNION ALL
-             SELECT 'pair ' || concat_ws(' ', from_company_id, to_company_id, moves) FROM move_flow_pairs WHERE moves <> 0
+             SELECT 'pair ' || concat_ws(' ', min_confidence, from_company_id, to_company_id, moves) FROM move_flow_pairs WHERE moves <> 0
              UNION ALL
-             SELECT 'company ' || concat_ws(' ', company_id, month, precision, inflow, outflow, outflow_to_company) FROM company_flow_months WHERE inflow <> 0 OR outflow <> 0
+             SELECT 'company ' || concat_ws(' ', company_id, min_confidence, month, precision, inflow, outflow, outflow_to_company) FROM company_flow_months WHERE inflow <> 0 OR outflow <> 0
              UNION ALL
-             SELECT 'total ' || concat_ws(' ', company_id, inflow, outflow, outflow_to_company) FROM company_flow_totals WHERE inflow <> 0 OR outflow <> 0
+             SELECT 'total ' || concat_ws(' ', company_id, min_confidence, inflow, outflow, outflow_to_company) FROM company_flow_totals WHERE inflow <> 0 OR outflow <> 0
          )
          (SELECT 'missing: ' || row FROM recount EXCEPT ALL SELECT 'missing: ' || row FROM kept)
          UNION ALL
          (SELECT 'extra: ' || row FROM kept EXCEPT ALL SELECT 'extra: ' || row FROM recount)",
     )
+    .bind(order)
     .fetch_all(&app.pool)
     .await
     .unwrap()
@@ -234,6 +243,10 @@ async fn the_maintained_counts_always_equal_a_recount() {
         json!({"kind": "departure", "to": null}),
         json!({"from": "google", "to": "meta", "kind": "hire"}),
         json!({"notes": "no change to any count"}),
+        // A change of confidence alone moves the count between ranks.
+        json!({"confidence": "inferred"}),
+        json!({"confidence": "confirmed"}),
+        json!({"confidence": "rumored", "effective_on": "2024-06"}),
     ] {
         app.patch(&format!("/v1/moves/{id}"), patch.clone())
             .await
@@ -249,8 +262,8 @@ async fn the_maintained_counts_always_equal_a_recount() {
 
     // A bulk import writes many moves in one transaction; a failed one writes none.
     let lines = [
-        json!({"type": "move", "researcher": "di", "from": "openai", "to": "meta", "kind": "hire", "effective_on": "2024-06"}),
-        json!({"type": "move", "researcher": "ada", "from": null, "to": "openai", "kind": "hire", "effective_on": "2024-07-01"}),
+        json!({"type": "move", "researcher": "di", "from": "openai", "to": "meta", "kind": "hire", "effective_on": "2024-06", "confidence": "inferred"}),
+        json!({"type": "move", "researcher": "ada", "from": null, "to": "openai", "kind": "hire", "effective_on": "2024-07-01", "confidence": "confirmed"}),
     ];
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let response = app
@@ -752,5 +765,151 @@ async fn analytics_under_more_concurrency_than_connections() {
     let responses = futures::future::join_all(uris.iter().map(|uri| app.get(uri))).await;
     for response in &responses {
         response.ok(200);
+    }
+}
+
+/// `min_confidence` leaves out the weaker moves everywhere moves are counted or listed, from
+/// the maintained counts (all time), the partial months read from `moves` (a period cut
+/// inside months), and the lists. On the world: an `inferred` move into Meta and a `rumored`
+/// one out of it are added to its six `reported` ones.
+#[tokio::test]
+async fn min_confidence_leaves_out_weaker_moves_in_every_analytic_and_list() {
+    let app = world().await;
+    app.researcher("Ed").await;
+    app.create(
+        "moves",
+        json!({"researcher": "ed", "from": "openai", "to": "meta", "kind": "hire",
+               "effective_on": "2024-01-20", "confidence": "inferred"}),
+    )
+    .await;
+    app.create(
+        "moves",
+        json!({"researcher": "bo", "from": "meta", "to": "openai", "kind": "hire",
+               "effective_on": "2024-02-10", "confidence": "rumored"}),
+    )
+    .await;
+    let expected = [
+        // (min_confidence, moves between two companies, Meta's arrivals, Meta's departures,
+        // those in the period: Ada's departure in "2024-03" only may lie in it)
+        ("", 7, 3, 3, 2),
+        ("inferred", 7, 3, 3, 2),
+        ("rumored", 6, 2, 3, 2),
+        ("reported", 5, 2, 2, 1),
+        ("confirmed", 0, 0, 0, 0),
+    ];
+    for (floor, links, arrivals, departures, departures_in_period) in expected {
+        let q = if floor.is_empty() {
+            String::new()
+        } else {
+            format!("min_confidence={floor}")
+        };
+        for (period, departures) in [
+            ("", departures),
+            ("since=2024-01-10&until=2024-03-20", departures_in_period),
+        ] {
+            let query = [q.as_str(), period]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("&");
+            let flows = app.get(&format!("/v1/flows?{query}")).await;
+            assert_eq!(flows.ok(200)["total_moves"], links, "flows?{query}");
+            let balance = app
+                .get(&format!("/v1/companies/meta/balance?{query}"))
+                .await;
+            let totals = &balance.ok(200)["totals"];
+            assert_eq!(
+                (totals["inflow"].as_i64(), totals["outflow"].as_i64()),
+                (Some(arrivals), Some(departures)),
+                "balance?{query}"
+            );
+            let board = app.get(&format!("/v1/leaderboard?{query}")).await;
+            let meta = board
+                .ok(200)
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|row| row["company"]["slug"] == "meta")
+                .map(|row| (row["inflow"].as_i64(), row["outflow"].as_i64()));
+            let counted =
+                (arrivals > 0 || departures > 0).then_some((Some(arrivals), Some(departures)));
+            assert_eq!(meta, counted, "leaderboard?{query}");
+        }
+        // Meta's moves: the six that name it, less the weaker ones.
+        let listed = app.get(&format!("/v1/companies/meta/moves?{q}")).await;
+        let all = app.get(&format!("/v1/moves?include_total=true&{q}")).await;
+        let bo = app.get(&format!("/v1/researchers/bo/timeline?{q}")).await;
+        let meta_moves = arrivals + departures;
+        assert_eq!(
+            listed.ok(200)["data"].as_array().unwrap().len() as i64,
+            meta_moves,
+            "companies/meta/moves?{q}"
+        );
+        let total = all.ok(200)["total"].as_i64().unwrap();
+        let bo_moves = bo.ok(200)["moves"].as_array().unwrap().len();
+        match floor {
+            "" | "inferred" => assert_eq!((total, bo_moves), (8, 2)),
+            "rumored" => assert_eq!((total, bo_moves), (7, 2)),
+            "reported" => assert_eq!((total, bo_moves), (6, 1)),
+            _ => assert_eq!((total, bo_moves), (0, 0)),
+        }
+    }
+    // Bo's rumoured move away from Meta is a departure from Model X unless it is left out.
+    app.create(
+        "projects",
+        json!({"name": "Model X", "company": "meta", "released_on": "2023-12"}),
+    )
+    .await;
+    app.call(
+        axum::http::Method::PUT,
+        "/v1/projects/model-x/contributors",
+        Some(&app.editor.clone()),
+        Some(&json!([{"researcher": "bo"}])),
+    )
+    .await
+    .ok(200);
+    let attrition = |q: &'static str| {
+        let app = &app;
+        async move {
+            app.get(&format!("/v1/projects/model-x/attrition?{q}"))
+                .await
+                .ok(200)["departed"]
+                .as_i64()
+        }
+    };
+    assert_eq!(attrition("").await, Some(1));
+    assert_eq!(attrition("min_confidence=rumored").await, Some(1));
+    assert_eq!(attrition("min_confidence=reported").await, Some(0));
+    for uri in [
+        "/v1/flows?min_confidence=likely",
+        "/v1/moves?min_confidence=REPORTED",
+        "/v1/researchers/bo/timeline?min_confidence=",
+    ] {
+        let problem = app.get(uri).await;
+        let problem = problem.problem(400);
+        assert!(
+            problem["errors"][0]["field"] == "min_confidence",
+            "{uri}: {problem}"
+        );
+    }
+    assert_eq!(counts_out_of_step(&app).await, Vec::<String>::new());
+}
+
+/// The counts are kept by the database's rank of a confidence, the API filters by the Rust
+/// enum's order: they must be the same order.
+#[tokio::test]
+async fn the_database_ranks_confidences_in_the_documented_order() {
+    let app = TestApp::new().await;
+    for confidence in Confidence::ALL {
+        let rank: i16 = sqlx::query_scalar("SELECT tf_confidence_rank($1)")
+            .bind(confidence)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            rank,
+            Confidence::parse(confidence).unwrap().rank(),
+            "{confidence}"
+        );
     }
 }

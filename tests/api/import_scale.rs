@@ -602,16 +602,17 @@ async fn a_running_import_does_not_hold_up_a_single_move_between_its_companies()
     let finished = running.await.unwrap().unwrap();
     assert_eq!(finished.status(), 200, "{}", finished.text().await.unwrap());
     let inflow: i32 = sqlx::query_scalar(
-        "SELECT t.inflow FROM company_flow_totals t JOIN companies c ON c.id = t.company_id WHERE c.slug = 'lab-b'",
+        "SELECT t.inflow FROM company_flow_totals t JOIN companies c ON c.id = t.company_id WHERE c.slug = 'lab-b' AND t.min_confidence = 0",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
     assert_eq!(inflow, 201);
-    let pair: i32 = sqlx::query_scalar("SELECT moves FROM move_flow_pairs")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let pair: i32 =
+        sqlx::query_scalar("SELECT moves FROM move_flow_pairs WHERE min_confidence = 0")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(pair, 201);
     crate::embedded::terminate(&mut server);
 }

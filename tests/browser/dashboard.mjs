@@ -40,6 +40,12 @@ async function step(name, body) {
   console.log(`ok - ${name} (${Date.now() - started} ms)`);
 }
 
+/** Whether the page's address keeps `value` in its flows view. */
+function readHashHas(url, value) {
+  const flows = new URLSearchParams(new URL(url).hash.slice(1)).get('flows') || '';
+  return flows.split('~').includes(value);
+}
+
 /** A write through the public API, as any client would make it. */
 async function post(path, body) {
   const response = await fetch(`${BASE_URL}/v1${path}`, {
@@ -168,6 +174,28 @@ try {
     await item.waitFor({ state: 'visible', timeout: 15_000 });
     const same = await page.evaluate(() => window.__sameDocument === true);
     if (!same) throw new Error('the page was reloaded');
+  });
+
+  await step('counting press-reported moves only redraws the flows without the rumoured ones', async () => {
+    const total = (links) => links.reduce((sum, link) => sum + link.count, 0);
+    // What the API itself answers, asked as the page asks (top 50), and the page drawing it.
+    const answered = async (query) => total((await (await fetch(`${BASE_URL}/v1/flows?top=50${query}`)).json()).links);
+    const drawn = (want) => page.waitForFunction((n) => window.talentflow.sankeyLinks()
+      .reduce((sum, link) => sum + link.count, 0) === n, want);
+    // Redrawn with the moves posted above, the rumoured one among them.
+    await page.locator('#flows-form button[type="submit"]').click();
+    const everything = await answered('');
+    await drawn(everything);
+    const asked = page.waitForRequest((request) => request.url().includes('/v1/flows?')
+      && new URL(request.url()).searchParams.get('min_confidence') === 'reported');
+    await page.locator('#min-confidence').selectOption('reported');
+    await asked;
+    const reported = await answered('&min_confidence=reported');
+    await drawn(reported);
+    if (reported >= everything) throw new Error(`reported only counts ${reported} moves, everything ${everything}`);
+    if (!readHashHas(page.url(), 'reported')) throw new Error('the choice is not kept in the address');
+    await page.locator('#min-confidence').selectOption('');
+    await drawn(everything);
   });
 
   await step('no API error is shown on the page', async () => {

@@ -8,11 +8,12 @@ use uuid::Uuid;
 
 mod period;
 
-use period::{all_time, push_counted, push_days_range, split_period};
+use period::{all_time, push_confidences, push_counted, push_days_range, push_rank, split_period};
 
 use super::error::DbResult;
 use crate::domain::{
     analytics::{CompanyCount, LeaderboardRow, MonthCount},
+    moves::Confidence,
     partial_date::Precision,
     refs::CompanyRef,
 };
@@ -25,11 +26,13 @@ const ROOTS: &str = "WITH RECURSIVE roots AS (
     )";
 
 /// Which moves an analytic counts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MoveScope {
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
     pub kind: Option<String>,
+    /// Moves of this confidence or a stronger one (`Inferred`: all of them).
+    pub min_confidence: Confidence,
     /// Count companies under their top-level parent.
     pub roll_up: bool,
 }
@@ -53,11 +56,16 @@ pub async fn flows(
             // `n` stays the indexed column, so the largest links are read off the index.
             "WITH links AS (SELECT from_company_id AS src, to_company_id AS dst, moves AS n, 0 AS u
              FROM move_flow_pairs
-             WHERE from_company_id IS NOT NULL AND to_company_id IS NOT NULL AND moves > 0) ",
+             WHERE from_company_id IS NOT NULL AND to_company_id IS NOT NULL AND moves > 0",
         );
+        push_rank(&mut query, scope);
+        query.push(") ");
         (
-            "(SELECT sum(outflow_to_company) FROM company_flow_totals)",
-            "0",
+            format!(
+                "(SELECT sum(outflow_to_company) FROM company_flow_totals WHERE min_confidence = {})",
+                scope.min_confidence.rank()
+            ),
+            "0".to_owned(),
         )
     } else {
         let maybe = push_counted(&mut query, scope, None);
@@ -80,7 +88,10 @@ pub async fn flows(
                     WHERE coalesce(c.n, 0) + coalesce(m.n, 0) > 0) ",
             );
         }
-        ("(SELECT sum(n) FROM links)", "(SELECT sum(u) FROM links)")
+        (
+            "(SELECT sum(n) FROM links)".to_owned(),
+            "(SELECT sum(u) FROM links)".to_owned(),
+        )
     };
     // The top links as four arrays (binary on the wire, no JSON to build or parse).
     let by_rank = "ORDER BY n DESC, src, dst";
@@ -160,6 +171,7 @@ pub async fn balance_counts(
              FROM company_flow_months WHERE company_id = ANY("
         ));
         query.push_bind(group.to_vec()).push(")");
+        push_rank(query, scope);
     };
     let internal_rows = |query: &mut QueryBuilder<Postgres>, certain: bool| {
         query.push(format!(
@@ -169,6 +181,7 @@ pub async fn balance_counts(
         query.push_bind(group.to_vec());
         query.push(") AND to_company_id = ANY(");
         query.push_bind(group.to_vec()).push(")");
+        push_rank(query, scope);
     };
     company_rows(&mut query, true);
     split.push_inside_rows(&mut query);
@@ -208,6 +221,7 @@ pub async fn balance_counts(
         query.push(") OR to_company_id = ANY(");
         query.push_bind(group.to_vec()).push("))");
         push_days_range(query, days);
+        push_confidences(query, scope);
     });
     query.push(") parts");
     Ok(query.build_query_as().fetch_all(conn).await?)
@@ -258,6 +272,7 @@ pub async fn counterparts(
             other = other_end,
         ));
         query.push_bind(company);
+        push_rank(&mut query, scope);
         query.push(format!(
             " AND {other_end}_company_id IS NOT NULL AND moves > 0
               ORDER BY moves DESC FETCH FIRST 50 ROWS WITH TIES) top
@@ -318,13 +333,17 @@ pub async fn leaderboard(
         let split = split_period(scope.since, scope.until);
         query.push("WITH certain_sides AS (");
         if all_time(scope) {
-            query.push("SELECT company_id AS company, inflow, outflow FROM company_flow_totals");
+            query.push(
+                "SELECT company_id AS company, inflow, outflow FROM company_flow_totals WHERE true",
+            );
+            push_rank(&mut query, scope);
         } else {
             // As in `push_counted`: the count rows that lie in the period, then the
             // day-precision moves of the days at its ends.
             query.push(
                 "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
             );
+            push_rank(&mut query, scope);
             split.push_inside_rows(&mut query);
             split.push_days(&mut query, |query, days| {
                 query.push(
@@ -333,12 +352,14 @@ pub async fn leaderboard(
                      AND to_company_id IS NOT NULL",
                 );
                 push_days_range(query, days);
+                push_confidences(query, scope);
                 query.push(
                     " UNION ALL SELECT from_company_id, 0, 1 FROM moves
                      WHERE deleted_at IS NULL AND effective_precision = 'day'
                      AND from_company_id IS NOT NULL",
                 );
                 push_days_range(query, days);
+                push_confidences(query, scope);
             });
         }
         query.push(")");
@@ -348,6 +369,7 @@ pub async fn leaderboard(
                 query.push(
                     "SELECT company_id AS company, inflow, outflow FROM company_flow_months WHERE true",
                 );
+                push_rank(query, scope);
             });
             query.push(")");
         }
@@ -401,6 +423,7 @@ pub async fn moves_away(
     project: Uuid,
     company: Uuid,
     as_of: NaiveDate,
+    min_confidence: Confidence,
 ) -> DbResult<Vec<(Uuid, Uuid, NaiveDate, Precision)>> {
     let mut query = QueryBuilder::new("");
     push_group(&mut query, company);
@@ -414,8 +437,10 @@ pub async fn moves_away(
         " WHERE m.deleted_at IS NULL
            AND m.from_company_id IN (SELECT id FROM grp)
            AND (m.to_company_id IS NULL OR m.to_company_id NOT IN (SELECT id FROM grp))
-           AND m.effective_on <= ",
+           AND m.confidence = ANY(",
     );
+    query.push_bind(min_confidence.at_least());
+    query.push(") AND m.effective_on <= ");
     query.push_bind(as_of);
     query.push(" ORDER BY m.researcher_id, m.effective_on, m.id");
     Ok(query.build_query_as().fetch_all(pool).await?)

@@ -6,6 +6,7 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{MoveScope, ROOTS};
+use crate::domain::moves::Confidence;
 
 /// A period cut into what the maintained counts answer and what only `moves` can. Each range
 /// is `[start, end)`, `None` unbounded on that side, and empty when `start >= end`.
@@ -181,6 +182,27 @@ pub(super) fn push_days_range(
     push_range(query, "effective_on", (Some(from), Some(to)));
 }
 
+/// ` AND min_confidence = <rank>`: the count rows of the scope's `min_confidence` (migration
+/// 0015 counts a move under every rank up to its own). The rank is a constant of the enum,
+/// like a precision, never client text.
+pub(super) fn push_rank(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
+    query.push(format!(
+        " AND min_confidence = {}",
+        scope.min_confidence.rank()
+    ));
+}
+
+/// ` AND confidence = ANY(...)`: the moves of the scope's `min_confidence` or stronger, for
+/// the parts read from `moves` itself.
+pub(super) fn push_confidences(query: &mut QueryBuilder<Postgres>, scope: &MoveScope) {
+    if scope.min_confidence != Confidence::Inferred {
+        query
+            .push(" AND confidence = ANY(")
+            .push_bind(scope.min_confidence.at_least())
+            .push(")");
+    }
+}
+
 pub(super) fn all_time(scope: &MoveScope) -> bool {
     scope.since.is_none() && scope.until.is_none()
 }
@@ -195,6 +217,7 @@ pub(super) fn push_counted(
     scope: &MoveScope,
     touching: Option<&[Uuid]>,
 ) -> bool {
+    // The scope's conditions on count rows and on moves alike; each adds its confidence one.
     let restrict = |query: &mut QueryBuilder<Postgres>| {
         if let Some(kind) = &scope.kind {
             query.push(" AND kind = ").push_bind(kind.clone());
@@ -232,12 +255,14 @@ pub(super) fn push_counted(
             query.push(
                 "SELECT from_company_id, to_company_id, moves FROM move_flow_pairs WHERE moves <> 0",
             );
+            push_rank(query, scope);
             restrict(query);
             return;
         }
         query.push(
             "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
         );
+        push_rank(query, scope);
         split.push_inside_rows(query);
         restrict(query);
         split.push_days(query, |query, days| {
@@ -246,6 +271,7 @@ pub(super) fn push_counted(
                  FROM moves WHERE deleted_at IS NULL AND effective_precision = 'day'",
             );
             push_days_range(query, days);
+            push_confidences(query, scope);
             restrict(query);
         });
     });
@@ -257,6 +283,7 @@ pub(super) fn push_counted(
                 query.push(
                     "SELECT from_company_id, to_company_id, moves FROM move_flow_months WHERE moves <> 0",
                 );
+                push_rank(query, scope);
                 restrict(query);
             });
         });
