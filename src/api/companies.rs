@@ -17,6 +17,7 @@ use crate::{
     db::{self, Sluggable, companies::CompanyFilter, list::Page},
     domain::{
         company::{Company, CompanyInput, CompanyKind, parse_country},
+        external_id,
         id_or_slug::IdOrSlug,
         moves::{Confidence, Move},
         text,
@@ -55,6 +56,15 @@ pub struct CompanyListParams {
     /// Id or slug of the parent company: lists its subsidiaries.
     #[param(format = "id-or-slug")]
     parent: Option<String>,
+    /// The company with this ROR id (or known by it: merged into it).
+    #[param(format = "ror")]
+    ror: Option<String>,
+    /// The company with this OpenAlex institution id (or known by it).
+    #[param(format = "openalex-institution")]
+    openalex_id: Option<String>,
+    /// The company with this Wikidata item (or known by it).
+    #[param(format = "wikidata")]
+    wikidata_id: Option<String>,
 }
 
 /// Lists live companies.
@@ -70,6 +80,13 @@ async fn list_companies(
     let country = check.optional("country", params.country, |c| parse_country(&c));
     let parent = check.optional("parent", params.parent, |p| IdOrSlug::parse(&p));
     let q = check.optional("q", params.q, |t| text::query(&t));
+    let ror = check.optional("ror", params.ror, |r| external_id::parse_ror(&r));
+    let openalex_id = check.optional("openalex_id", params.openalex_id, |o| {
+        external_id::parse_openalex(&o, 'I', "institution")
+    });
+    let wikidata_id = check.optional("wikidata_id", params.wikidata_id, |w| {
+        external_id::parse_wikidata(&w)
+    });
     check.finish_query()?;
     let parent = match parent {
         None => None,
@@ -80,6 +97,9 @@ async fn list_companies(
         kind: kind.map(|k| k.as_str().to_owned()),
         country,
         parent,
+        ror,
+        openalex_id,
+        wikidata_id,
     };
     super::csv::list_response(&headers, page, &db, filter).await
 }

@@ -16,8 +16,9 @@ use crate::{
     app::AppState,
     db::{Sluggable, list::Page, researchers::ResearcherFilter},
     domain::{
+        external_id,
         id_or_slug::IdOrSlug,
-        researcher::{Researcher, ResearcherInput},
+        researcher::{self, Researcher, ResearcherInput},
         text,
     },
     error::ApiResult,
@@ -55,6 +56,16 @@ pub struct ResearcherListParams {
     /// Id or slug of a company: researchers whose current company it is.
     #[param(format = "id-or-slug")]
     company: Option<String>,
+    /// The researcher with this ORCID iD (or known by it: merged into them).
+    #[param(format = "orcid")]
+    orcid: Option<String>,
+    /// The researcher with this OpenAlex author id, or known by it (a second OpenAlex profile
+    /// of the same person, or one merged into them).
+    #[param(format = "openalex-id")]
+    openalex_id: Option<String>,
+    /// The researcher with this Wikidata item (or known by it).
+    #[param(format = "wikidata")]
+    wikidata_id: Option<String>,
 }
 
 /// Lists live researchers.
@@ -69,12 +80,26 @@ async fn list_researchers(
     let company = check.optional("company", params.company, |c| IdOrSlug::parse(&c));
     let q = check.optional("q", params.q, |t| text::query(&t));
     let topic = check.optional("topic", params.topic, |t| text::query(&t));
+    let orcid = check.optional("orcid", params.orcid, |o| researcher::parse_orcid(&o));
+    let openalex_id = check.optional("openalex_id", params.openalex_id, |o| {
+        researcher::parse_openalex_id(&o)
+    });
+    let wikidata_id = check.optional("wikidata_id", params.wikidata_id, |w| {
+        external_id::parse_wikidata(&w)
+    });
     check.finish_query()?;
     let company = match company {
         None => None,
         Some(key) => Some(super::resolve_filter(&db, Sluggable::Companies, "company", &key).await?),
     };
-    let filter = ResearcherFilter { q, topic, company };
+    let filter = ResearcherFilter {
+        q,
+        topic,
+        company,
+        orcid,
+        openalex_id,
+        wikidata_id,
+    };
     super::csv::list_response(&headers, page, &db, filter).await
 }
 

@@ -15,7 +15,8 @@ use crate::{
 
 const SELECT: &str = "SELECT c.id, c.slug, c.name, c.kind,
     CASE WHEN p.id IS NULL THEN NULL ELSE jsonb_build_object('id', p.id, 'slug', p.slug, 'name', p.name) END AS parent,
-    c.aliases, c.country, c.website, c.founded_on, c.founded_precision, c.version, c.created_at, c.updated_at
+    c.aliases, c.country, c.website, c.founded_on, c.founded_precision, c.ror, c.openalex_id, c.wikidata_id,
+    c.version, c.created_at, c.updated_at
     FROM companies c LEFT JOIN companies p ON p.id = c.parent_id
     WHERE c.deleted_at IS NULL";
 const COUNT: &str = "SELECT count(*) FROM companies c WHERE c.deleted_at IS NULL";
@@ -47,6 +48,9 @@ pub struct CompanyFilter {
     pub kind: Option<String>,
     pub country: Option<String>,
     pub parent: Option<Uuid>,
+    pub ror: Option<String>,
+    pub openalex_id: Option<String>,
+    pub wikidata_id: Option<String>,
 }
 
 impl Filter for CompanyFilter {
@@ -69,6 +73,15 @@ impl Filter for CompanyFilter {
             }
             if let Some(parent) = filter.parent {
                 query.push(" AND c.parent_id = ").push_bind(parent);
+            }
+            for (scheme, column, value) in [
+                ("ror", "ror", &filter.ror),
+                ("openalex", "openalex_id", &filter.openalex_id),
+                ("wikidata", "wikidata_id", &filter.wikidata_id),
+            ] {
+                if let Some(value) = value {
+                    super::push_known_id_filter(query, "c", "companies", scheme, column, value);
+                }
             }
         };
         list::fetch_page(pool, SELECT, COUNT, "c.id", &filters, page).await
@@ -127,11 +140,13 @@ impl Record for Company {
             }
         };
         let sql = if insert {
-            "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision,
+                 ror, openalex_id, wikidata_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         } else {
             "UPDATE companies SET slug = $2, name = $3, kind = $4, parent_id = $5, aliases = $6, country = $7,
-                 website = $8, founded_on = $9, founded_precision = $10, version = version + 1, updated_at = now()
+                 website = $8, founded_on = $9, founded_precision = $10, ror = $11, openalex_id = $12,
+                 wikidata_id = $13, version = version + 1, updated_at = now()
              WHERE id = $1 AND deleted_at IS NULL"
         };
         sqlx::query(sql)
@@ -145,13 +160,33 @@ impl Record for Company {
             .bind(&draft.website)
             .bind(draft.founded.map(|d| d.start))
             .bind(draft.founded.map(|d| d.precision.as_str()))
+            .bind(&draft.ror)
+            .bind(&draft.openalex_id)
+            .bind(&draft.wikidata_id)
             .execute(&mut *conn)
             .await
-            .on_unique(&[(
-                "companies_slug_key",
-                "slug",
-                format!("`{slug}` is taken by another company"),
-            )])?;
+            .on_unique(&[
+                (
+                    "companies_slug_key",
+                    "slug",
+                    format!("`{slug}` is taken by another company"),
+                ),
+                (
+                    "companies_ror_key",
+                    "ror",
+                    "belongs to another company".to_owned(),
+                ),
+                (
+                    "companies_openalex_key",
+                    "openalex_id",
+                    "belongs to another company".to_owned(),
+                ),
+                (
+                    "companies_wikidata_key",
+                    "wikidata_id",
+                    "belongs to another company".to_owned(),
+                ),
+            ])?;
         Ok(())
     }
 
@@ -221,6 +256,9 @@ pub async fn insert_many(conn: &mut PgConnection, rows: &[NewCompany<'_>]) -> sq
         Vec::new(),
         Vec::new(),
         Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
     );
     for row in rows {
         let draft = row.draft;
@@ -236,13 +274,19 @@ pub async fn insert_many(conn: &mut PgConnection, rows: &[NewCompany<'_>]) -> sq
         columns.7.push(draft.website.clone());
         columns.8.push(draft.founded.map(|d| d.start));
         columns.9.push(draft.founded.map(|d| d.precision.as_str()));
+        columns.10.push(draft.ror.clone());
+        columns.11.push(draft.openalex_id.clone());
+        columns.12.push(draft.wikidata_id.clone());
     }
     sqlx::query(
-        "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)
-         SELECT id, slug, name, kind, parent_id, aliases::text[], country, website, founded_on, founded_precision
+        "INSERT INTO companies (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision,
+                 ror, openalex_id, wikidata_id)
+         SELECT id, slug, name, kind, parent_id, aliases::text[], country, website, founded_on, founded_precision,
+                ror, openalex_id, wikidata_id
          FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                     $9::date[], $10::text[])
-              AS r (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision)",
+                     $9::date[], $10::text[], $11::text[], $12::text[], $13::text[])
+              AS r (id, slug, name, kind, parent_id, aliases, country, website, founded_on, founded_precision,
+                    ror, openalex_id, wikidata_id)",
     )
     .bind(columns.0)
     .bind(columns.1)
@@ -254,6 +298,9 @@ pub async fn insert_many(conn: &mut PgConnection, rows: &[NewCompany<'_>]) -> sq
     .bind(columns.7)
     .bind(columns.8)
     .bind(columns.9)
+    .bind(columns.10)
+    .bind(columns.11)
+    .bind(columns.12)
     .execute(conn)
     .await?;
     Ok(())

@@ -464,3 +464,26 @@ pub fn array_literal(items: &[String]) -> String {
     literal.push('}');
     literal
 }
+
+/// ` AND (<alias>.<column> = value OR <alias>.id IN (the records known by it))`: a filter on
+/// an external id finds the record that holds it and the one it is known by besides its own
+/// (a second OpenAlex profile, a record merged away; migration 0016). The names are constants
+/// of the caller, the value is bound.
+pub fn push_known_id_filter(
+    query: &mut sqlx::QueryBuilder<sqlx::Postgres>,
+    alias: &str,
+    collection: &str,
+    scheme: &str,
+    column: &str,
+    value: &str,
+) {
+    query
+        .push(format!(" AND ({alias}.{column} = "))
+        .push_bind(value.to_owned())
+        .push(format!(
+            " OR {alias}.id IN (SELECT record_id FROM known_ids WHERE collection = '{collection}'
+               AND scheme = '{scheme}' AND value = "
+        ))
+        .push_bind(value.to_owned())
+        .push("))");
+}

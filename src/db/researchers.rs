@@ -14,7 +14,7 @@ use crate::domain::{
 };
 
 /// `current_company` is the destination of the latest live move (null after a departure).
-const SELECT: &str = "SELECT r.id, r.slug, r.name, r.aliases, r.orcid, r.openalex_id, r.homepage, r.topics,
+const SELECT: &str = "SELECT r.id, r.slug, r.name, r.aliases, r.orcid, r.openalex_id, r.wikidata_id, r.homepage, r.topics,
     cur.company AS current_company, r.version, r.created_at, r.updated_at
     FROM researchers r
     LEFT JOIN LATERAL (
@@ -61,6 +61,9 @@ pub struct ResearcherFilter {
     pub topic: Option<String>,
     /// Researchers whose current company this is.
     pub company: Option<Uuid>,
+    pub orcid: Option<String>,
+    pub openalex_id: Option<String>,
+    pub wikidata_id: Option<String>,
 }
 
 impl Filter for ResearcherFilter {
@@ -83,6 +86,15 @@ impl Filter for ResearcherFilter {
             }
             if let Some(company) = filter.company {
                 query.push(" AND cur.to_company_id = ").push_bind(company);
+            }
+            for (scheme, column, value) in [
+                ("orcid", "orcid", &filter.orcid),
+                ("openalex", "openalex_id", &filter.openalex_id),
+                ("wikidata", "wikidata_id", &filter.wikidata_id),
+            ] {
+                if let Some(value) = value {
+                    super::push_known_id_filter(query, "r", "researchers", scheme, column, value);
+                }
             }
         };
         list::fetch_page(pool, SELECT, COUNT, "r.id", &filters, page).await
@@ -116,11 +128,11 @@ impl Record for Researcher {
             }
         };
         let sql = if insert {
-            "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics, wikidata_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         } else {
             "UPDATE researchers SET slug = $2, name = $3, aliases = $4, orcid = $5, openalex_id = $6, homepage = $7,
-                 topics = $8, version = version + 1, updated_at = now()
+                 topics = $8, wikidata_id = $9, version = version + 1, updated_at = now()
              WHERE id = $1 AND deleted_at IS NULL"
         };
         sqlx::query(sql)
@@ -132,6 +144,7 @@ impl Record for Researcher {
             .bind(&draft.openalex_id)
             .bind(&draft.homepage)
             .bind(&draft.topics)
+            .bind(&draft.wikidata_id)
             .execute(&mut *conn)
             .await
             .on_unique(&[
@@ -148,6 +161,11 @@ impl Record for Researcher {
                 (
                     "researchers_openalex_key",
                     "openalex_id",
+                    "belongs to another researcher".to_owned(),
+                ),
+                (
+                    "researchers_wikidata_key",
+                    "wikidata_id",
                     "belongs to another researcher".to_owned(),
                 ),
             ])?;
@@ -191,6 +209,7 @@ pub async fn insert_many(
         Vec::new(),
         Vec::new(),
         Vec::new(),
+        Vec::new(),
     );
     for (id, draft) in rows {
         columns.0.push(*id);
@@ -203,12 +222,14 @@ pub async fn insert_many(
         columns.5.push(draft.openalex_id.clone());
         columns.6.push(draft.homepage.clone());
         columns.7.push(super::array_literal(&draft.topics));
+        columns.8.push(draft.wikidata_id.clone());
     }
     sqlx::query(
-        "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics)
-         SELECT id, slug, name, aliases::text[], orcid, openalex_id, homepage, topics::text[]
-         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-              AS r (id, slug, name, aliases, orcid, openalex_id, homepage, topics)",
+        "INSERT INTO researchers (id, slug, name, aliases, orcid, openalex_id, homepage, topics, wikidata_id)
+         SELECT id, slug, name, aliases::text[], orcid, openalex_id, homepage, topics::text[], wikidata_id
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::text[])
+              AS r (id, slug, name, aliases, orcid, openalex_id, homepage, topics, wikidata_id)",
     )
     .bind(columns.0)
     .bind(columns.1)
@@ -218,6 +239,7 @@ pub async fn insert_many(
     .bind(columns.5)
     .bind(columns.6)
     .bind(columns.7)
+    .bind(columns.8)
     .execute(conn)
     .await?;
     Ok(())

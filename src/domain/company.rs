@@ -4,7 +4,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::form::{Check, Form, Invalid, checked};
-use super::text;
+use super::{external_id, text};
 use super::{
     id_or_slug::IdOrSlug, partial_date::PartialDate, partial_date::Precision, refs::CompanyRef,
     slug::Slug,
@@ -39,6 +39,15 @@ pub struct Company {
     pub website: Option<String>,
     pub founded_on: Option<NaiveDate>,
     pub founded_precision: Option<Precision>,
+    /// ROR id (`05x2bcf33`).
+    #[schema(example = "00971b260")]
+    pub ror: Option<String>,
+    /// OpenAlex institution id (`I…`).
+    #[schema(example = "I4210090411")]
+    pub openalex_id: Option<String>,
+    /// Wikidata item (`Q…`).
+    #[schema(example = "Q15733006")]
+    pub wikidata_id: Option<String>,
     /// Incremented by every change.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -57,6 +66,9 @@ pub struct CompanyDraft {
     pub country: Option<String>,
     pub website: Option<String>,
     pub founded: Option<PartialDate>,
+    pub ror: Option<String>,
+    pub openalex_id: Option<String>,
+    pub wikidata_id: Option<String>,
 }
 
 impl Company {
@@ -83,6 +95,9 @@ impl Company {
             website: draft.website.clone(),
             founded_on: draft.founded.map(|d| d.start),
             founded_precision: draft.founded.map(|d| d.precision),
+            ror: draft.ror.clone(),
+            openalex_id: draft.openalex_id.clone(),
+            wikidata_id: draft.wikidata_id.clone(),
             version: 1,
             created_at: at,
             updated_at: at,
@@ -156,6 +171,15 @@ pub struct CompanyInput {
     /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
     #[schema(example = "2010", format = "partial-date")]
     pub founded_on: Option<String>,
+    /// ROR id; the `https://ror.org/` form is accepted.
+    #[schema(example = "00971b260", format = "ror")]
+    pub ror: Option<String>,
+    /// OpenAlex institution id (`I…`); the `https://openalex.org/` form is accepted.
+    #[schema(example = "I4210090411", format = "openalex-institution")]
+    pub openalex_id: Option<String>,
+    /// Wikidata item (`Q…`); its URL is accepted.
+    #[schema(example = "Q15733006", format = "wikidata")]
+    pub wikidata_id: Option<String>,
 }
 
 impl Form for CompanyInput {
@@ -171,6 +195,13 @@ impl Form for CompanyInput {
         let country = check.optional("country", self.country, |c| parse_country(&c));
         let website = check.optional("website", self.website, |w| text::http_url(&w));
         let founded = check.optional("founded_on", self.founded_on, |d| PartialDate::parse(&d));
+        let ror = check.optional("ror", self.ror, |r| external_id::parse_ror(&r));
+        let openalex_id = check.optional("openalex_id", self.openalex_id, |o| {
+            external_id::parse_openalex(&o, 'I', "institution")
+        });
+        let wikidata_id = check.optional("wikidata_id", self.wikidata_id, |w| {
+            external_id::parse_wikidata(&w)
+        });
         check.finish()?;
         Ok(CompanyDraft {
             slug,
@@ -181,6 +212,9 @@ impl Form for CompanyInput {
             country,
             website,
             founded,
+            ror,
+            openalex_id,
+            wikidata_id,
         })
     }
 }
@@ -197,6 +231,9 @@ impl From<&Company> for CompanyInput {
             website: company.website.clone(),
             founded_on: PartialDate::from_stored(company.founded_on, company.founded_precision)
                 .map(|d| d.to_string()),
+            ror: company.ror.clone(),
+            openalex_id: company.openalex_id.clone(),
+            wikidata_id: company.wikidata_id.clone(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod company;
 pub mod compensation;
 pub mod cursor;
 pub mod deal;
+pub mod external_id;
 pub mod form;
 pub mod id_or_slug;
 pub mod key;

@@ -21,6 +21,9 @@ pub struct Researcher {
     pub orcid: Option<String>,
     #[schema(example = "A5023888391")]
     pub openalex_id: Option<String>,
+    /// Wikidata item (`Q…`).
+    #[schema(example = "Q21708200")]
+    pub wikidata_id: Option<String>,
     pub homepage: Option<String>,
     pub topics: Vec<String>,
     /// Derived from the latest move: its destination, or null after a departure to nowhere known.
@@ -38,6 +41,7 @@ pub struct ResearcherDraft {
     pub aliases: Vec<String>,
     pub orcid: Option<String>,
     pub openalex_id: Option<String>,
+    pub wikidata_id: Option<String>,
     pub homepage: Option<String>,
     pub topics: Vec<String>,
 }
@@ -57,6 +61,7 @@ impl Researcher {
             aliases: draft.aliases.clone(),
             orcid: draft.orcid.clone(),
             openalex_id: draft.openalex_id.clone(),
+            wikidata_id: draft.wikidata_id.clone(),
             homepage: draft.homepage.clone(),
             topics: draft.topics.clone(),
             current_company: None,
@@ -100,14 +105,7 @@ pub fn parse_orcid(text: &str) -> Result<String, String> {
 
 /// An OpenAlex author id `A5023888391`, also accepted as its `https://openalex.org/` URL.
 pub fn parse_openalex_id(text: &str) -> Result<String, String> {
-    let bare = text.trim().trim_start_matches("https://openalex.org/");
-    let digits = bare.strip_prefix('A').unwrap_or("");
-    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "`{text}` is not an OpenAlex author id (A followed by digits)"
-        ));
-    }
-    Ok(bare.to_owned())
+    super::external_id::parse_openalex(text, 'A', "author")
 }
 
 #[cfg(test)]
@@ -165,6 +163,9 @@ pub struct ResearcherInput {
     /// OpenAlex author id (`A…`).
     #[schema(format = "openalex-id")]
     pub openalex_id: Option<String>,
+    /// Wikidata item (`Q…`); its URL is accepted.
+    #[schema(example = "Q21708200", format = "wikidata")]
+    pub wikidata_id: Option<String>,
     #[schema(format = "http-url")]
     pub homepage: Option<String>,
     #[schema(example = json!(["reinforcement learning"]), format = "name:100", max_items = 50)]
@@ -182,6 +183,9 @@ impl Form for ResearcherInput {
         let orcid = check.optional("orcid", self.orcid, |o| parse_orcid(&o));
         let openalex_id =
             check.optional("openalex_id", self.openalex_id, |o| parse_openalex_id(&o));
+        let wikidata_id = check.optional("wikidata_id", self.wikidata_id, |w| {
+            super::external_id::parse_wikidata(&w)
+        });
         let homepage = check.optional("homepage", self.homepage, |h| text::http_url(&h));
         let topics = check.optional("topics", self.topics, |t| text::name_list(&t, 50, 100));
         check.finish()?;
@@ -191,6 +195,7 @@ impl Form for ResearcherInput {
             aliases: aliases.unwrap_or_default(),
             orcid,
             openalex_id,
+            wikidata_id,
             homepage,
             topics: topics.unwrap_or_default(),
         })
@@ -205,6 +210,7 @@ impl From<&Researcher> for ResearcherInput {
             aliases: Some(r.aliases.clone()),
             orcid: r.orcid.clone(),
             openalex_id: r.openalex_id.clone(),
+            wikidata_id: r.wikidata_id.clone(),
             homepage: r.homepage.clone(),
             topics: Some(r.topics.clone()),
         }

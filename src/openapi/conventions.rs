@@ -464,6 +464,11 @@ fn text_format(format: &str) -> Option<Map<String, Value>> {
             json!({"pattern": "^(https?://orcid\\.org/)?[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$"})
         }
         "openalex-id" => json!({"pattern": "^(https://openalex\\.org/)?A[0-9]{1,15}$"}),
+        "openalex-institution" => json!({"pattern": "^(https://openalex\\.org/)?I[0-9]{1,15}$"}),
+        "ror" => json!({"pattern": "^(https?://ror\\.org/)?0[a-z0-9]{6}[0-9]{2}$"}),
+        "wikidata" => json!({
+            "pattern": "^(https://www\\.wikidata\\.org/wiki/|http://www\\.wikidata\\.org/entity/)?Q[1-9][0-9]{0,11}$"
+        }),
         _ => return None,
     };
     if let Some(max) = max_length {

@@ -16,6 +16,7 @@ mod docker;
 mod docs;
 mod embedded;
 mod errors;
+mod external_ids;
 mod headers;
 mod history;
 mod hostile_input;

@@ -189,9 +189,36 @@ struct Existing {
     cited: HashMap<Uuid, SourceRef>,
     /// The moves the batch's own lines name by id (live or deleted).
     moves: Found,
-    source_urls: HashSet<String>,
-    orcids: HashSet<String>,
-    openalex_ids: HashSet<String>,
+    /// The unique values the batch's lines name that live records hold already.
+    taken: HashSet<Unique>,
+}
+
+/// A value that must be unique among the live records of a table: (table, column, value).
+type Unique = (&'static str, &'static str, String);
+
+impl Draft {
+    /// The values of the record that no other live record may hold (besides its slug and id,
+    /// which the batch checks on their own).
+    fn unique_values(&self) -> Vec<Unique> {
+        let values: Vec<(&'static str, &'static str, &Option<String>)> = match self {
+            Draft::Company(draft) => vec![
+                ("companies", "ror", &draft.ror),
+                ("companies", "openalex_id", &draft.openalex_id),
+                ("companies", "wikidata_id", &draft.wikidata_id),
+            ],
+            Draft::Researcher(draft) => vec![
+                ("researchers", "orcid", &draft.orcid),
+                ("researchers", "openalex_id", &draft.openalex_id),
+                ("researchers", "wikidata_id", &draft.wikidata_id),
+            ],
+            Draft::Source(draft) => vec![("sources", "url", &draft.url)],
+            Draft::Move(_) => vec![],
+        };
+        values
+            .into_iter()
+            .filter_map(|(table, column, value)| Some((table, column, value.clone()?)))
+            .collect()
+    }
 }
 
 /// The ids and slugs a batch names in one table.
@@ -214,9 +241,12 @@ impl Existing {
     async fn read(conn: &mut PgConnection, lines: &[Line]) -> Result<Self, sqlx::Error> {
         let (mut companies, mut researchers) = (Names::default(), Names::default());
         let (mut sources, mut cited, mut moves) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut urls, mut orcids, mut openalex_ids) = (Vec::new(), Vec::new(), Vec::new());
+        let mut unique: HashMap<(&'static str, &'static str), Vec<String>> = HashMap::new();
         for line in lines {
             let own = line.id;
+            for (table, column, value) in line.draft.iter().flat_map(Draft::unique_values) {
+                unique.entry((table, column)).or_default().push(value);
+            }
             match &line.draft {
                 None => {}
                 Some(Draft::Company(draft)) => {
@@ -233,12 +263,9 @@ impl Existing {
                     researchers
                         .slugs
                         .extend(draft.slug.iter().map(|s| s.as_str().to_owned()));
-                    orcids.extend(draft.orcid.clone());
-                    openalex_ids.extend(draft.openalex_id.clone());
                 }
-                Some(Draft::Source(draft)) => {
+                Some(Draft::Source(_)) => {
                     sources.extend(own);
-                    urls.extend(draft.url.clone());
                 }
                 Some(Draft::Move(draft)) => {
                     moves.extend(own);
@@ -249,6 +276,11 @@ impl Existing {
                     cited.extend(draft.sources.iter().map(|c| c.source));
                 }
             }
+        }
+        let mut taken = HashSet::new();
+        for ((table, column), values) in unique {
+            let held = existing::taken(conn, table, column, &values).await?;
+            taken.extend(held.into_iter().map(|value| (table, column, value)));
         }
         Ok(Self {
             companies: existing::find(conn, "companies", true, &companies.ids, &companies.slugs)
@@ -264,10 +296,7 @@ impl Existing {
             sources: existing::find(conn, "sources", false, &sources, &[]).await?,
             cited: existing::source_refs(conn, &cited).await?,
             moves: existing::find(conn, "moves", false, &moves, &[]).await?,
-            source_urls: existing::taken(conn, "sources", "url", &urls).await?,
-            orcids: existing::taken(conn, "researchers", "orcid", &orcids).await?,
-            openalex_ids: existing::taken(conn, "researchers", "openalex_id", &openalex_ids)
-                .await?,
+            taken,
         })
     }
 }
@@ -297,9 +326,8 @@ struct Plan {
     researchers_made: HashMap<Uuid, ResearcherRef>,
     sources_made: HashMap<Uuid, SourceRef>,
     move_ids: HashSet<Uuid>,
-    orcids: HashSet<String>,
-    openalex_ids: HashSet<String>,
-    urls: HashSet<String>,
+    /// The unique values of the records planned so far.
+    claimed: HashSet<Unique>,
 }
 
 impl Plan {
@@ -317,9 +345,7 @@ impl Plan {
             researchers_made: HashMap::new(),
             sources_made: HashMap::new(),
             move_ids: HashSet::new(),
-            orcids: HashSet::new(),
-            openalex_ids: HashSet::new(),
-            urls: HashSet::new(),
+            claimed: HashSet::new(),
         }
     }
 
@@ -407,8 +433,28 @@ impl Plan {
         })
     }
 
-    /// Takes the line into the plan if it is a plain create whose references all resolve.
+    /// Takes the line into the plan if it is a plain create whose references all resolve and
+    /// whose unique values are free.
     fn take(&mut self, line: &Line, found: &Existing) -> bool {
+        let unique = line
+            .draft
+            .as_ref()
+            .map(Draft::unique_values)
+            .unwrap_or_default();
+        if unique
+            .iter()
+            .any(|value| found.taken.contains(value) || self.claimed.contains(value))
+        {
+            return false;
+        }
+        let taken = self.take_record(line, found);
+        if taken {
+            self.claimed.extend(unique);
+        }
+        taken
+    }
+
+    fn take_record(&mut self, line: &Line, found: &Existing) -> bool {
         let own = line.id;
         match &line.draft {
             None => false,
@@ -446,18 +492,10 @@ impl Plan {
                     return false;
                 };
                 let id = own.unwrap_or_else(Uuid::now_v7);
-                let taken =
-                    |value: &Option<String>, db: &HashSet<String>, batch: &HashSet<String>| {
-                        value
-                            .as_ref()
-                            .is_some_and(|v| db.contains(v) || batch.contains(v))
-                    };
                 if found.researchers.ids.contains_key(&id)
                     || self.researchers_made.contains_key(&id)
                     || found.researchers.slugs.contains_key(&slug)
                     || self.researcher_slugs.contains_key(&slug)
-                    || taken(&draft.orcid, &found.orcids, &self.orcids)
-                    || taken(&draft.openalex_id, &found.openalex_ids, &self.openalex_ids)
                 {
                     return false;
                 }
@@ -468,21 +506,12 @@ impl Plan {
                 };
                 self.researchers_made.insert(id, made);
                 self.researcher_slugs.insert(slug, id);
-                self.orcids.extend(draft.orcid.clone());
-                self.openalex_ids.extend(draft.openalex_id.clone());
                 self.researchers.push(id);
                 true
             }
             Some(Draft::Source(draft)) => {
                 let id = own.unwrap_or_else(Uuid::now_v7);
-                let url_taken = draft
-                    .url
-                    .as_ref()
-                    .is_some_and(|url| found.source_urls.contains(url) || self.urls.contains(url));
-                if found.sources.ids.contains_key(&id)
-                    || self.sources_made.contains_key(&id)
-                    || url_taken
-                {
+                if found.sources.ids.contains_key(&id) || self.sources_made.contains_key(&id) {
                     return false;
                 }
                 let made = SourceRef {
@@ -494,7 +523,6 @@ impl Plan {
                     published_precision: draft.published.map(|d| d.precision),
                 };
                 self.sources_made.insert(id, made);
-                self.urls.extend(draft.url.clone());
                 self.sources.push(id);
                 true
             }

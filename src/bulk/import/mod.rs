@@ -114,6 +114,33 @@ enum Outcome {
 pub async fn import<R: AsyncBufRead + Unpin>(
     pool: &PgPool,
     actor: &Actor,
+    reader: R,
+    options: Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ImportReport, ImportFailure> {
+    let mut tx = pool.begin().await?;
+    let (import_id, began) = db::imports::begin(&mut tx, actor).await?;
+    let mut report = import_lines(&mut tx, actor, began, reader, options, progress).await?;
+    if options.dry_run {
+        tx.rollback().await?;
+    } else {
+        report.import_id = Some(import_id);
+        let moves = report.by_type.get("move").copied().unwrap_or_default();
+        let summary =
+            serde_json::to_value(&report).map_err(|err| ImportFailure::Failed(err.into()))?;
+        db::imports::finish(&mut tx, import_id, &summary, moves.created + moves.updated).await?;
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+/// The lines of an import, written into a transaction that [`db::imports::begin`] marked
+/// (`began` is when): the report, or every bad line. Committing, or rolling back after bad
+/// lines, is the caller's: the ingest of an open source writes its own rows beside them.
+pub async fn import_lines<R: AsyncBufRead + Unpin>(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    began: chrono::DateTime<chrono::Utc>,
     mut reader: R,
     options: Options,
     progress: &(dyn Fn(u64) + Sync),
@@ -123,8 +150,6 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         max_bytes,
         insert_only,
     } = options;
-    let mut tx = pool.begin().await?;
-    let (import_id, began) = db::imports::begin(&mut tx, actor).await?;
     let mut report = ImportReport {
         dry_run,
         ..ImportReport::default()
@@ -178,26 +203,25 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         if Batch::takes(envelope.kind) {
             batch.push(line_number, text, envelope);
             if batch.is_full() {
-                for (line, kind, result) in batch.flush(&mut tx, actor, insert_only).await? {
+                for (line, kind, result) in batch.flush(tx, actor, insert_only).await? {
                     outcomes.note(&mut report, line, Some(kind), result);
                 }
             }
         } else {
             // Written in file order: what the batch holds comes first.
-            for (line, kind, result) in batch.flush(&mut tx, actor, insert_only).await? {
+            for (line, kind, result) in batch.flush(tx, actor, insert_only).await? {
                 outcomes.note(&mut report, line, Some(kind), result);
             }
             let kind = envelope.kind;
-            let result = import_envelope(&mut tx, actor, envelope, insert_only).await?;
+            let result = import_envelope(tx, actor, envelope, insert_only).await?;
             outcomes.note(&mut report, line_number, Some(kind), result);
         }
     }
-    for (line, kind, result) in batch.flush(&mut tx, actor, insert_only).await? {
+    for (line, kind, result) in batch.flush(tx, actor, insert_only).await? {
         outcomes.note(&mut report, line, Some(kind), result);
     }
 
     if outcomes.bad_lines > 0 {
-        tx.rollback().await?;
         let Outcomes {
             mut errors,
             bad_lines,
@@ -205,16 +229,6 @@ pub async fn import<R: AsyncBufRead + Unpin>(
         errors.sort_by_key(|error| error.line);
         errors.truncate(MAX_LISTED_ERRORS);
         return Err(ImportFailure::Invalid { errors, bad_lines });
-    }
-    if dry_run {
-        tx.rollback().await?;
-    } else {
-        report.import_id = Some(import_id);
-        let moves = report.by_type.get("move").copied().unwrap_or_default();
-        let summary =
-            serde_json::to_value(&report).map_err(|err| ImportFailure::Failed(err.into()))?;
-        db::imports::finish(&mut tx, import_id, &summary, moves.created + moves.updated).await?;
-        tx.commit().await?;
     }
     Ok(report)
 }
