@@ -46,6 +46,27 @@ pub enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Ingest records of an open source (OpenAlex, ORCID, Wikidata): researchers, companies
+    /// and the moves their affiliations imply, each file in one transaction (docs/INGEST.md).
+    Ingest {
+        /// Which source the files come from.
+        #[arg(value_enum)]
+        source: crate::ingest::load::Source,
+        /// The files (gzipped or not): JSON Lines, single records, or saved API pages.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// For openalex-works: the project (id or slug) whose roster the works' authors become.
+        #[arg(long)]
+        project: Option<String>,
+        /// A CSV of `external id,company` lines pinning organisations to companies.
+        #[arg(long)]
+        map: Option<std::path::PathBuf>,
+        /// Match and check everything, report what would change, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Export every record as NDJSON, in an order import accepts.
     Export {
         /// Write here instead of standard output.
@@ -157,6 +178,21 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let database = open_migrated(&args).await?;
             let result = crate::bulk::cli::import_file(&database.pool, &file, dry_run).await;
+            database.close().await;
+            result
+        }
+        Command::Ingest {
+            source,
+            files,
+            project,
+            map,
+            dry_run,
+            database: args,
+        } => {
+            let options = crate::ingest::cli::options(project, map.as_deref(), dry_run)?;
+            let database = open_migrated(&args).await?;
+            let result =
+                crate::ingest::cli::ingest_files(&database.pool, source, &files, &options).await;
             database.close().await;
             result
         }

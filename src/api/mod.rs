@@ -8,6 +8,7 @@ pub mod csv;
 pub mod deals;
 pub mod health;
 pub mod history;
+pub mod ingest;
 pub mod keys;
 pub mod live;
 pub mod moves;
@@ -61,7 +62,8 @@ pub fn routes() -> Routes {
         .merge(health::router());
     let open_ended = OpenApiRouter::new()
         .nest("/v1", live::router())
-        .merge(bulk::import_router());
+        .merge(bulk::import_router())
+        .merge(ingest::router());
     Routes { timed, open_ended }
 }
 

@@ -28,6 +28,12 @@ pub struct OrgRef {
     pub wikidata: Option<String>,
     pub name: Option<String>,
     pub country: Option<String>,
+    /// What the source calls it (OpenAlex's institution `type`: `education`, `company`, …).
+    pub kind: Option<String>,
+    /// The organisation it belongs to, by identifier only: the other institution of an
+    /// OpenAlex `lineage` when it names exactly one (with several, which one is the direct
+    /// parent is not said), or a Wikidata parent organisation (P749).
+    pub parents: Vec<OrgRef>,
 }
 
 impl OrgRef {

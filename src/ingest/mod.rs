@@ -1,14 +1,20 @@
-//! Careers from open sources (issue 16): OpenAlex, ORCID and Wikidata records read into one
-//! shape, a [`career::Career`] (the person, their stints at organisations with the dates the
-//! record gives, the record's URL), and the moves those stints imply
-//! ([`career::derive_moves`]). Matching people and organisations to records and writing the
-//! moves come after this and use only that shape.
+//! Careers from open sources: OpenAlex, ORCID and Wikidata records read into one shape, a
+//! [`career::Career`] (the person, their stints at organisations with the dates the record
+//! gives, the record's URL), and the moves those stints imply ([`career::derive_moves`]).
+//! `load` reads a file of one source; `matching` finds the researchers and companies the
+//! records mean; `reconcile` sets the derived moves against the recorded ones; `write` runs
+//! an ingest as one import. docs/INGEST.md says what an ingest does, for its users.
 
 pub mod career;
+pub mod cli;
 pub mod files;
+pub mod load;
+pub mod matching;
 pub mod openalex;
 pub mod orcid;
+pub mod reconcile;
 pub mod wikidata;
+pub mod write;
 
 use serde_json::Value;
 

@@ -167,13 +167,28 @@ pub fn work_roster(work: &Value, place: &str) -> Result<WorkRoster, BadRecord> {
     })
 }
 
-/// A dehydrated institution as an organisation reference.
+/// A dehydrated institution as an organisation reference. `lineage` is the institution and
+/// its ROR ancestors, in no stable order: only when it names one other is that the parent.
 fn org(institution: &Value) -> OrgRef {
+    let openalex = text(institution.get("id")).and_then(|id| bare_id(&id, 'I'));
+    let others: Vec<String> = array(institution.get("lineage"))
+        .filter_map(|id| id.as_str().and_then(|id| bare_id(id, 'I')))
+        .filter(|id| Some(id) != openalex.as_ref())
+        .collect();
+    let parents = match others.as_slice() {
+        [parent] => vec![OrgRef {
+            openalex: Some(parent.clone()),
+            ..OrgRef::default()
+        }],
+        _ => vec![],
+    };
     OrgRef {
-        openalex: text(institution.get("id")).and_then(|id| bare_id(&id, 'I')),
+        openalex,
         ror: text(institution.get("ror")).map(|id| ror_url(&id)),
         name: text(institution.get("display_name")),
         country: text(institution.get("country_code")),
+        kind: text(institution.get("type")),
+        parents,
         ..OrgRef::default()
     }
 }

@@ -7,6 +7,9 @@
 //!   their precision; a day the calendar does not have (ORCID does not check) falls back to its
 //!   month.
 //! - `end-date: null` means ongoing or not given: ORCID cannot tell, so the end is unknown.
+//! - The person's names come from `person` (a full record); an `/employments` response has
+//!   none, so there the `source-name` of an item the person added themselves (its
+//!   `source-orcid` is theirs) names them.
 //! - An organisation's ROR id comes from `disambiguated-organization` when its source is `ROR`;
 //!   Ringgold, GRID, FundRef and LEI ids are not used for matching.
 
@@ -66,13 +69,24 @@ pub fn career(document: &Value, place: &str) -> Result<Career, BadRecord> {
     names.dedup();
 
     let mut stints = Vec::new();
+    let mut self_named = Vec::new();
     for group in array(employments.get("affiliation-group")) {
         for summary in array(group.get("summaries")) {
             let Some(employment) = summary.get("employment-summary") else {
                 continue;
             };
             stints.push(stint(employment, &record)?);
+            // An `/employments` response has no `person`: the name the person gave as the
+            // source of an item they added themselves is theirs.
+            let own = text(employment.pointer("/source/source-orcid/path")).as_deref()
+                == Some(orcid.as_str());
+            if own && let Some(name) = text(employment.pointer("/source/source-name/value")) {
+                self_named.push(name);
+            }
         }
+    }
+    if names.is_empty() {
+        names.extend(self_named.into_iter().take(1));
     }
     Ok(Career {
         person: PersonRef {
@@ -167,6 +181,8 @@ mod tests {
     fn an_employments_response_gives_stints_with_fuzzy_dates_and_ror_ids() {
         let career = career(&fixture("orcid-employments.json"), "file").unwrap();
         assert_eq!(career.person.orcid.as_deref(), Some("0000-0002-1825-0097"));
+        // Named by the items they added themselves, not by Wesleyan's.
+        assert_eq!(career.person.names, ["Josiah Carberry"]);
         assert_eq!(career.url, "https://orcid.org/0000-0002-1825-0097");
         let summary: Vec<(Option<String>, Option<String>, String, String)> = career
             .stints

@@ -122,6 +122,21 @@ pub fn careers(
                     wikidata: Some(employer.clone()),
                     ror: known.and_then(|o| o.ror.clone()),
                     name: name.clone(),
+                    // A parent the file also describes comes with its name and ROR id.
+                    parents: known
+                        .map(|o| o.parents.as_slice())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|qid| {
+                            let parent = organisations.get(qid);
+                            OrgRef {
+                                wikidata: Some(qid.clone()),
+                                name: parent.and_then(|p| p.name.clone()),
+                                ror: parent.and_then(|p| p.ror.clone()),
+                                ..OrgRef::default()
+                            }
+                        })
+                        .collect(),
                     ..OrgRef::default()
                 },
                 start,

@@ -279,3 +279,50 @@ pub enum RevokeErrors {
     )]
     Unavailable(Problem),
 }
+
+/// `POST /v1/ingest/{source}`.
+#[derive(IntoResponses)]
+pub enum IngestErrors {
+    #[response(
+        status = 400,
+        description = "An unknown query parameter, or a bad value of one",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    #[response(
+        status = 401,
+        description = "No API key, or a bad or revoked one",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 403,
+        description = "The key's role may not do this (admins only)",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    #[response(
+        status = 404,
+        description = "No such source",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+    #[response(
+        status = 413,
+        description = "The body is larger than the server accepts",
+        content_type = "application/problem+json"
+    )]
+    PayloadTooLarge(Problem),
+    #[response(
+        status = 422,
+        description = "Records that cannot be read (each named in `errors`), a missing or unknown project, or a record the ingest cannot write; nothing was written",
+        content_type = "application/problem+json"
+    )]
+    Unprocessable(Problem),
+    #[response(
+        status = 503,
+        description = "The database is unavailable",
+        content_type = "application/problem+json"
+    )]
+    Unavailable(Problem),
+}

@@ -22,6 +22,7 @@ mod history;
 mod hostile_input;
 mod idempotency;
 mod import_scale;
+mod ingest;
 mod live;
 mod moves;
 mod openapi;
