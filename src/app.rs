@@ -139,6 +139,10 @@ fn route_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> 
     routes
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::api::merge::redirect_merged,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             crate::idempotency::idempotent_posts,
         ))
         .layer(middleware::from_fn_with_state(

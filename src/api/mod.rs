@@ -11,6 +11,7 @@ pub mod history;
 pub mod ingest;
 pub mod keys;
 pub mod live;
+pub mod merge;
 pub mod moves;
 pub mod paging;
 pub mod projects;
@@ -54,6 +55,7 @@ pub fn routes() -> Routes {
         .merge(compensation::router())
         .merge(signals::router())
         .merge(analytics::router())
+        .merge(merge::router())
         .merge(keys::router());
     let timed = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1)

@@ -9,7 +9,7 @@ use crate::domain::key::Actor;
 
 crate::domain::text_enum! {
     /// What a change did to a record.
-    AuditAction { Create => "create", Update => "update", Delete => "delete" }
+    AuditAction { Create => "create", Update => "update", Delete => "delete", Merge => "merge" }
 }
 
 pub async fn record<T: Serialize>(

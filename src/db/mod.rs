@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod imports;
 pub mod keys;
 pub mod list;
+pub mod merge;
 pub mod moves;
 pub mod projects;
 pub mod rate_limits;

@@ -77,9 +77,28 @@ pub fn name_list(
     Ok(out)
 }
 
+/// A name folded as the database's `tf_fold` folds it for the same purpose (accents, case and
+/// punctuation ignored): "Karén-Simonyan" and "karen simonyan" are one name. For comparing
+/// names in memory; the database folds its own.
+pub fn fold(name: &str) -> String {
+    deunicode::deunicode(name)
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_ignores_accents_case_and_punctuation() {
+        assert_eq!(fold("Karén-Simonyan"), "karen simonyan");
+        assert_eq!(fold("  META  Platforms, Inc."), "meta platforms inc");
+        assert_eq!(fold("Inria Lille - Nord Europe"), "inria lille nord europe");
+    }
 
     #[test]
     fn name_trims_and_rejects_empty_long_and_control_characters() {

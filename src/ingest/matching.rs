@@ -17,7 +17,7 @@ use crate::{
         id_or_slug::IdOrSlug,
         researcher::{Researcher, ResearcherInput, parse_openalex_id, parse_orcid},
         slug::Slug,
-        text,
+        text::{self, fold},
     },
     error::FieldError,
 };
@@ -94,17 +94,6 @@ pub fn person_ids(person: &PersonRef) -> Vec<ExternalId> {
         ids.push((Scheme::Wikidata, id));
     }
     ids
-}
-
-/// A name folded as the database's `tf_fold` folds it for the same purpose (accents, case and
-/// punctuation ignored), to tell the organisations of one file apart.
-pub fn fold(name: &str) -> String {
-    deunicode::deunicode(name)
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// How an organisation is told apart within one file: its most trusted identifier, else its

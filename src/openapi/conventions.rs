@@ -8,6 +8,8 @@
 //! - every successful write answers its consistency token (`Talentflow-Consistency`), and every
 //!   read of the API may send one back (400 when it is not one) and says when a replica
 //!   answered it (`Talentflow-Replica-Lag`);
+//! - a GET of a researcher or company (or below it) that was merged into another answers 308
+//!   to the target;
 //! - reads of the API may send a key (servers with `TALENTFLOW_READ_AUTH=key` require one);
 //!   the probes outside `/v1` take none;
 //! - a parameter is present or absent, never null; a response field that may be null is always
@@ -43,6 +45,11 @@ pub fn apply(doc: OpenApi) -> OpenApi {
                     optional_read_key(operation);
                     read_consistency(operation);
                 }
+                if path.starts_with("/v1/researchers/{id}")
+                    || path.starts_with("/v1/companies/{id}")
+                {
+                    merged_redirect(operation);
+                }
             }
             if !is_api {
                 // The probes and metrics never look at a key.
@@ -60,6 +67,18 @@ pub fn apply(doc: OpenApi) -> OpenApi {
         }
     }
     serde_json::from_value(spec).unwrap_or(doc)
+}
+
+/// A researcher or company merged into another: its old slug or id leads to the target
+/// (`api::merge::redirect_merged`).
+fn merged_redirect(operation: &mut Map<String, Value>) {
+    responses(operation).insert(
+        "308".to_owned(),
+        json!({
+            "description": "The record was merged into another: the same request on the target's slug",
+            "headers": {"Location": {"description": "The same path and query on the target", "schema": {"type": "string"}}}
+        }),
+    );
 }
 
 fn problem(description: &str) -> Value {

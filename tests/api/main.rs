@@ -24,6 +24,7 @@ mod idempotency;
 mod import_scale;
 mod ingest;
 mod live;
+mod merge;
 mod moves;
 mod openapi;
 mod pagination;

@@ -326,7 +326,7 @@ fn closed_vocabularies_are_enums_and_patch_takes_both_media_types() {
     );
     assert_eq!(
         values(&schemas["HistoryEntry"]["properties"]["action"]),
-        serde_json::json!(["create", "update", "delete"])
+        serde_json::json!(["create", "update", "delete", "merge"])
     );
     for (path, method, operation) in operations(&spec) {
         if method == "patch" {

@@ -26,7 +26,7 @@ holds<Equal<NonNullable<paths["/v1/moves/{id}"]["get"]["parameters"]["header"]>[
 holds<Equal<NonNullable<paths["/v1/moves/{id}"]["patch"]["parameters"]["header"]>["If-Match"], string | undefined>>();
 // Closed vocabularies are enums.
 holds<Equal<Schemas["SearchHit"]["type"], "researcher" | "company" | "project">>();
-holds<Equal<Schemas["HistoryEntry"]["action"], "create" | "update" | "delete">>();
+holds<Equal<Schemas["HistoryEntry"]["action"], "create" | "update" | "delete" | "merge">>();
 
 const baseUrl = process.env.BASE_URL;
 const key = process.env.EDITOR_KEY;
