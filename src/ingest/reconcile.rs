@@ -16,10 +16,33 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::domain::{
-    moves::{Confidence, Move, MoveInput, MoveKind},
-    partial_date::PartialDate,
+    moves::{Confidence, MoveInput, MoveKind},
+    partial_date::{PartialDate, Precision},
     refs::CitationInput,
 };
+
+/// What the reconciling needs of a recorded move (read for every move of the researchers a
+/// file names, so no more than this).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recorded {
+    pub id: Uuid,
+    pub researcher_id: Uuid,
+    pub from_company_id: Option<Uuid>,
+    pub to_company_id: Option<Uuid>,
+    pub effective_on: chrono::NaiveDate,
+    pub effective_precision: Precision,
+    pub confidence: Confidence,
+    /// Its citations in order: sources and quotes.
+    pub sources: Vec<Uuid>,
+    pub quotes: Vec<Option<String>>,
+}
+
+/// A recorded move to write again: its new date (when it changes) and its citations.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub effective: Option<PartialDate>,
+    pub sources: Vec<CitationInput>,
+}
 
 /// A move a record implies, its ends resolved to companies.
 #[derive(Debug, Clone)]
@@ -37,7 +60,7 @@ pub struct Derived {
 #[derive(Debug, Default)]
 pub struct Plan {
     pub created: Vec<(Uuid, MoveInput)>,
-    pub updated: Vec<(Uuid, MoveInput)>,
+    pub updated: Vec<(Uuid, Change)>,
     pub removed: Vec<Uuid>,
     pub counts: MoveCounts,
 }
@@ -67,106 +90,121 @@ fn overlaps(a: PartialDate, b: PartialDate) -> bool {
     a.start <= b.end() && b.start <= a.end()
 }
 
-fn date_of(m: &Move) -> PartialDate {
+fn date_of(m: &Recorded) -> PartialDate {
     PartialDate {
         start: m.effective_on,
         precision: m.effective_precision,
     }
 }
 
-fn ends(m: &Move) -> (Option<Uuid>, Option<Uuid>) {
-    (m.from.as_ref().map(|c| c.id), m.to.as_ref().map(|c| c.id))
+/// A recorded move as it will be written: its citations, its date, and whether either changed.
+struct Pending {
+    recorded: Recorded,
+    change: Change,
+    changed: bool,
+}
+
+fn citation(d: &Derived) -> CitationInput {
+    CitationInput {
+        source: Some(d.source),
+        quote: Some(d.quote.clone()),
+    }
 }
 
 /// Plans the writes: `derived` against `recorded`, the live moves of the researchers they name;
 /// `records` are the sources of the file's records (whose citations rule 4 may withdraw).
-pub fn reconcile(derived: Vec<Derived>, recorded: Vec<Move>, records: &HashSet<Uuid>) -> Plan {
+pub fn reconcile(derived: Vec<Derived>, recorded: Vec<Recorded>, records: &HashSet<Uuid>) -> Plan {
     let mut plan = Plan::default();
-    // The recorded moves, as they will be written: changed ones are written once, at the end.
-    let mut moves: BTreeMap<Uuid, (Move, MoveInput, bool)> = recorded
-        .into_iter()
-        .map(|m| {
-            let input = MoveInput::from(&m);
-            (m.id, (m, input, false))
-        })
-        .collect();
     let mut by_researcher: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (id, (m, _, _)) in &moves {
-        by_researcher.entry(m.researcher.id).or_default().push(*id);
-    }
     // Which recorded citations of the file's records the file still implies.
     let mut implied: HashMap<(Uuid, Uuid), bool> = HashMap::new();
-    for (id, (m, _, _)) in &moves {
-        for citation in &m.sources {
-            if records.contains(&citation.source.id) {
-                implied.insert((*id, citation.source.id), false);
+    // The recorded moves, as they will be written: changed ones are written once, at the end.
+    let mut moves: BTreeMap<Uuid, Pending> = BTreeMap::new();
+    for m in recorded {
+        by_researcher.entry(m.researcher_id).or_default().push(m.id);
+        for source in &m.sources {
+            if records.contains(source) {
+                implied.insert((m.id, *source), false);
             }
         }
+        let sources = m
+            .sources
+            .iter()
+            .zip(&m.quotes)
+            .map(|(source, quote)| CitationInput {
+                source: Some(*source),
+                quote: quote.clone(),
+            })
+            .collect();
+        let change = Change {
+            effective: None,
+            sources,
+        };
+        moves.insert(
+            m.id,
+            Pending {
+                recorded: m,
+                change,
+                changed: false,
+            },
+        );
     }
     let mut created: Vec<(Uuid, Derived, MoveInput)> = Vec::new();
 
     for d in derived {
         plan.counts.derived += 1;
-        let same_ends = |m: &Move| ends(m) == (Some(d.from), Some(d.to));
+        let same_ends =
+            |m: &Recorded| (m.from_company_id, m.to_company_id) == (Some(d.from), Some(d.to));
         let mine = by_researcher
             .get(&d.researcher)
             .cloned()
             .unwrap_or_default();
         // 1. The move this record implied before.
         let cited = mine.iter().copied().find(|id| {
-            let (m, _, _) = &moves[id];
-            same_ends(m) && implied.get(&(*id, d.source)) == Some(&false)
+            same_ends(&moves[id].recorded) && implied.get(&(*id, d.source)) == Some(&false)
         });
         if let Some(id) = cited {
             implied.insert((id, d.source), true);
-            let (m, input, changed) = moves.get_mut(&id).expect("a recorded move");
+            let pending = moves.get_mut(&id).expect("a recorded move");
             let mut changes = false;
-            if m.confidence == Confidence::Inferred && date_of(m) != d.effective {
-                input.effective_on = Some(d.effective.to_string());
+            if pending.recorded.confidence == Confidence::Inferred
+                && date_of(&pending.recorded) != d.effective
+            {
+                pending.change.effective = Some(d.effective);
                 changes = true;
-                plan.counts.updated += 1;
             }
-            if let Some(citation) = input
+            if let Some(cited) = pending
+                .change
                 .sources
                 .iter_mut()
-                .flatten()
                 .find(|c| c.source == Some(d.source))
-                && citation.quote.as_deref() != Some(d.quote.as_str())
+                && cited.quote.as_deref() != Some(d.quote.as_str())
             {
-                citation.quote = Some(d.quote.clone());
-                if !changes {
-                    plan.counts.updated += 1;
-                }
+                cited.quote = Some(d.quote.clone());
                 changes = true;
             }
-            if !changes {
+            if changes {
+                plan.counts.updated += 1;
+            } else {
                 plan.counts.unchanged += 1;
             }
-            *changed |= changes;
+            pending.changed |= changes;
             continue;
         }
         // 2. A move recorded otherwise that this one is.
         let same = mine.iter().copied().find(|id| {
-            let (m, input, _) = &moves[id];
-            same_ends(m)
-                && overlaps(date_of(m), d.effective)
-                && !input
-                    .sources
-                    .iter()
-                    .flatten()
-                    .any(|c| c.source == Some(d.source))
-                && input.sources.as_ref().map_or(0, Vec::len) < MAX_CITATIONS
+            let Pending {
+                recorded, change, ..
+            } = &moves[id];
+            same_ends(recorded)
+                && overlaps(date_of(recorded), d.effective)
+                && !change.sources.iter().any(|c| c.source == Some(d.source))
+                && change.sources.len() < MAX_CITATIONS
         });
         if let Some(id) = same {
-            let (_, input, changed) = moves.get_mut(&id).expect("a recorded move");
-            input
-                .sources
-                .get_or_insert_with(Vec::new)
-                .push(CitationInput {
-                    source: Some(d.source),
-                    quote: Some(d.quote.clone()),
-                });
-            *changed = true;
+            let pending = moves.get_mut(&id).expect("a recorded move");
+            pending.change.sources.push(citation(&d));
+            pending.changed = true;
             implied.insert((id, d.source), true);
             plan.counts.merged += 1;
             continue;
@@ -185,10 +223,7 @@ pub fn reconcile(derived: Vec<Derived>, recorded: Vec<Move>, records: &HashSet<U
             input
                 .sources
                 .get_or_insert_with(Vec::new)
-                .push(CitationInput {
-                    source: Some(d.source),
-                    quote: Some(d.quote.clone()),
-                });
+                .push(citation(&d));
             plan.counts.merged += 1;
             continue;
         }
@@ -200,10 +235,7 @@ pub fn reconcile(derived: Vec<Derived>, recorded: Vec<Move>, records: &HashSet<U
             kind: Some(MoveKind::Hire.as_str().to_owned()),
             effective_on: Some(d.effective.to_string()),
             confidence: Some(Confidence::Inferred.as_str().to_owned()),
-            sources: Some(vec![CitationInput {
-                source: Some(d.source),
-                quote: Some(d.quote.clone()),
-            }]),
+            sources: Some(vec![citation(&d)]),
             ..MoveInput::default()
         };
         plan.counts.created += 1;
@@ -218,41 +250,39 @@ pub fn reconcile(derived: Vec<Derived>, recorded: Vec<Move>, records: &HashSet<U
 }
 
 /// The recorded moves to write (changed, or citing a record of the file that no longer
-/// implies them) and to delete (inferred from such a record alone). Only the records whose
-/// sources the file derived moves from are asked: `implied` holds `false` for a citation of
-/// such a source that no derived move claimed, and nothing for other sources.
+/// implies them) and to delete (inferred from such a record alone). `implied` holds `false`
+/// for a citation of one of the file's records that no derived move claimed.
 fn stale_citations(
-    moves: BTreeMap<Uuid, (Move, MoveInput, bool)>,
+    moves: BTreeMap<Uuid, Pending>,
     implied: &HashMap<(Uuid, Uuid), bool>,
     counts: &mut MoveCounts,
-) -> (Vec<(Uuid, MoveInput)>, Vec<Uuid>) {
+) -> (Vec<(Uuid, Change)>, Vec<Uuid>) {
     let mut updated = Vec::new();
     let mut removed = Vec::new();
-    for (id, (m, mut input, mut changed)) in moves {
-        let stale: Vec<Uuid> = m
+    for (id, mut pending) in moves {
+        let stale: Vec<Uuid> = pending
+            .recorded
             .sources
             .iter()
-            .map(|c| c.source.id)
+            .copied()
             .filter(|source| implied.get(&(id, *source)) == Some(&false))
             .collect();
         if !stale.is_empty() {
             counts.removed += 1;
-            let left: Vec<CitationInput> = input
+            pending
+                .change
                 .sources
-                .take()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|c| c.source.is_none_or(|s| !stale.contains(&s)))
-                .collect();
-            if left.is_empty() && m.confidence == Confidence::Inferred {
+                .retain(|c| c.source.is_none_or(|s| !stale.contains(&s)));
+            if pending.change.sources.is_empty()
+                && pending.recorded.confidence == Confidence::Inferred
+            {
                 removed.push(id);
                 continue;
             }
-            input.sources = Some(left);
-            changed = true;
+            pending.changed = true;
         }
-        if changed {
-            updated.push((id, input));
+        if pending.changed {
+            updated.push((id, pending.change));
         }
     }
     (updated, removed)

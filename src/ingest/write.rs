@@ -28,7 +28,7 @@ use crate::{
     domain::{
         id_or_slug::IdOrSlug,
         key::Actor,
-        moves::Move,
+        moves::{Move, MoveInput},
         project::{ContributorDraft, Project},
         refs::ProjectRef,
         source::SourceInput,
@@ -301,8 +301,25 @@ pub async fn ingest(
     let records: HashSet<Uuid> = source_of.values().copied().collect();
     let plan = reconcile::reconcile(derived, recorded, &records);
     report.moves = plan.counts;
-    for (id, input) in plan.created.iter().chain(&plan.updated) {
+    for (id, input) in &plan.created {
         lines.push(RecordType::Move, *id, input, format!("move {id}"));
+    }
+    // The recorded moves that change, written whole as the importer writes a record.
+    let changed: HashMap<Uuid, &reconcile::Change> = plan
+        .updated
+        .iter()
+        .map(|(id, change)| (*id, change))
+        .collect();
+    let ids: Vec<Uuid> = changed.keys().copied().collect();
+    for recorded in db::record::by_ids::<Move>(&mut tx, &ids).await? {
+        let change = changed[&recorded.id];
+        let mut input = MoveInput::from(&recorded);
+        if let Some(effective) = change.effective {
+            input.effective_on = Some(effective.to_string());
+        }
+        input.sources = Some(change.sources.clone());
+        let id = recorded.id;
+        lines.push(RecordType::Move, id, &input, format!("move {id}"));
     }
 
     // Written as an import, then what the importer does not write.
@@ -429,21 +446,24 @@ async fn roster_names(
     .await
 }
 
-/// The live moves of these researchers.
+/// The live moves of these researchers, as much as reconciling needs of them.
 async fn recorded_moves(
     conn: &mut PgConnection,
     researchers: &[Uuid],
-) -> db::error::DbResult<Vec<Move>> {
-    if researchers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM moves WHERE deleted_at IS NULL AND researcher_id = ANY($1)",
+) -> Result<Vec<reconcile::Recorded>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT m.id, m.researcher_id, m.from_company_id, m.to_company_id, m.effective_on,
+                m.effective_precision, m.confidence,
+                coalesce(array_agg(ms.source_id ORDER BY ms.position) FILTER (WHERE ms.source_id IS NOT NULL), '{}') AS sources,
+                coalesce(array_agg(ms.quote ORDER BY ms.position) FILTER (WHERE ms.source_id IS NOT NULL), '{}') AS quotes
+         FROM unnest($1::uuid[]) AS wanted (id)
+         JOIN moves m ON m.researcher_id = wanted.id AND m.deleted_at IS NULL
+         LEFT JOIN move_sources ms ON ms.move_id = m.id
+         GROUP BY m.id",
     )
     .bind(researchers)
-    .fetch_all(&mut *conn)
-    .await?;
-    db::record::by_ids::<Move>(conn, &ids).await
+    .fetch_all(conn)
+    .await
 }
 
 async fn add_known_ids(
