@@ -668,3 +668,112 @@ async fn the_command_line_ingests_each_file_and_pins_organisations_with_a_map() 
     assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The README's tour of an ingest, on the demo data: OpenAlex finds Valko by the id an editor
+/// gave him, Wikidata by the ids OpenAlex gave him; the two sources name Inria differently
+/// (a lab of it, without a ROR id, and the institute), so the 2018 move is there twice until
+/// the lab is merged into the institute, which keeps one move citing both records.
+#[tokio::test]
+async fn the_readme_tour_ingests_two_sources_and_a_merge_folds_their_moves() {
+    let app = TestApp::with_demo_data().await;
+    app.patch(
+        "/v1/researchers/michal-valko",
+        json!({"openalex_id": "A5000000001"}),
+    )
+    .await
+    .ok(200);
+    ingest(
+        &app,
+        "openalex-authors",
+        "",
+        fixture("openalex-authors-page.json"),
+    )
+    .await
+    .ok(200);
+    let wikidata = ingest(&app, "wikidata", "", fixture("wikidata-entity.json")).await;
+    let wikidata = wikidata.ok(200);
+    assert_eq!(tally(wikidata, "researchers"), (1, 0, 1), "{wikidata}");
+    let before = app.get("/v1/moves?researcher=michal-valko").await;
+    assert_eq!(
+        moves_of(before.ok(200)),
+        [
+            row(
+                "michal-valko",
+                "google-deepmind",
+                "meta",
+                "2024-03-01",
+                "month",
+                "reported"
+            ),
+            row(
+                "michal-valko",
+                "inria",
+                "google-deepmind",
+                "2018-02-01",
+                "month",
+                "inferred"
+            ),
+            row(
+                "michal-valko",
+                "inria-lille-nord-europe",
+                "google-deepmind",
+                "2018-01-01",
+                "year",
+                "inferred"
+            ),
+        ]
+    );
+    let reported = &before.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["confidence"] == "reported")
+        .unwrap()["sources"];
+    assert_eq!(
+        reported.as_array().unwrap().len(),
+        3,
+        "the press, OpenAlex, Wikidata"
+    );
+
+    app.post(
+        "/v1/companies/inria-lille-nord-europe/merge",
+        json!({"into": "inria"}),
+    )
+    .await
+    .ok(200);
+    let after = app.get("/v1/moves?researcher=michal-valko").await;
+    assert_eq!(
+        moves_of(after.ok(200)),
+        [
+            row(
+                "michal-valko",
+                "google-deepmind",
+                "meta",
+                "2024-03-01",
+                "month",
+                "reported"
+            ),
+            row(
+                "michal-valko",
+                "inria",
+                "google-deepmind",
+                "2018-02-01",
+                "month",
+                "inferred"
+            ),
+        ]
+    );
+    let folded = &after.json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["from"]["slug"] == "inria")
+        .unwrap()["sources"];
+    assert_eq!(folded.as_array().unwrap().len(), 2);
+    let moved = app.get("/v1/companies/inria-lille-nord-europe").await;
+    assert_eq!(moved.status.as_u16(), 308);
+    assert_eq!(
+        crate::analytics::counts_out_of_step(&app).await,
+        Vec::<String>::new()
+    );
+}
