@@ -16,7 +16,7 @@ use crate::{
     extract::{Admin, ApiQuery},
     ingest::{
         load::{self, Source},
-        write::{self, IngestFailure, IngestReport, Options},
+        write::{self, IngestReport, Options},
     },
     openapi::IngestErrors,
 };
@@ -78,21 +78,13 @@ async fn ingest(
             ))
         })?;
     let name = format!("{} upload", source.as_str());
-    let reading = name.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
-        load::load(source, &reading, std::io::Cursor::new(body))
-    })
-    .await
-    .map_err(|err| ApiError::Internal(err.into()))?;
     let options = Options {
         project,
         dry_run: params.dry_run.unwrap_or(false),
         ..Options::default()
     };
-    let report = match loaded {
-        Ok(loaded) => write::ingest(&state.pool, &actor, source, &name, loaded, &options).await,
-        Err(bad) => Err(IngestFailure::BadRecords(bad)),
-    }?;
+    let chunks = load::read_in_background(source, name.clone(), std::io::Cursor::new(body));
+    let report = write::ingest(&state.pool, &actor, source, &name, chunks, &options).await?;
     tracing::info!(
         source = source.as_str(),
         records = report.records,

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use super::{
     load::{self, Source},
     matching::CompanyMap,
-    write::{self, IngestFailure, Options},
+    write::{self, Options},
 };
 use crate::{domain::id_or_slug::IdOrSlug, domain::key::Actor, error::ApiError};
 
@@ -58,14 +58,8 @@ pub async fn ingest_files(
     for file in files {
         let name = file.display().to_string();
         let opened = std::fs::File::open(file).with_context(|| format!("cannot open {name}"))?;
-        let reading = name.clone();
-        let loaded = tokio::task::spawn_blocking(move || load::load(source, &reading, opened))
-            .await
-            .context("the reader stopped")?;
-        let result = match loaded {
-            Ok(loaded) => write::ingest(pool, &actor, source, &name, loaded, options).await,
-            Err(bad) => Err(IngestFailure::BadRecords(bad)),
-        };
+        let chunks = load::read_in_background(source, name.clone(), opened);
+        let result = write::ingest(pool, &actor, source, &name, chunks, options).await;
         match result {
             Ok(report) => println!("{}", serde_json::to_string_pretty(&report)?),
             Err(failure) => {

@@ -42,7 +42,7 @@ impl Source {
     }
 }
 
-/// What a file holds.
+/// Records of a file, read: a chunk of it.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub records: u64,
@@ -59,21 +59,35 @@ pub struct BadRecords {
 
 const MAX_LISTED: usize = 1_000;
 
-/// Reads every record of the file: all of them, or every one that is bad.
-pub fn load(
+/// Records per chunk: the ingest matches and writes a chunk at a time, so its memory is that
+/// of a chunk, not of the file (a snapshot partition holds hundreds of thousands of authors).
+pub const CHUNK_RECORDS: usize = 20_000;
+
+/// Reads the file and hands its records to `send` a chunk at a time, in order. Once a record is
+/// bad, the rest is only checked (every bad one is named), and the last thing sent is the bad
+/// records instead of a chunk. Stops early when `send` says the reader is no longer wanted.
+pub fn load_chunks(
     source: Source,
     name: &str,
     reader: impl Read + Send + 'static,
-) -> Result<Loaded, BadRecords> {
+    chunk_records: usize,
+    mut send: impl FnMut(Result<Loaded, BadRecords>) -> bool,
+) {
     let mut loaded = Loaded::default();
     let mut bad = BadRecords {
         listed: Vec::new(),
         count: 0,
     };
-    let records = files::records(name, reader).map_err(|err| BadRecords {
-        listed: vec![BadRecord::new(name, format!("unreadable: {err}"))],
-        count: 1,
-    })?;
+    let records = match files::records(name, reader) {
+        Ok(records) => records,
+        Err(err) => {
+            send(Err(BadRecords {
+                listed: vec![BadRecord::new(name, format!("unreadable: {err}"))],
+                count: 1,
+            }));
+            return;
+        }
+    };
     for record in records {
         loaded.records += 1;
         let read = record.and_then(|(place, value)| match source {
@@ -95,9 +109,100 @@ pub fn load(
                 bad.listed.push(problem);
             }
         }
+        if bad.count > 0 {
+            // Nothing more will be written: keep only what names the bad records.
+            loaded.careers.clear();
+            loaded.rosters.clear();
+        } else if loaded.careers.len() + loaded.rosters.len() >= chunk_records
+            && !send(Ok(std::mem::take(&mut loaded)))
+        {
+            return;
+        }
     }
     if bad.count > 0 {
-        return Err(bad);
+        send(Err(bad));
+    } else if loaded.records > 0 {
+        send(Ok(loaded));
     }
-    Ok(loaded)
+}
+
+/// Reads the file on a thread of its own, a chunk ahead of the ingest that receives them.
+pub fn read_in_background(
+    source: Source,
+    name: String,
+    reader: impl Read + Send + 'static,
+) -> tokio::sync::mpsc::Receiver<Result<Loaded, BadRecords>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
+    tokio::task::spawn_blocking(move || {
+        load_chunks(source, &name, reader, CHUNK_RECORDS, |chunk| {
+            sender.blocking_send(chunk).is_ok()
+        })
+    });
+    receiver
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(records: &[&str]) -> std::io::Cursor<Vec<u8>> {
+        std::io::Cursor::new(records.join("\n").into_bytes())
+    }
+
+    fn author(n: u32) -> String {
+        format!(
+            r#"{{"id": "https://openalex.org/A{n}", "display_name": "Author {n}", "affiliations": []}}"#
+        )
+    }
+
+    #[test]
+    fn a_file_is_read_a_chunk_at_a_time_in_order() {
+        let records: Vec<String> = (1..=5).map(author).collect();
+        let records: Vec<&str> = records.iter().map(String::as_str).collect();
+        let mut chunks = Vec::new();
+        load_chunks(Source::OpenalexAuthors, "f", lines(&records), 2, |chunk| {
+            chunks.push(chunk.unwrap());
+            true
+        });
+        let sizes: Vec<(u64, usize)> = chunks
+            .iter()
+            .map(|c| (c.records, c.careers.len()))
+            .collect();
+        assert_eq!(sizes, [(2, 2), (2, 2), (1, 1)]);
+        assert_eq!(chunks[2].careers[0].url, "https://openalex.org/A5");
+    }
+
+    #[test]
+    fn after_a_bad_record_only_the_bad_ones_are_sent() {
+        let first = author(1);
+        let records = [
+            first.as_str(),
+            "not json",
+            r#"{"id": "https://openalex.org/W1"}"#,
+            first.as_str(),
+        ];
+        let mut sent = Vec::new();
+        load_chunks(Source::OpenalexAuthors, "f", lines(&records), 1, |chunk| {
+            sent.push(chunk);
+            true
+        });
+        // The first good record went out before the file turned out bad; then only the errors.
+        assert_eq!(sent.len(), 2);
+        let bad = sent.pop().unwrap().unwrap_err();
+        assert_eq!(bad.count, 2);
+        let places: Vec<&str> = bad.listed.iter().map(|b| b.record.as_str()).collect();
+        assert_eq!(places, ["f line 2", "f line 3"]);
+    }
+
+    #[test]
+    fn a_reader_no_longer_wanted_stops() {
+        let records: Vec<String> = (1..=5).map(author).collect();
+        let records: Vec<&str> = records.iter().map(String::as_str).collect();
+        let mut calls = 0;
+        load_chunks(Source::OpenalexAuthors, "f", lines(&records), 1, |_| {
+            calls += 1;
+            false
+        });
+        assert_eq!(calls, 1);
+    }
 }

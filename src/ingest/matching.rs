@@ -204,7 +204,8 @@ async fn holders(
             continue;
         }
         let sql = format!(
-            "SELECT {column}, id FROM {table} WHERE deleted_at IS NULL AND {column} = ANY($1)"
+            "SELECT t.{column}, t.id FROM unnest($1::text[]) AS wanted (value)
+             JOIN {table} t ON t.{column} = wanted.value AND t.deleted_at IS NULL"
         );
         let rows: Vec<(String, Uuid)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&values)
@@ -212,17 +213,18 @@ async fn holders(
             .await?;
         found.extend(rows.into_iter().map(|(v, id)| ((*scheme, v), id)));
     }
-    let keys: Vec<String> = ids
-        .iter()
-        .map(|(s, v)| format!("{}:{v}", s.as_str()))
-        .collect();
+    let (schemes, values): (Vec<&str>, Vec<&str>) =
+        ids.iter().map(|(s, v)| (s.as_str(), v.as_str())).unzip();
+    // Joined on the key, so that a long list is looked up in the index, not compared row by row.
     let sql = format!(
-        "SELECT k.scheme, k.value, k.record_id FROM known_ids k
-         JOIN {table} t ON t.id = k.record_id AND t.deleted_at IS NULL
-         WHERE k.collection = '{table}' AND k.scheme || ':' || k.value = ANY($1)"
+        "SELECT k.scheme, k.value, k.record_id
+         FROM unnest($1::text[], $2::text[]) AS wanted (scheme, value)
+         JOIN known_ids k ON k.collection = '{table}' AND k.scheme = wanted.scheme AND k.value = wanted.value
+         JOIN {table} t ON t.id = k.record_id AND t.deleted_at IS NULL"
     );
     let known: Vec<(String, String, Uuid)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(&keys)
+        .bind(&schemes)
+        .bind(&values)
         .fetch_all(&mut *conn)
         .await?;
     for (scheme, value, id) in known {
@@ -273,7 +275,10 @@ async fn allot_slugs(
         .chain(suffixed.iter().flatten())
         .map(|s| s.as_str().to_owned())
         .collect();
-    let sql = format!("SELECT slug FROM {table} WHERE deleted_at IS NULL AND slug = ANY($1)");
+    let sql = format!(
+        "SELECT t.slug FROM unnest($1::text[]) AS wanted (slug)
+         JOIN {table} t ON t.slug = wanted.slug AND t.deleted_at IS NULL"
+    );
     let taken: HashSet<String> = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
         .bind(&candidates)
         .fetch_all(conn)

@@ -84,6 +84,17 @@ pub struct MoveCounts {
     pub removed: u64,
 }
 
+impl MoveCounts {
+    pub fn add(&mut self, other: MoveCounts) {
+        self.derived += other.derived;
+        self.created += other.created;
+        self.merged += other.merged;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.removed += other.removed;
+    }
+}
+
 const MAX_CITATIONS: usize = 50;
 
 fn overlaps(a: PartialDate, b: PartialDate) -> bool {

@@ -151,13 +151,41 @@ impl Lines {
     }
 }
 
-/// Ingests what `load` read from one file.
+/// How long each phase took, logged at debug (`bench/ingest.sh` sums them over the chunks).
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    /// Logs the phase that ends now and starts the next.
+    fn end(&mut self, phase: &'static str) {
+        tracing::debug!(took = ?self.0.elapsed(), "ingest: {phase}");
+        self.0 = std::time::Instant::now();
+    }
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.matched += other.matched;
+        self.created += other.created;
+        self.updated += other.updated;
+    }
+}
+
+/// At most this many notes are kept in a report (and a last one says how many more there were).
+const MAX_NOTES: usize = 100;
+
+/// Ingests a file as `load::load_chunks` reads it, chunk by chunk, in one transaction: each
+/// chunk is matched, reconciled and written before the next is read, so a chunk finds what the
+/// chunks before it wrote, and memory is a chunk's. Bad records anywhere roll everything back.
 pub async fn ingest(
     pool: &PgPool,
     actor: &Actor,
     source: Source,
     file: &str,
-    loaded: Loaded,
+    mut chunks: tokio::sync::mpsc::Receiver<Result<Loaded, BadRecords>>,
     options: &Options,
 ) -> Result<IngestReport, IngestFailure> {
     let project_wanted = source == Source::OpenalexWorks;
@@ -181,7 +209,7 @@ pub async fn ingest(
         file: file.to_owned(),
         dry_run: options.dry_run,
         import_id: None,
-        records: loaded.records,
+        records: 0,
         researchers: Tally::default(),
         companies: Tally::default(),
         sources: Tally::default(),
@@ -201,154 +229,32 @@ pub async fn ingest(
                 },
             )?),
         };
-    let Loaded {
-        careers, rosters, ..
-    } = loaded;
-    let mut lines = Lines::default();
-
-    // Who and where.
-    let orgs: Vec<_> = careers
-        .iter()
-        .flat_map(|c| c.stints.iter().map(|s| &s.org))
-        .collect();
-    let companies = matching::companies(&mut tx, &orgs, &options.map).await?;
-    let authors: Vec<&PersonRef> = rosters.iter().flat_map(|r| r.authors.iter()).collect();
-    let persons: Vec<&PersonRef> = careers
-        .iter()
-        .map(|c| &c.person)
-        .chain(authors.iter().copied())
-        .collect();
-    let roster_names = match &project {
-        Some(project) => roster_names(&mut tx, project.id).await?,
-        None => Vec::new(),
-    };
-    let people = matching::people(&mut tx, &persons, &roster_names).await?;
-    report.companies = Tally {
-        matched: companies.matched,
-        created: companies.created.len() as u64,
-        updated: companies.updated.len() as u64,
-    };
-    report.researchers = Tally {
-        matched: people.matched,
-        created: people.created.len() as u64,
-        updated: people.updated.len() as u64,
-    };
-    report.notes.extend(companies.notes.iter().cloned());
-    report.notes.extend(people.notes.iter().cloned());
-    for (id, input) in &companies.created {
-        let about = format!("company `{}`", input.name.as_deref().unwrap_or_default());
-        lines.push(RecordType::Company, *id, input, about);
-    }
-    for (id, input) in &companies.updated {
-        lines.push(RecordType::Company, *id, input, format!("company {id}"));
-    }
-    for (id, input) in people.created.iter().chain(&people.updated) {
-        let about = format!("researcher `{}`", input.name.as_deref().unwrap_or_default());
-        lines.push(RecordType::Researcher, *id, input, about);
-    }
-
-    // The records' pages, as sources.
-    let (source_of, created_sources) = record_sources(&mut tx, source, &careers).await?;
-    report.sources = Tally {
-        matched: (source_of.len() - created_sources.len()) as u64,
-        created: created_sources.len() as u64,
-        updated: 0,
-    };
-    for (id, input) in &created_sources {
-        let about = format!("source {}", input.url.as_deref().unwrap_or_default());
-        lines.push(RecordType::Source, *id, input, about);
-    }
-
-    // The moves.
-    let mut derived = Vec::new();
-    for (career, researcher) in careers.iter().zip(&people.researchers) {
-        let Some(researcher) = researcher else {
-            continue;
-        };
-        let company = |stint: usize| {
-            org_key(&career.stints[stint].org).and_then(|key| companies.by_key.get(&key).copied())
-        };
-        for m in derive_moves(&career.stints) {
-            let (Some(from), Some(to)) = (company(m.from), company(m.to)) else {
-                continue;
-            };
-            if from == to {
-                continue;
-            }
-            derived.push(Derived {
-                researcher: *researcher,
-                from,
-                to,
-                effective: m.effective,
-                source: source_of[&career.url],
-                quote: format!(
-                    "{} → {}",
-                    career.stints[m.from].quote, career.stints[m.to].quote
-                ),
-            });
-        }
-    }
-    let found: Vec<Uuid> = people
-        .researchers
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|id| !people.created.iter().any(|(new, _)| new == id))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let recorded = recorded_moves(&mut tx, &found).await?;
-    let records: HashSet<Uuid> = source_of.values().copied().collect();
-    let plan = reconcile::reconcile(derived, recorded, &records);
-    report.moves = plan.counts;
-    for (id, input) in &plan.created {
-        lines.push(RecordType::Move, *id, input, format!("move {id}"));
-    }
-    // The recorded moves that change, written whole as the importer writes a record.
-    let changed: HashMap<Uuid, &reconcile::Change> = plan
-        .updated
-        .iter()
-        .map(|(id, change)| (*id, change))
-        .collect();
-    let ids: Vec<Uuid> = changed.keys().copied().collect();
-    for recorded in db::record::by_ids::<Move>(&mut tx, &ids).await? {
-        let change = changed[&recorded.id];
-        let mut input = MoveInput::from(&recorded);
-        if let Some(effective) = change.effective {
-            input.effective_on = Some(effective.to_string());
-        }
-        input.sources = Some(change.sources.clone());
-        let id = recorded.id;
-        lines.push(RecordType::Move, id, &input, format!("move {id}"));
-    }
-
-    // Written as an import, then what the importer does not write.
-    let written = import::import_lines(
-        &mut tx,
+    let mut chunk = Chunk {
         actor,
         began,
-        &lines.text[..],
-        import::Options {
-            dry_run: options.dry_run,
-            max_bytes: u64::MAX,
-            insert_only: false,
-        },
-        &|_| {},
-    )
-    .await;
-    if let Err(failure) = written {
-        return Err(explain(failure, &lines.about));
+        source,
+        options,
+        project: project.as_ref(),
+        authors: Vec::new(),
+        notes: 0,
+    };
+    let mut phases = Phases::start();
+    while let Some(loaded) = chunks.recv().await {
+        let loaded = loaded.map_err(IngestFailure::BadRecords)?;
+        phases.end("chunk read");
+        chunk
+            .write(&mut tx, loaded, &mut report, &mut phases)
+            .await?;
     }
-    add_known_ids(&mut tx, &people.known).await?;
-    for id in &plan.removed {
-        let inferred = db::record::lock::<Move>(&mut tx, &IdOrSlug::Id(*id)).await?;
-        db::record::delete(&mut tx, actor, &inferred).await?;
+    if chunk.notes > MAX_NOTES {
+        report
+            .notes
+            .push(format!("… and {} more notes", chunk.notes - MAX_NOTES));
     }
-    if let Some(project) = project {
-        let start = careers.len();
-        report.roster =
-            Some(set_roster(&mut tx, actor, &project, &people.researchers[start..]).await?);
+    if let Some(project) = &project {
+        report.roster = Some(set_roster(&mut tx, actor, project, &chunk.authors).await?);
     }
+    phases.end("known ids, withdrawn moves and roster");
 
     if options.dry_run {
         tx.rollback().await?;
@@ -360,8 +266,192 @@ pub async fn ingest(
             serde_json::to_value(&report).map_err(|err| IngestFailure::Failed(err.into()))?;
         db::imports::finish(&mut tx, import_id, &summary, changed).await?;
         tx.commit().await?;
+        phases.end("counted and committed");
     }
     Ok(report)
+}
+
+/// What every chunk of one ingest shares.
+struct Chunk<'a> {
+    actor: &'a Actor,
+    began: chrono::DateTime<chrono::Utc>,
+    source: Source,
+    options: &'a Options,
+    project: Option<&'a Project>,
+    /// For works: the researchers of the authorships so far, in order.
+    authors: Vec<Option<Uuid>>,
+    /// Notes met so far (the report keeps the first `MAX_NOTES`).
+    notes: usize,
+}
+
+impl Chunk<'_> {
+    async fn write(
+        &mut self,
+        tx: &mut PgConnection,
+        loaded: Loaded,
+        report: &mut IngestReport,
+        phases: &mut Phases,
+    ) -> Result<(), IngestFailure> {
+        let Loaded {
+            records,
+            careers,
+            rosters,
+        } = loaded;
+        report.records += records;
+        let mut lines = Lines::default();
+
+        // Who and where.
+        let orgs: Vec<_> = careers
+            .iter()
+            .flat_map(|c| c.stints.iter().map(|s| &s.org))
+            .collect();
+        let companies = matching::companies(tx, &orgs, &self.options.map).await?;
+        let authors: Vec<&PersonRef> = rosters.iter().flat_map(|r| r.authors.iter()).collect();
+        let persons: Vec<&PersonRef> = careers
+            .iter()
+            .map(|c| &c.person)
+            .chain(authors.iter().copied())
+            .collect();
+        let roster_names = match self.project {
+            Some(project) => roster_names(tx, project.id).await?,
+            None => Vec::new(),
+        };
+        let people = matching::people(tx, &persons, &roster_names).await?;
+        phases.end("matched");
+        report.companies.add(Tally {
+            matched: companies.matched,
+            created: companies.created.len() as u64,
+            updated: companies.updated.len() as u64,
+        });
+        report.researchers.add(Tally {
+            matched: people.matched,
+            created: people.created.len() as u64,
+            updated: people.updated.len() as u64,
+        });
+        for note in companies.notes.iter().chain(&people.notes) {
+            self.notes += 1;
+            if report.notes.len() < MAX_NOTES {
+                report.notes.push(note.clone());
+            }
+        }
+        for (id, input) in &companies.created {
+            let about = format!("company `{}`", input.name.as_deref().unwrap_or_default());
+            lines.push(RecordType::Company, *id, input, about);
+        }
+        for (id, input) in &companies.updated {
+            lines.push(RecordType::Company, *id, input, format!("company {id}"));
+        }
+        for (id, input) in people.created.iter().chain(&people.updated) {
+            let about = format!("researcher `{}`", input.name.as_deref().unwrap_or_default());
+            lines.push(RecordType::Researcher, *id, input, about);
+        }
+
+        // The records' pages, as sources.
+        let (source_of, created_sources) = record_sources(tx, self.source, &careers).await?;
+        report.sources.add(Tally {
+            matched: (source_of.len() - created_sources.len()) as u64,
+            created: created_sources.len() as u64,
+            updated: 0,
+        });
+        for (id, input) in &created_sources {
+            let about = format!("source {}", input.url.as_deref().unwrap_or_default());
+            lines.push(RecordType::Source, *id, input, about);
+        }
+
+        // The moves.
+        let mut derived = Vec::new();
+        for (career, researcher) in careers.iter().zip(&people.researchers) {
+            let Some(researcher) = researcher else {
+                continue;
+            };
+            let company = |stint: usize| {
+                org_key(&career.stints[stint].org)
+                    .and_then(|key| companies.by_key.get(&key).copied())
+            };
+            for m in derive_moves(&career.stints) {
+                let (Some(from), Some(to)) = (company(m.from), company(m.to)) else {
+                    continue;
+                };
+                if from == to {
+                    continue;
+                }
+                derived.push(Derived {
+                    researcher: *researcher,
+                    from,
+                    to,
+                    effective: m.effective,
+                    source: source_of[&career.url],
+                    quote: format!(
+                        "{} → {}",
+                        career.stints[m.from].quote, career.stints[m.to].quote
+                    ),
+                });
+            }
+        }
+        let created: HashSet<Uuid> = people.created.iter().map(|(id, _)| *id).collect();
+        let found: Vec<Uuid> = people
+            .researchers
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|id| !created.contains(id))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let recorded = recorded_moves(tx, &found).await?;
+        let records: HashSet<Uuid> = source_of.values().copied().collect();
+        let plan = reconcile::reconcile(derived, recorded, &records);
+        phases.end("reconciled");
+        report.moves.add(plan.counts);
+        for (id, input) in &plan.created {
+            lines.push(RecordType::Move, *id, input, format!("move {id}"));
+        }
+        // The recorded moves that change, written whole as the importer writes a record.
+        let changed: HashMap<Uuid, &reconcile::Change> = plan
+            .updated
+            .iter()
+            .map(|(id, change)| (*id, change))
+            .collect();
+        let ids: Vec<Uuid> = changed.keys().copied().collect();
+        for recorded in db::record::by_ids::<Move>(tx, &ids).await? {
+            let change = changed[&recorded.id];
+            let mut input = MoveInput::from(&recorded);
+            if let Some(effective) = change.effective {
+                input.effective_on = Some(effective.to_string());
+            }
+            input.sources = Some(change.sources.clone());
+            let id = recorded.id;
+            lines.push(RecordType::Move, id, &input, format!("move {id}"));
+        }
+        phases.end("lines written");
+
+        // Written as an import, then what the importer does not write.
+        let written = import::import_lines(
+            tx,
+            self.actor,
+            self.began,
+            &lines.text[..],
+            import::Options {
+                dry_run: self.options.dry_run,
+                max_bytes: u64::MAX,
+                insert_only: false,
+            },
+            &|_| {},
+        )
+        .await;
+        if let Err(failure) = written {
+            return Err(explain(failure, &lines.about));
+        }
+        phases.end("lines imported");
+        add_known_ids(tx, &people.known).await?;
+        for id in &plan.removed {
+            let inferred = db::record::lock::<Move>(tx, &IdOrSlug::Id(*id)).await?;
+            db::record::delete(tx, self.actor, &inferred).await?;
+        }
+        self.authors
+            .extend_from_slice(&people.researchers[careers.len()..]);
+        Ok(())
+    }
 }
 
 /// The importer's errors name lines of the NDJSON the ingest wrote: name the records instead.
@@ -393,11 +483,13 @@ async fn record_sources(
     careers: &[Career],
 ) -> Result<(HashMap<String, Uuid>, Vec<(Uuid, SourceInput)>), sqlx::Error> {
     let urls: Vec<&str> = careers.iter().map(|c| c.url.as_str()).collect();
-    let found: Vec<(String, Uuid)> =
-        sqlx::query_as("SELECT url, id FROM sources WHERE deleted_at IS NULL AND url = ANY($1)")
-            .bind(&urls)
-            .fetch_all(conn)
-            .await?;
+    let found: Vec<(String, Uuid)> = sqlx::query_as(
+        "SELECT s.url, s.id FROM unnest($1::text[]) AS wanted (url)
+             JOIN sources s ON s.url = wanted.url AND s.deleted_at IS NULL",
+    )
+    .bind(&urls)
+    .fetch_all(conn)
+    .await?;
     let mut source_of: HashMap<String, Uuid> = found.into_iter().collect();
     let mut created = Vec::new();
     for career in careers {

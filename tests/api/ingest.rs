@@ -777,3 +777,51 @@ async fn the_readme_tour_ingests_two_sources_and_a_merge_folds_their_moves() {
         Vec::<String>::new()
     );
 }
+
+/// A file is written a chunk at a time in one transaction: a chunk finds what earlier chunks
+/// wrote. The two profiles of one person, in two chunks, still make one researcher, and the
+/// report adds the chunks up.
+#[tokio::test]
+async fn chunks_of_one_file_find_what_the_chunks_before_them_wrote() {
+    use talentflow::ingest::{
+        load::{Loaded, Source},
+        openalex::author_career,
+        write,
+    };
+    let app = TestApp::new().await;
+    let page: Value = serde_json::from_slice(&fixture("openalex-authors-page.json")).unwrap();
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    for n in 0..2 {
+        let career = author_career(&page["results"][n], "page").unwrap();
+        sender
+            .send(Ok(Loaded {
+                records: 1,
+                careers: vec![career],
+                rosters: vec![],
+            }))
+            .await
+            .unwrap();
+    }
+    drop(sender);
+    let report = write::ingest(
+        &app.pool,
+        &talentflow::domain::key::Actor::system("chunk test"),
+        Source::OpenalexAuthors,
+        "page",
+        receiver,
+        &write::Options::default(),
+    )
+    .await
+    .unwrap();
+    let report = serde_json::to_value(&report).unwrap();
+    assert_eq!(report["records"], 2);
+    assert_eq!(
+        tally(&report, "researchers"),
+        (1, 1, 0),
+        "the second chunk finds the first's"
+    );
+    assert_eq!(count(&app, "researchers").await, 1);
+    assert_eq!(count(&app, "moves").await, 2);
+    let second = app.get("/v1/researchers?openalex_id=A2208157607").await;
+    assert_eq!(crate::helpers::slugs(second.ok(200)), ["michal-valko"]);
+}
