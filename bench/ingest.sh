@@ -142,20 +142,21 @@ def timed(args, out_path, log_path):
 
 
 def phases(log_path):
-    """Seconds since matching began at the end of each phase the ingest logs."""
-    ends = {}
+    """Seconds each phase the ingest logs took, summed over the chunks."""
+    took = {}
     for line in open(log_path):
         try:
             event = json.loads(line)
         except ValueError:
             continue
         fields = event.get("fields", event)
-        message, elapsed = fields.get("message", ""), fields.get("elapsed", "")
-        if message.startswith("ingest: ") and elapsed:
-            value = float("".join(c for c in elapsed if c.isdigit() or c == "."))
-            unit = elapsed.lstrip("0123456789.")
-            ends[message[8:]] = value / {"s": 1, "ms": 1e3, "µs": 1e6, "us": 1e6, "ns": 1e9}.get(unit, 1)
-    return ends
+        message, spent = fields.get("message", ""), fields.get("took", "")
+        if message.startswith("ingest: ") and spent:
+            value = float("".join(c for c in spent if c.isdigit() or c == "."))
+            unit = spent.lstrip("0123456789.")
+            seconds = value / {"s": 1, "ms": 1e3, "µs": 1e6, "us": 1e6, "ns": 1e9}.get(unit, 1)
+            took[message[8:]] = took.get(message[8:], 0.0) + seconds
+    return took
 
 
 first = timed([bin, "ingest", "openalex-authors", path], f"{work}/first.json", f"{work}/first.log")
@@ -167,16 +168,13 @@ print(f"ingested {records} Author objects ({authors} people, {size} gzipped) in 
       f"{report['companies']['created']} companies, {report['moves']['created']} moves "
       f"({report['moves']['merged']} merged), {report['moves']['created'] / first:.0f} moves/s; "
       f"peak RSS {rss:.0f} MB")
-ends = phases(f"{work}/first.log")
-steps = ["companies and researchers matched", "moves reconciled", "lines written", "lines imported",
-         "written, counting", "committed"]
-at = [ends.get(step, 0.0) for step in steps]
-spans = [b - a for a, b in zip([0.0] + at, at)]
-print(f"phases: reading the file {ends.get('file read', 0):.1f} s, matching {spans[0]:.1f} s, reconciling "
-      f"{spans[1]:.1f} s, writing lines {spans[2]:.1f} s, the importer {spans[3]:.1f} s, known ids and roster "
-      f"{spans[4]:.1f} s, counting and commit {spans[5]:.1f} s")
-print(f"ceiling: the importer alone wrote the lines at {records / spans[3]:.0f} authors/s; "
-      f"ingest/importer speed ratio {spans[3] / first:.2f}")
+took = phases(f"{work}/first.log")
+names = ["chunk read", "matched", "reconciled", "lines written", "lines imported",
+         "known ids, withdrawn moves and roster", "counted and committed"]
+print("phases: " + ", ".join(f"{name} {took.get(name, 0):.1f} s" for name in names))
+importer = took.get("lines imported", 0)
+print(f"ceiling: the importer alone wrote the lines at {records / importer:.0f} authors/s; "
+      f"ingest/importer speed ratio {importer / first:.2f}")
 again = timed([bin, "ingest", "openalex-authors", path], f"{work}/again.json", f"{work}/again.log")
 second = json.load(open(f"{work}/again.json"))
 print(f"the same file again: {again:.1f} s, {records / again:.0f} authors/s; created "

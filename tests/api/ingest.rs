@@ -86,6 +86,12 @@ fn tally(report: &Value, what: &str) -> (i64, i64, i64) {
 #[tokio::test]
 async fn openalex_authors_become_a_researcher_companies_and_inferred_moves_once() {
     let app = TestApp::new().await;
+    // Google DeepMind's `lineage` names Google's OpenAlex id: the company that has it.
+    app.create(
+        "companies",
+        json!({"name": "Google", "kind": "big_tech", "openalex_id": "I1291425158"}),
+    )
+    .await;
     let first = ingest(
         &app,
         "openalex-authors",
@@ -156,6 +162,7 @@ async fn openalex_authors_become_a_researcher_companies_and_inferred_moves_once(
             &json!("GB")
         )
     );
+    assert_eq!(deepmind["parent"]["slug"], "google");
     let comenius = app
         .get("/v1/companies/comenius-university-bratislava")
         .await;
