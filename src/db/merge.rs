@@ -69,20 +69,33 @@ fn merged_aliases(
     Ok(aliases)
 }
 
-/// An identifier the target lacks becomes its own; one where it has another becomes an
-/// identifier it is known by.
-fn merged_id(
-    target: &mut Option<String>,
-    source: &Option<String>,
-    scheme: &'static str,
-    known: &mut Vec<(&'static str, String)>,
-) {
-    match (target.as_ref(), source) {
-        (_, None) => {}
-        (None, Some(value)) => *target = Some(value.clone()),
-        (Some(mine), Some(value)) if mine != value => known.push((scheme, value.clone())),
-        _ => {}
+/// For each kind of identifier (the target's field, the merged record's, the kind): one the
+/// target lacks becomes its own; one where it has another becomes an identifier it is known by
+/// (returned).
+fn merged_ids(
+    fields: [(&mut Option<String>, &Option<String>, &'static str); 3],
+) -> Vec<(&'static str, String)> {
+    let mut known = Vec::new();
+    for (target, source, scheme) in fields {
+        match (target.as_ref(), source) {
+            (_, None) => {}
+            (None, Some(value)) => *target = Some(value.clone()),
+            (Some(mine), Some(value)) if mine != value => known.push((scheme, value.clone())),
+            _ => {}
+        }
     }
+    known
+}
+
+/// A record cannot be merged into itself.
+fn not_itself(source: Uuid, target: Uuid, what: &str) -> DbResult<()> {
+    if source == target {
+        return Err(DbError::Invalid(vec![FieldError::new(
+            "into",
+            format!("is the {what} itself"),
+        )]));
+    }
+    Ok(())
 }
 
 /// Marks the merged record deleted and merged, audits the merge on both, and writes the
@@ -262,12 +275,7 @@ pub async fn researchers(
     source: &Researcher,
     target: &Researcher,
 ) -> DbResult<Researcher> {
-    if source.id == target.id {
-        return Err(DbError::Invalid(vec![FieldError::new(
-            "into",
-            "is the researcher itself",
-        )]));
-    }
+    not_itself(source.id, target.id, "researcher")?;
     let mut input = ResearcherInput::from(target);
     input.aliases = Some(merged_aliases(
         &target.name,
@@ -275,20 +283,11 @@ pub async fn researchers(
         &source.name,
         &source.aliases,
     )?);
-    let mut known = Vec::new();
-    merged_id(&mut input.orcid, &source.orcid, "orcid", &mut known);
-    merged_id(
-        &mut input.openalex_id,
-        &source.openalex_id,
-        "openalex",
-        &mut known,
-    );
-    merged_id(
-        &mut input.wikidata_id,
-        &source.wikidata_id,
-        "wikidata",
-        &mut known,
-    );
+    let known = merged_ids([
+        (&mut input.orcid, &source.orcid, "orcid"),
+        (&mut input.openalex_id, &source.openalex_id, "openalex"),
+        (&mut input.wikidata_id, &source.wikidata_id, "wikidata"),
+    ]);
     let draft = input
         .validate()
         .map_err(|invalid| DbError::Invalid(invalid.0))?;
@@ -381,12 +380,7 @@ pub async fn companies(
     source: &Company,
     target: &Company,
 ) -> DbResult<Company> {
-    if source.id == target.id {
-        return Err(DbError::Invalid(vec![FieldError::new(
-            "into",
-            "is the company itself",
-        )]));
-    }
+    not_itself(source.id, target.id, "company")?;
     let (between, deals, under): (Vec<Uuid>, i64, bool) = sqlx::query_as(
         "SELECT
             coalesce((SELECT array_agg(id ORDER BY effective_on, id) FROM moves WHERE deleted_at IS NULL
@@ -441,20 +435,11 @@ pub async fn companies(
         &source.name,
         &source.aliases,
     )?);
-    let mut known = Vec::new();
-    merged_id(&mut input.ror, &source.ror, "ror", &mut known);
-    merged_id(
-        &mut input.openalex_id,
-        &source.openalex_id,
-        "openalex",
-        &mut known,
-    );
-    merged_id(
-        &mut input.wikidata_id,
-        &source.wikidata_id,
-        "wikidata",
-        &mut known,
-    );
+    let known = merged_ids([
+        (&mut input.ror, &source.ror, "ror"),
+        (&mut input.openalex_id, &source.openalex_id, "openalex"),
+        (&mut input.wikidata_id, &source.wikidata_id, "wikidata"),
+    ]);
     let draft = input
         .validate()
         .map_err(|invalid| DbError::Invalid(invalid.0))?;
