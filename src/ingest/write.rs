@@ -267,6 +267,13 @@ pub async fn ingest(
         db::imports::finish(&mut tx, import_id, &summary, changed).await?;
         tx.commit().await?;
         phases.end("counted and committed");
+        let written = [report.researchers, report.companies, report.sources]
+            .iter()
+            .map(|t| t.created + t.updated)
+            .sum::<u64>()
+            + changed;
+        db::imports::refresh_statistics(pool, written).await;
+        phases.end("statistics refreshed");
     }
     Ok(report)
 }

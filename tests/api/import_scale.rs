@@ -193,6 +193,19 @@ async fn fifty_thousand_moves_arrive_whole_with_history_and_exact_counts_while_t
         "the read and the write were answered before the import committed"
     );
 
+    // A large import leaves the planner's statistics current, not to autovacuum.
+    for table in ["moves", "move_sources", "sources", "researchers"] {
+        assert_eq!(
+            count(
+                &app,
+                &format!("SELECT count(*) FROM pg_stat_user_tables WHERE relname = '{table}' AND last_analyze IS NOT NULL"),
+            )
+            .await,
+            1,
+            "{table} was not analyzed"
+        );
+    }
+
     let import_id = report["import_id"].as_i64().expect("the import's id");
     let created = |kind: &str| report["by_type"][kind]["created"].as_u64().unwrap_or(0) as usize;
     assert_eq!(created("company"), file.companies);

@@ -130,6 +130,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
             serde_json::to_value(&report).map_err(|err| ImportFailure::Failed(err.into()))?;
         db::imports::finish(&mut tx, import_id, &summary, moves.created + moves.updated).await?;
         tx.commit().await?;
+        db::imports::refresh_statistics(pool, report.created + report.updated).await;
     }
     Ok(report)
 }
