@@ -405,8 +405,9 @@ async fn gen_is_deterministic_marked_synthetic_and_refuses_other_data() {
         .await
         .unwrap();
         let unmarked: i64 = sqlx::query_scalar(
-            "SELECT (SELECT count(*) FROM companies WHERE name NOT LIKE 'Synthetic %')
-                  + (SELECT count(*) FROM researchers WHERE name NOT LIKE 'Synthetic %')
+            "SELECT (SELECT count(*) FROM companies WHERE website NOT LIKE 'https://%.synthetic.invalid/')
+                  + (SELECT count(*) FROM researchers WHERE homepage NOT LIKE 'https://synthetic.invalid/%')
+                  + (SELECT count(*) FROM projects WHERE url NOT LIKE 'https://synthetic.invalid/%')
                   + (SELECT count(*) FROM moves WHERE notes NOT LIKE 'synthetic:%')",
         )
         .fetch_one(&pool)

@@ -1,11 +1,15 @@
 //! `talentflow gen`: a deterministic, realistic synthetic dataset for load tests. Company sizes
 //! follow a power law, some companies have parents, careers are chains of moves over ten
-//! years, and projects have rosters. Every record is marked synthetic (names start with
-//! "Synthetic", moves carry a note), and the generator refuses a database that holds other
-//! records, so synthetic data never mixes with real or demo data. Rows are written with COPY,
-//! without audit history.
+//! years, and projects have rosters. Names look like real ones ([`names`]), so search meets
+//! the crowds real data has. Every record is marked synthetic all the same: companies' and
+//! projects' web addresses and researchers' homepages are under `synthetic.invalid` (a name
+//! that can never resolve, RFC 2606) and moves carry a note; and the generator refuses a
+//! database that holds other records, so synthetic data never mixes with real or demo data.
+//! Rows are written with COPY, without audit history.
 
-use std::time::Duration;
+mod names;
+
+use std::{collections::HashSet, time::Duration};
 
 use anyhow::{Result, bail};
 use chrono::{Days, NaiveDate};
@@ -24,6 +28,7 @@ pub struct Sizes {
 }
 
 const CHUNK: usize = 20_000;
+/// Company kinds in turn; the list's mix is the dataset's.
 const KINDS: [&str; 6] = [
     "big_tech", "ai_lab", "ai_lab", "startup", "startup", "academia",
 ];
@@ -65,18 +70,22 @@ pub async fn generate(pool: &PgPool, sizes: Sizes) -> Result<()> {
     let companies: Vec<Uuid> = (0..sizes.companies).map(|_| id()).collect();
     let mut rng = StdRng::seed_from_u64(sizes.seed ^ 0xC0);
     let mut rows = Vec::new();
+    let mut taken = HashSet::new();
+    let mut slugs = names::Slugs::default();
     for (i, company) in companies.iter().enumerate() {
         let parent = (i >= 50 && rng.gen_ratio(1, 10))
             .then(|| companies[rng.gen_range(0..50.min(companies.len()))]);
         let kind = KINDS[i % KINDS.len()];
+        let name = names::company(kind, &mut rng, &mut taken);
+        let slug = slugs.next(&name);
         rows.push(format!(
-            "{company},synthetic-lab-{i:05},Synthetic Lab {i:05},{kind},{}\n",
+            "{company},{slug},{name},{kind},{},https://{slug}.synthetic.invalid/\n",
             parent.map(|p| p.to_string()).unwrap_or_default()
         ));
     }
     copy(
         pool,
-        "COPY companies (id, slug, name, kind, parent_id) FROM STDIN WITH (FORMAT csv)",
+        "COPY companies (id, slug, name, kind, parent_id, website) FROM STDIN WITH (FORMAT csv)",
         &rows,
         &bar,
     )
@@ -85,14 +94,20 @@ pub async fn generate(pool: &PgPool, sizes: Sizes) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(sizes.seed ^ 0x5E);
     let mut id = || -> Uuid { uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid() };
     let researchers: Vec<Uuid> = (0..sizes.researchers).map(|_| id()).collect();
+    let person_names = names::PersonNames::new();
+    let mut slugs = names::Slugs::default();
+    let mut rng = StdRng::seed_from_u64(sizes.seed ^ 0x4A);
     let rows: Vec<String> = researchers
         .iter()
-        .enumerate()
-        .map(|(i, r)| format!("{r},synthetic-researcher-{i:06},Synthetic Researcher {i:06}\n"))
+        .map(|r| {
+            let name = person_names.draw(&mut rng);
+            let slug = slugs.next(&name);
+            format!("{r},{slug},{name},https://synthetic.invalid/researchers/{slug}\n")
+        })
         .collect();
     copy(
         pool,
-        "COPY researchers (id, slug, name) FROM STDIN WITH (FORMAT csv)",
+        "COPY researchers (id, slug, name, homepage) FROM STDIN WITH (FORMAT csv)",
         &rows,
         &bar,
     )
@@ -168,14 +183,17 @@ pub async fn generate(pool: &PgPool, sizes: Sizes) -> Result<()> {
     // Projects at the larger companies, with rosters of 5 to 70 researchers.
     let mut projects = Vec::new();
     let mut roster_rows = Vec::new();
+    let mut slugs = names::Slugs::default();
     for p in 0..sizes.projects {
         let project = uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid();
         let company = companies[pick(&mut rng)];
         let released = start
             .checked_add_days(Days::new(rng.gen_range(0..3000)))
             .unwrap_or(start);
+        let name = names::project(p);
+        let slug = slugs.next(&name);
         projects.push(format!(
-            "{project},synthetic-project-{p:05},Synthetic Project {p:05},{company},{released},day\n"
+            "{project},{slug},{name},{company},{released},day,https://synthetic.invalid/projects/{slug}\n"
         ));
         let size = rng.gen_range(5..=70.min(sizes.researchers));
         let mut chosen: Vec<usize> = Vec::with_capacity(size);
@@ -189,7 +207,7 @@ pub async fn generate(pool: &PgPool, sizes: Sizes) -> Result<()> {
             roster_rows.push(format!("{project},{},{position},author\n", researchers[r]));
         }
     }
-    copy(pool, "COPY projects (id, slug, name, company_id, released_on, released_precision) FROM STDIN WITH (FORMAT csv)", &projects, &bar).await?;
+    copy(pool, "COPY projects (id, slug, name, company_id, released_on, released_precision, url) FROM STDIN WITH (FORMAT csv)", &projects, &bar).await?;
     let quiet = ProgressBar::hidden();
     copy(pool, "COPY project_contributors (project_id, researcher_id, position, role) FROM STDIN WITH (FORMAT csv)", &roster_rows, &quiet).await?;
     bar.finish_and_clear();
