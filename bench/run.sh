@@ -9,6 +9,15 @@
 #   SQL_DIR=/tmp/sql bench/run.sh   also keeps the captured pgbench scripts there
 #   MODE=replicas bench/run.sh 200000   one process on the primary beside two processes reading
 #                                      from a streaming replica (below), and the rate limiter's cost
+#   SEARCH_CONCURRENCY=8 (default)   connections for the search rows
+#
+# By default the run starts with E1 beside its ceilings (bench/ceiling.sh): the bare axum+sqlx
+# server of bench/bare.rs and pgbench, with wrk and with oha (installed with cargo when
+# missing), and the CPU per request of the server and of Postgres. The other endpoints are
+# loaded on the busiest company (the most moves, from and to) and on the median one, on the
+# project with the largest roster, and search on the queries a user of such data types: the
+# most common surname alone, a full name with a typo, words that hundreds of companies share
+# ("ai", "university") and a miss.
 #
 # MODE=replicas copies the filled database with pg_basebackup -R into a hot standby on the same
 # machine, then loads E1 and flows in alternating rounds (medians of ROUNDS) on: one process on
@@ -50,6 +59,8 @@ rounds=${ROUNDS:-3}
 if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (apt-get install wrk)" >&2; exit 1; fi
 fi
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v oha >/dev/null || cargo install --locked --quiet oha
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 compare_rev=${COMPARE_REV:-}
 work=$(mktemp -d /tmp/talentflow-bench-XXXXXX)
@@ -70,7 +81,7 @@ fi
 if [ -n "${TALENTFLOW_BIN:-}" ]; then
   bin=$TALENTFLOW_BIN
 else
-  cargo build --release --quiet
+  cargo build --release --quiet --bin talentflow --example bare
   bin=$PWD/target/release/talentflow
 fi
 if [ -n "$compare_rev" ] && cmp -s "$bin" "$work/compare-bin" \
@@ -136,8 +147,22 @@ if [ -n "$compare_rev" ]; then
 fi
 
 rid=$(psql -c "SELECT id FROM researchers ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM researchers)")
-company=synthetic-lab-00005
-project=synthetic-project-00000
+busiest_researcher=$(psql -c "SELECT researcher_id FROM moves GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+# Companies by their moves, from and to: the busiest, and the median one.
+read -r company median_company <<<"$(psql -F ' ' -c "
+  WITH ranked AS (SELECT c.slug, row_number() OVER (ORDER BY n DESC, c.slug) AS place, count(*) OVER () AS companies
+                  FROM (SELECT company, count(*) AS n FROM (SELECT from_company_id AS company FROM moves
+                                                             UNION ALL SELECT to_company_id FROM moves) sides
+                        WHERE company IS NOT NULL GROUP BY company) counted JOIN companies c ON c.id = counted.company)
+  SELECT (SELECT slug FROM ranked WHERE place = 1), (SELECT slug FROM ranked WHERE place = companies / 2 + 1)")"
+project=$(psql -c "SELECT p.slug FROM projects p JOIN project_contributors pc ON pc.project_id = p.id GROUP BY p.slug ORDER BY count(*) DESC, p.slug LIMIT 1")
+# Search terms: the most common surname, a real full name with two letters of its surname
+# swapped, words companies share, and a word nobody has.
+surname=$(psql -c "SELECT split_part(name, ' ', -1) FROM researchers GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+typo_name=$(psql -c "SELECT name FROM researchers WHERE name NOT LIKE '%.%' ORDER BY id LIMIT 1 OFFSET 777" \
+  | python3 -c "import sys; n = sys.stdin.read().strip(); i = n.rindex(' ') + 2; print(n[:i] + n[i + 1] + n[i] + n[i + 2:])")
+urlq() { python3 -c "import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))" "$1"; }
+search_concurrency=${SEARCH_CONCURRENCY:-8}
 # The endpoints with a SQL ceiling (their statements are captured).
 e1_path="researchers/$rid"
 e2_path="moves?company=$company&limit=50"
@@ -230,6 +255,9 @@ if [ -n "$replicas_mode" ]; then
   exit 0
 fi
 
+if [ -z "$compare_rev" ]; then
+  source bench/ceiling.sh
+fi
 if [ -n "$compare_rev" ]; then
   echo "| endpoint | $compare_rev req/s | p50 ms | p99 ms | this build req/s | p50 ms | p99 ms | p50 this ÷ $compare_rev |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -262,15 +290,22 @@ row() {
   echo "| $1 | $arps | $ap50 | $ap99 | $aerr | $stps | $sp50 | $sp99 | $ratio |"
 }
 row "E1 GET /v1/researchers/{id}" "$e1_path" e1_researcher
-row "E2 GET /v1/moves?company=…&limit=50" "$e2_path" e2_moves_by_company
+row "E2 GET /v1/moves?company=…&limit=50 (busiest company)" "$e2_path" e2_moves_by_company
+row "E2 GET /v1/moves?company=…&limit=50 (median company)" "moves?company=$median_company&limit=50"
 row "E3 GET /v1/flows" "$e3_flows_path" e3_flows
-row "E3 GET /v1/companies/{id}/balance" "$e3_balance_path" e3_balance
-row "E3 GET /v1/projects/{id}/attrition" "projects/$project/attrition"
+row "E3 GET /v1/companies/{id}/balance (busiest company)" "$e3_balance_path" e3_balance
+row "E3 GET /v1/companies/{id}/balance (median company)" "companies/$median_company/balance"
+row "E3 GET /v1/projects/{id}/attrition (largest roster)" "projects/$project/attrition"
+concurrency=$search_concurrency row "GET /v1/search?q=$surname (most common surname; $search_concurrency connections)" "search?q=$(urlq "$surname")"
+concurrency=$search_concurrency row "GET /v1/search?q=$typo_name (a name with a typo)" "search?q=$(urlq "$typo_name")"
+concurrency=$search_concurrency row "GET /v1/search?q=ai" "search?q=ai"
+concurrency=$search_concurrency row "GET /v1/search?q=university" "search?q=university"
+concurrency=$search_concurrency row "GET /v1/search?q=qzxwvy (a miss)" "search?q=qzxwvy"
 # Beyond the targets: a bounded period sums that period's monthly pair counts.
 row "GET /v1/flows?since=2024&until=2024" "flows?since=2024&until=2024"
 row "GET /v1/leaderboard" "leaderboard"
 row "GET /v1/leaderboard?since=2024&until=2024" "leaderboard?since=2024&until=2024"
 row "GET /v1/companies/{id}/balance?since=2024-03-10&until=2024-09" "companies/$company/balance?since=2024-03-10&until=2024-09"
 echo
-echo "moves: $moves, researchers: $researchers, companies: 2000; gen took ${gen_seconds}s; concurrency $concurrency, ${duration}s each;"
+echo "moves: $moves, researchers: $researchers, companies: 2000 (busiest $company, median $median_company); gen took ${gen_seconds}s; concurrency $concurrency (search $search_concurrency), ${duration}s each;"
 echo "server peak RSS: $(rss "$server") MB${compare_server:+ ($compare_rev: $(rss "$compare_server") MB)}; $(nproc) cores, load generator on the same machine."
