@@ -308,4 +308,4 @@ row "GET /v1/leaderboard?since=2024&until=2024" "leaderboard?since=2024&until=20
 row "GET /v1/companies/{id}/balance?since=2024-03-10&until=2024-09" "companies/$company/balance?since=2024-03-10&until=2024-09"
 echo
 echo "moves: $moves, researchers: $researchers, companies: 2000 (busiest $company, median $median_company); gen took ${gen_seconds}s; concurrency $concurrency (search $search_concurrency), ${duration}s each;"
-echo "server peak RSS: $(rss "$server") MB${compare_server:+ ($compare_rev: $(rss "$compare_server") MB)}; $(nproc) cores, load generator on the same machine."
+echo "server peak RSS: $(rss "${server%% *}") MB${compare_server:+ ($compare_rev: $(rss "$compare_server") MB)}; $(nproc) cores, load generator on the same machine."
