@@ -1,6 +1,6 @@
 # E1 beside its two ceilings, sourced by bench/run.sh (see its header) once the measured server
 # runs. Uses run.sh's $work, $pgbin, $DATABASE_URL, $concurrency, $duration, $rounds, $apiport,
-# $server, free_port, bench_sql.
+# $server, free_port, bench_sql, median.
 #
 # The bare server (bench/bare.rs, built from the same Cargo.lock) answers GET
 # /v1/researchers/{id} through the service's own statement and decoding with no middleware:
@@ -28,7 +28,7 @@ pg_ticks() { ticks $(pg_pids | while read -r pid; do [ -e "/proc/$pid/stat" ] &&
 
 # measure TOOL URL PID: "req/s p50 p99 non-2xx server-µs/request postgres-µs/request".
 measure() {
-  local out server_before pg_before server_after pg_after
+  local out server_before pg_before server_after pg_after rps p50 p99 errors requests
   out=$(mktemp -p "$work" load.XXXXXX)
   server_before=$(ticks "$3"); pg_before=$(pg_ticks)
   if [ "$1" = wrk ]; then
@@ -37,39 +37,10 @@ measure() {
     oha -z "${duration}s" -c "$concurrency" --no-tui --output-format json "$2" > "$out"
   fi
   server_after=$(ticks "$3"); pg_after=$(pg_ticks)
-  python3 - "$1" "$out" "$((server_after - server_before))" "$((pg_after - pg_before))" "$clk_tck" <<'PY'
-import json, re, sys
-tool, path, server_ticks, pg_ticks, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-text = open(path).read()
-if tool == "wrk":
-    def ms(label):
-        m = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % label, text, re.M)
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    requests = int(re.search(r"(\d+) requests in", text).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    errors = int(errors.group(1)) if errors else 0
-    p50, p99 = ms("50%"), ms("99%")
-else:
-    report = json.loads(text)
-    codes = report["statusCodeDistribution"]
-    requests = sum(codes.values())
-    errors = requests - codes.get("200", 0)
-    rps = report["summary"]["requestsPerSec"]
-    p50, p99 = report["latencyPercentiles"]["p50"] * 1000, report["latencyPercentiles"]["p99"] * 1000
-per = lambda ticks: ticks / hz / max(requests, 1) * 1e6
-print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors} {per(server_ticks):.0f} {per(pg_ticks):.0f}")
-PY
-}
-# The median of each column (non-2xx: the sum).
-medians() {
-  python3 -c '
-import statistics, sys
-rows = [line.split() for line in sys.argv[1].strip().splitlines()]
-cols = list(zip(*rows))
-m = [statistics.median(float(v) for v in col) for col in cols]
-print(f"{m[0]:.0f} {m[1]:.2f} {m[2]:.2f} {sum(int(v) for v in cols[3])} {m[4]:.0f} {m[5]:.0f}")' "$1"
+  read -r rps p50 p99 errors requests <<<"$(python3 bench/load_report.py "$1" "$out")"
+  python3 -c "
+per = lambda ticks: ticks / $clk_tck / max($requests, 1) * 1e6
+print(f'$rps $p50 $p99 $errors {per($((server_after - server_before))):.0f} {per($((pg_after - pg_before))):.0f}')"
 }
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
@@ -86,8 +57,8 @@ for who in "median researcher|$rid" "researcher with the most moves|$busiest_res
       ours+="$(measure "$tool" "http://127.0.0.1:$apiport/v1/researchers/$id" "$service")"$'\n'
       theirs+="$(measure "$tool" "http://127.0.0.1:$bare_port/v1/researchers/$id" "$bare")"$'\n'
     done
-    read -r trps tp50 tp99 terr tcpu tpg <<<"$(medians "$ours")"
-    read -r brps bp50 bp99 berr bcpu bpg <<<"$(medians "$theirs")"
+    read -r trps tp50 tp99 terr tcpu tpg <<<"$(median "$ours")"
+    read -r brps bp50 bp99 berr bcpu bpg <<<"$(median "$theirs")"
     [ "$terr$berr" = 00 ] || echo "E1 $label ($tool): non-2xx responses: $terr talentflow, $berr bare" >&2
     [ -n "$e1_tps" ] || read -r e1_tps _ _ <<<"$(bench_sql e1_researcher)"
     echo "| $label | $tool | $trps | $tp50 | $tp99 | $brps | $bp50 | $bp99 | $e1_tps | $(ratio "$trps" "$brps") | $(ratio "$trps" "$e1_tps") | $tcpu | $bcpu | $(ratio "$tcpu" "$bcpu") | $tpg | $bpg | $(ratio "$tpg" "$bpg") |"

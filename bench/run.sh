@@ -205,22 +205,12 @@ if [ -z "$replicas_mode" ]; then
   wait_ready "$apiport"
 fi
 
-# wrk: requests/s, p50 and p99 in ms.
+# wrk: requests/s, p50 and p99 in ms, non-2xx responses.
 load() {
   local out
   out=$(mktemp -p "$work" wrk.XXXXXX)
   wrk -t2 -c"$concurrency" -d"${duration}s" --timeout 60s --latency "$1" > "$out"
-  python3 - "$out" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % label, text, re.M)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{rps:.0f} {ms('50%'):.2f} {ms('99%'):.2f} {errors.group(1) if errors else 0}")
-PY
+  python3 bench/load_report.py wrk "$out" | cut -d' ' -f1-4
 }
 # pgbench on the captured statements ($work/sql/NAME.sql): transactions/s, p50 and p99 in ms
 # (from the per-transaction log).
@@ -239,14 +229,16 @@ lat = sorted(int(line.split()[2]) / 1000 for f in glob.glob(f"{work}/pgbench_log
 print(f"{tps:.0f} {lat[len(lat)//2]:.2f} {lat[int(len(lat)*0.99)]:.2f}")
 PY
 }
-# The median of each column of lines of numbers (errors: the sum).
+# The median of each column of lines of numbers: req/s, p50, p99, then non-2xx (their sum), then
+# whole numbers.
 median() {
   python3 -c '
 import statistics, sys
 rows = [line.split() for line in sys.argv[1].strip().splitlines()]
 cols = list(zip(*rows))
-out = [statistics.median(float(v) for v in col) for col in cols[:3]] + [sum(int(v) for v in cols[3])]
-print(f"{out[0]:.0f} {out[1]:.2f} {out[2]:.2f} {out[3]}")' "$1"
+m = [statistics.median(float(v) for v in col) for col in cols]
+out = [f"{m[0]:.0f}", f"{m[1]:.2f}", f"{m[2]:.2f}", str(sum(int(v) for v in cols[3]))] + [f"{v:.0f}" for v in m[4:]]
+print(" ".join(out))' "$1"
 }
 rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 
