@@ -34,5 +34,6 @@ mod reliability;
 mod replicas;
 mod researchers;
 mod schemathesis;
+mod search;
 mod sources;
 mod story;
