@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sqlx::PgPool;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, util::MapResponseLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
@@ -26,10 +26,17 @@ use crate::{
     error::{self, ApiError},
     rate_limit::RateLimits,
     replicas::{Replicas, routing::ReadRouting},
+    when::{self, When},
 };
 
+/// What every handler and middleware layer shares. It is one pointer: axum clones the state for
+/// every layer of every request (and the route's whole layered service with it), and cloning the
+/// fields one by one (a cancellation token takes a lock) cost a hot read more than its query.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Clone)]
+pub struct Shared {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub rate_limits: Option<Arc<RateLimits>>,
@@ -39,21 +46,30 @@ pub struct AppState {
     pub replicas: Option<Arc<Replicas>>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
         let rate_limits = RateLimits::new(config.rate_limit, config.rate_burst).map(Arc::new);
-        Self {
+        Self(Arc::new(Shared {
             pool,
             config: Arc::new(config),
             rate_limits,
             changes: crate::live::Changes::default(),
             replicas: None,
-        }
+        }))
     }
 
     /// Adds the replicas `DATABASE_READ_URL` names (an error when one is not a URL).
     pub fn with_read_replicas(mut self) -> anyhow::Result<Self> {
-        self.replicas = Replicas::from_config(&self.config)?.map(Arc::new);
+        let replicas = Replicas::from_config(&self.config)?.map(Arc::new);
+        Arc::make_mut(&mut self.0).replicas = replicas;
         Ok(self)
     }
 }
@@ -67,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     spec.merge(open_ended_spec);
     let spec = crate::openapi::finish(spec);
     let config = state.config.clone();
+    let timeout_secs = config.request_timeout_secs;
 
     // The request timeout is layered on the timed routes alone (the import and the change stream
     // are not among them), outside their route layers so that it bounds the rate limiter's,
@@ -81,10 +98,9 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout(),
         ))
-        .layer(middleware::map_response_with_state(
-            config.clone(),
-            explain_timeout,
-        ))
+        .layer(MapResponseLayer::new(move |response| {
+            explain_timeout(timeout_secs, response)
+        }))
         .merge(route_layers(open_ended, &state))
         .with_state(state);
 
@@ -126,7 +142,7 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             deny_all_policy,
         ))
-        .layer(middleware::from_fn(error::problem_for_bare_errors))
+        .layer(MapResponseLayer::new(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::new())
         .layer(cors(&config.cors_origins))
         .layer(CompressionLayer::new())
@@ -134,31 +150,38 @@ pub fn router(state: AppState) -> Router {
     app.layer(middleware)
 }
 
-/// The layers every route runs after matching, outermost last.
+/// The layers every route runs after matching, outermost last. The ones that concern only some
+/// requests are wrapped in [`When`] (the write-only ones, the read key) or left out when they are
+/// off (the rate limiter, the read key), so that a read pays only for what it uses.
 fn route_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
-    routes
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::api::merge::redirect_merged,
+    let routes = routes
+        .layer(crate::api::merge::RedirectMergedLayer::new(state.clone()))
+        .layer(When::new(
+            when::writes,
+            middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotent_posts),
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::idempotency::idempotent_posts,
+        .layer(When::new(
+            when::writes,
+            middleware::from_fn_with_state(state.clone(), crate::consistency::token_after_writes),
         ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::consistency::token_after_writes,
+        .layer(ReadRouting::new(state.clone()));
+    let routes = if state.config.read_auth == ReadAuth::Key {
+        routes.layer(When::new(
+            when::reads,
+            middleware::from_fn_with_state(state.clone(), require_read_key),
         ))
-        .layer(ReadRouting::new(state.clone()))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            require_read_key,
-        ))
-        .layer(middleware::from_fn_with_state(
+    } else {
+        routes
+    };
+    let routes = if state.rate_limits.is_some() {
+        routes.layer(middleware::from_fn_with_state(
             state.clone(),
             crate::rate_limit::limit,
         ))
-        .layer(middleware::from_fn(crate::metrics::record))
+    } else {
+        routes
+    };
+    routes.layer(crate::metrics::RecordLayer)
 }
 
 /// The content security policy of a response that is not HTML: load nothing at all. HTML pages
@@ -223,7 +246,7 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// Gives `TimeoutLayer`'s bare 503 (no body, no content type) the problem that says what
 /// happened. Everything inside it answers its own 503s as problem+json, so a bare one can only
 /// be the timeout's.
-async fn explain_timeout(State(config): State<Arc<Config>>, response: Response) -> Response {
+fn explain_timeout(timeout_secs: u64, response: Response) -> Response {
     let timed_out = response.status() == StatusCode::SERVICE_UNAVAILABLE
         && !response.headers().contains_key(header::CONTENT_TYPE);
     if !timed_out {
@@ -231,7 +254,7 @@ async fn explain_timeout(State(config): State<Arc<Config>>, response: Response) 
     }
     ApiError::ServiceUnavailable(format!(
         "the request took longer than {} s; try again, or narrow it",
-        config.request_timeout_secs
+        timeout_secs
     ))
     .into_response()
 }

@@ -1,10 +1,9 @@
 //! One error type for the whole API, answered as RFC 9457 `application/problem+json`.
 
 use axum::{
-    body::Body,
-    extract::Request,
+    BoxError,
+    body::{Body, Bytes, HttpBody},
     http::{HeaderValue, StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -282,8 +281,14 @@ impl IntoResponse for ApiError {
 
 /// Turns the bare error responses that axum and tower-http produce themselves (405, 413, 408, a
 /// panic's 500) into problem+json, keeping their headers (`Allow`, `Retry-After`).
-pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// A plain function over the response (a tower `MapResponse`), so a request that is not an error
+/// pays only for the look at its status.
+pub fn problem_for_bare_errors<B>(response: http::Response<B>) -> Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let response = response.map(Body::new);
     let status = response.status();
     let is_problem = response
         .headers()

@@ -24,3 +24,4 @@ pub mod seed;
 pub mod stream;
 pub mod synthetic;
 pub mod telemetry;
+pub mod when;

@@ -1,13 +1,20 @@
 //! Prometheus metrics: requests by route, method and status, and their durations, served as
 //! text at `/metrics`.
 
-use std::{sync::OnceLock, time::Instant};
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::OnceLock,
+    task::{Context, Poll},
+    time::Instant,
+};
 
 use axum::{
     extract::{MatchedPath, Request},
-    middleware::Next,
+    http::Method,
     response::Response,
 };
+use tower::{Layer, Service};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// The process-wide recorder (metrics macros record into one global recorder).
@@ -28,20 +35,81 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 /// Counts every request under its route template (`/v1/companies/{id}`), not its raw path, so
-/// the number of series stays bounded.
-pub async fn record(request: Request, next: Next) -> Response {
-    let _ = handle();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let method = request.method().to_string();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
+/// the number of series stays bounded, and times it. A tower layer rather than an axum
+/// `from_fn`, which would box a future, the route below and a `Next` on every request.
+#[derive(Clone, Copy, Default)]
+pub struct RecordLayer;
+
+impl<S> Layer<S> for RecordLayer {
+    type Service = Record<S>;
+
+    fn layer(&self, inner: S) -> Record<S> {
+        Record { inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct Record<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for Record<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Recording<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let _ = handle();
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let method = request.method().clone();
+        Recording {
+            inner: self.inner.call(request),
+            route,
+            method,
+            started: Instant::now(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's response on its way, with what its metrics are labelled by.
+    pub struct Recording<F> {
+        #[pin]
+        inner: F,
+        route: Option<MatchedPath>,
+        method: Method,
+        started: Instant,
+    }
+}
+
+impl<F, E> Future for Recording<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = std::task::ready!(this.inner.poll(cx));
+        if let Ok(response) = &output {
+            let route = this
+                .route
+                .as_ref()
+                .map_or("unmatched", |path| path.as_str())
+                .to_owned();
+            let method = this.method.to_string();
+            let status = response.status().as_u16().to_string();
+            metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+            metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+                .record(this.started.elapsed().as_secs_f64());
+        }
+        Poll::Ready(output)
+    }
 }

@@ -1,12 +1,20 @@
 //! `POST /v1/researchers/{id}/merge` and `POST /v1/companies/{id}/merge`, and the redirect
 //! that keeps a merged record's old slug and id working.
 
+use std::{
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
 use axum::{
     extract::{Path, Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
-    middleware::Next,
+    http::{HeaderValue, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
+use futures::future::BoxFuture;
+use tower::{Layer, Service};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -127,20 +135,95 @@ async fn merge_company(
 
 /// A GET that found no live researcher or company by the key in its path, where the key was a
 /// record merged into another, is sent there: `308` with the same path (and query) on the
-/// target's slug. Only misses pay for the lookup.
-pub async fn redirect_merged(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().map(str::to_owned);
-    let response = next.run(request).await;
-    if !is_read || response.status() != StatusCode::NOT_FOUND {
-        return response;
+/// target's slug. Only misses pay for the lookup: a tower layer rather than an axum `from_fn`,
+/// so that a hit costs nothing but a look at its status.
+#[derive(Clone)]
+pub struct RedirectMergedLayer {
+    state: AppState,
+}
+
+impl RedirectMergedLayer {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
     }
-    let mut segments = path.trim_start_matches('/').splitn(4, '/');
+}
+
+impl<S> Layer<S> for RedirectMergedLayer {
+    type Service = RedirectMerged<S>;
+
+    fn layer(&self, inner: S) -> RedirectMerged<S> {
+        RedirectMerged {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RedirectMerged<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for RedirectMerged<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Redirecting<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+        let missed = is_read.then(|| (request.uri().clone(), self.state.clone()));
+        Redirecting {
+            answer: self.inner.call(request),
+            missed,
+            lookup: None,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The route's answer, and when it is a 404 of a read, the look for a merged record.
+    pub struct Redirecting<F> {
+        #[pin]
+        answer: F,
+        missed: Option<(Uri, AppState)>,
+        lookup: Option<BoxFuture<'static, Response>>,
+    }
+}
+
+impl<F> Future for Redirecting<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            if let Some(lookup) = this.lookup.as_mut() {
+                return lookup.as_mut().poll(cx).map(Ok);
+            }
+            let response = std::task::ready!(this.answer.as_mut().poll(cx))?;
+            match this.missed.take() {
+                Some((uri, state)) if response.status() == StatusCode::NOT_FOUND => {
+                    *this.lookup = Some(Box::pin(redirect_if_merged(state, uri, response)));
+                }
+                _ => return Poll::Ready(Ok(response)),
+            }
+        }
+    }
+}
+
+/// `response` (a 404 of a read of `uri`), or the redirect to the record its key was merged into.
+async fn redirect_if_merged(state: AppState, uri: Uri, response: Response) -> Response {
+    let mut segments = uri.path().trim_start_matches('/').splitn(4, '/');
     let (Some("v1"), Some(collection), Some(key)) =
         (segments.next(), segments.next(), segments.next())
     else {
@@ -168,9 +251,9 @@ pub async fn redirect_merged(
         location.push('/');
         location.push_str(rest);
     }
-    if let Some(query) = query {
+    if let Some(query) = uri.query() {
         location.push('?');
-        location.push_str(&query);
+        location.push_str(query);
     }
     let Ok(location) = HeaderValue::from_str(&location) else {
         return response;

@@ -105,9 +105,16 @@ pub fn current_etag<T: Serialize>(record: &T) -> ApiResult<String> {
 
 fn etag_of(body: &[u8]) -> String {
     use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(body);
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    let mut etag = String::with_capacity(2 + 24);
+    etag.push('"');
+    for byte in &digest[..12] {
+        etag.push(char::from(HEX[usize::from(byte >> 4)]));
+        etag.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    etag.push('"');
+    etag
 }
 
 /// GET one record: 304 when `If-None-Match` already names its representation.

@@ -70,7 +70,7 @@ pub fn apply(doc: OpenApi) -> OpenApi {
 }
 
 /// A researcher or company merged into another: its old slug or id leads to the target
-/// (`api::merge::redirect_merged`).
+/// (`api::merge::RedirectMergedLayer`).
 fn merged_redirect(operation: &mut Map<String, Value>) {
     responses(operation).insert(
         "308".to_owned(),
