@@ -204,3 +204,50 @@ async fn the_dashboard_is_served_from_the_binary() {
         app.get(missing).await.problem(404);
     }
 }
+
+#[tokio::test]
+async fn large_answers_are_gzipped_for_clients_that_ask_and_small_ones_never() {
+    use axum::{body::Body, http::Request};
+    use tower::ServiceExt;
+
+    let app = TestApp::with_demo_data().await;
+    let get = |uri: &str, gzip: bool| {
+        let mut request = Request::builder().uri(uri);
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        request.body(Body::empty()).unwrap()
+    };
+
+    let plain = app.send(get("/v1/moves?limit=200", false)).await;
+    assert_eq!(plain.status, 200);
+    assert!(plain.text.len() > 1024, "the demo's moves make a large page");
+    assert_eq!(plain.header("content-encoding"), None, "not asked for");
+
+    let response = app
+        .router
+        .clone()
+        .oneshot(get("/v1/moves?limit=200", true))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("content-encoding").map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+    let compressed = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert!(compressed.len() < plain.text.len() / 2, "it is compressed");
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.text, "the same answer");
+
+    // A body under 1 KiB (one company) is sent as it is, even to a client that accepts gzip.
+    let small = app.send(get("/v1/companies/meta", true)).await;
+    assert_eq!(small.status, 200);
+    assert!((100..1024).contains(&small.text.len()), "{}", small.text.len());
+    assert_eq!(small.header("content-encoding"), None);
+}
