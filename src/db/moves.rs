@@ -15,19 +15,26 @@ use crate::{
     error::FieldError,
 };
 
-/// The columns of a move as shown; `m` is the moves (or a narrowed set of them).
+/// The columns of a move as shown; `m` is the moves (or a narrowed set of them). Its companies
+/// and deal are scalar subqueries rather than joins: Postgres then looks them up only for the
+/// rows a page keeps (after its sort and limit), where five left joins were made for every
+/// candidate row of both sides of a company filter.
 macro_rules! columns {
     () => {
         concat!(
-    "SELECT m.id, jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher, ",
-    crate::company_ref_sql!("f"),
-    " AS \"from\", ",
-    crate::company_ref_sql!("t"),
-    " AS \"to\",
+    "SELECT m.id, jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher,
+    (SELECT jsonb_build_object('id', f.id, 'slug', f.slug, 'name', f.name)
+        FROM companies f WHERE f.id = m.from_company_id) AS \"from\",
+    (SELECT jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name)
+        FROM companies t WHERE t.id = m.to_company_id) AS \"to\",
     m.kind, m.title, m.effective_on, m.effective_precision, m.announced_on, m.announced_precision, m.confidence,
-    CASE WHEN d.id IS NULL THEN NULL ELSE jsonb_build_object('id', d.id, 'kind', d.kind,
+    (SELECT jsonb_build_object('id', d.id, 'kind', d.kind,
         'acquirer', jsonb_build_object('id', da.id, 'slug', da.slug, 'name', da.name),
-        'target', jsonb_build_object('id', dt.id, 'slug', dt.slug, 'name', dt.name)) END AS deal, ",
+        'target', jsonb_build_object('id', dt.id, 'slug', dt.slug, 'name', dt.name))
+        FROM deals d
+        LEFT JOIN companies da ON da.id = d.acquirer_id
+        LEFT JOIN companies dt ON dt.id = d.target_id
+        WHERE d.id = m.deal_id) AS deal, ",
     crate::citations_sql!("move_sources", "move_id", "m.id"),
     " AS sources, m.notes, m.version, m.created_at, m.updated_at"
 )
@@ -38,11 +45,6 @@ macro_rules! joins {
     () => {
         "
     JOIN researchers r ON r.id = m.researcher_id
-    LEFT JOIN companies f ON f.id = m.from_company_id
-    LEFT JOIN companies t ON t.id = m.to_company_id
-    LEFT JOIN deals d ON d.id = m.deal_id
-    LEFT JOIN companies da ON da.id = d.acquirer_id
-    LEFT JOIN companies dt ON dt.id = d.target_id
     WHERE m.deleted_at IS NULL"
     };
 }
