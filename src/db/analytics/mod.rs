@@ -93,31 +93,42 @@ pub async fn flows(
             "(SELECT sum(u) FROM links)".to_owned(),
         )
     };
-    // The top links as four arrays (binary on the wire, no JSON to build or parse).
-    let by_rank = "ORDER BY n DESC, src, dst";
+    // The totals, joined to the top links: one row with no link when there are none. The links
+    // come as rows and are put in rank order here, which costs less than the four sorts of
+    // aggregating them into ordered arrays in Postgres.
     query.push(format!(
-        "SELECT coalesce({total}, 0)::bigint, coalesce({uncertain}, 0)::bigint,
-                coalesce(array_agg(src {by_rank}), '{{}}'), coalesce(array_agg(dst {by_rank}), '{{}}'),
-                coalesce(array_agg(n::bigint {by_rank}), '{{}}'), coalesce(array_agg(u::bigint {by_rank}), '{{}}')
-         FROM (SELECT src, dst, n, u FROM links WHERE n >= "
+        "SELECT totals.total, totals.uncertain, top.src, top.dst, top.n::bigint, top.u::bigint
+         FROM (SELECT coalesce({total}, 0)::bigint AS total, coalesce({uncertain}, 0)::bigint AS uncertain) totals
+         LEFT JOIN LATERAL (SELECT src, dst, n, u FROM links WHERE n >= "
     ));
     query.push_bind(min_count);
-    query.push(format!(" {by_rank} LIMIT "));
+    // Ordered by `n` itself, not a cast of it, so that the largest links are read off the index.
+    query.push(" ORDER BY n DESC, src, dst LIMIT ");
     query.push_bind(top);
-    query.push(") top");
-    let (total, uncertain, sources, targets, counts, uncertains): FlowRows =
-        query.build_query_as().fetch_one(pool).await?;
-    let links = sources
+    query.push(") top ON true");
+    let rows: Vec<FlowRow> = query.build_query_as().fetch_all(pool).await?;
+    let (total, uncertain) = rows.first().map_or((0, 0), |row| (row.0, row.1));
+    let mut links: Vec<LinkCount> = rows
         .into_iter()
-        .zip(targets)
-        .zip(counts.into_iter().zip(uncertains))
-        .map(|((source, target), (count, uncertain))| (source, target, count, uncertain))
+        .filter_map(|(_, _, source, target, count, uncertain)| {
+            Some((source?, target?, count?, uncertain?))
+        })
         .collect();
+    // Postgres's order: the most moves first, ties by source then target (a uuid sorts by its
+    // bytes there as here).
+    links.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
     Ok((total, uncertain, links))
 }
 
-/// Totals, then the top links column by column.
-type FlowRows = (i64, i64, Vec<Uuid>, Vec<Uuid>, Vec<i64>, Vec<i64>);
+/// The totals, then one link (none when there are no links).
+type FlowRow = (
+    i64,
+    i64,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// The company a roll-up counts this one under.
 pub async fn root_of(conn: &mut PgConnection, company: Uuid) -> DbResult<Uuid> {
