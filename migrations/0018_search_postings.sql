@@ -101,35 +101,32 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER researchers_search_inserted AFTER INSERT ON researchers
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tf_search_postings_inserted('researcher');
-CREATE TRIGGER researchers_search_updated AFTER UPDATE ON researchers FOR EACH ROW
-    WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.search_text IS DISTINCT FROM NEW.search_text
-          OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
-    EXECUTE FUNCTION tf_search_postings_changed('researcher');
-CREATE TRIGGER researchers_search_deleted AFTER DELETE ON researchers FOR EACH ROW
-    EXECUTE FUNCTION tf_search_postings_changed('researcher');
-
-CREATE TRIGGER companies_search_inserted AFTER INSERT ON companies
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tf_search_postings_inserted('company');
-CREATE TRIGGER companies_search_updated AFTER UPDATE ON companies FOR EACH ROW
-    WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.search_text IS DISTINCT FROM NEW.search_text
-          OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
-    EXECUTE FUNCTION tf_search_postings_changed('company');
-CREATE TRIGGER companies_search_deleted AFTER DELETE ON companies FOR EACH ROW
-    EXECUTE FUNCTION tf_search_postings_changed('company');
-
-CREATE TRIGGER projects_search_inserted AFTER INSERT ON projects
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tf_search_postings_inserted('project');
-CREATE TRIGGER projects_search_updated AFTER UPDATE ON projects FOR EACH ROW
-    WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.search_text IS DISTINCT FROM NEW.search_text
-          OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
-    EXECUTE FUNCTION tf_search_postings_changed('project');
-CREATE TRIGGER projects_search_deleted AFTER DELETE ON projects FOR EACH ROW
-    EXECUTE FUNCTION tf_search_postings_changed('project');
+-- The same three triggers on each table whose names search reads.
+DO $$
+DECLARE
+    target record;
+BEGIN
+    FOR target IN SELECT * FROM (VALUES ('researchers', 'researcher'), ('companies', 'company'),
+                                        ('projects', 'project')) AS t(tab, kind)
+    LOOP
+        EXECUTE format(
+            'CREATE TRIGGER %1$s_search_inserted AFTER INSERT ON %1$I
+                 REFERENCING NEW TABLE AS new_rows
+                 FOR EACH STATEMENT EXECUTE FUNCTION tf_search_postings_inserted(%2$L)',
+            target.tab, target.kind);
+        EXECUTE format(
+            'CREATE TRIGGER %1$s_search_updated AFTER UPDATE ON %1$I FOR EACH ROW
+                 WHEN (OLD.name IS DISTINCT FROM NEW.name OR OLD.search_text IS DISTINCT FROM NEW.search_text
+                       OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
+                 EXECUTE FUNCTION tf_search_postings_changed(%2$L)',
+            target.tab, target.kind);
+        EXECUTE format(
+            'CREATE TRIGGER %1$s_search_deleted AFTER DELETE ON %1$I FOR EACH ROW
+                 EXECUTE FUNCTION tf_search_postings_changed(%2$L)',
+            target.tab, target.kind);
+    END LOOP;
+END
+$$;
 
 -- The records already there.
 INSERT INTO search_postings (kind, word, name, id)

@@ -203,7 +203,7 @@ fn deny_all_policy(response: &Response) -> Option<HeaderValue> {
 
 /// gzip for a client that asks, at the fastest level, and only for bodies of 1 KiB or more (or
 /// of unknown length: the streamed exports). At the default level, compressing a 140 KB flows
-/// answer took 60 % of the server's CPU under load for 17 % fewer bytes than the fastest level
+/// answer took 60 % of the server's CPU under load for a third fewer bytes than the fastest level
 /// sends; and a body under 1 KiB (a single record) saves a few hundred bytes at most, for a
 /// compressor set up and torn down per response. Images and the change stream (SSE, which must
 /// reach the client event by event) are never compressed.
