@@ -14,8 +14,8 @@ use axum::{
     http::Method,
     response::Response,
 };
-use tower::{Layer, Service};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower::{Layer, Service};
 
 /// The process-wide recorder (metrics macros record into one global recorder).
 pub fn handle() -> &'static PrometheusHandle {

@@ -13,12 +13,15 @@ use crate::{
     error::FieldError,
 };
 
-const SELECT: &str = "SELECT c.id, c.slug, c.name, c.kind,
-    CASE WHEN p.id IS NULL THEN NULL ELSE jsonb_build_object('id', p.id, 'slug', p.slug, 'name', p.name) END AS parent,
+const SELECT: &str = concat!(
+    "SELECT c.id, c.slug, c.name, c.kind, ",
+    crate::ref_sql!("p"),
+    " AS parent,
     c.aliases, c.country, c.website, c.founded_on, c.founded_precision, c.ror, c.openalex_id, c.wikidata_id,
     c.version, c.created_at, c.updated_at
     FROM companies c LEFT JOIN companies p ON p.id = c.parent_id
-    WHERE c.deleted_at IS NULL";
+    WHERE c.deleted_at IS NULL"
+);
 const COUNT: &str = "SELECT count(*) FROM companies c WHERE c.deleted_at IS NULL";
 
 pub static SORTS: [Sort; 4] = [

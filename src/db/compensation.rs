@@ -15,8 +15,9 @@ use crate::{
 };
 
 const SELECT: &str = concat!(
-    "SELECT cr.id, jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
-    cr.role, cr.currency, cr.annual_min, cr.annual_max, cr.basis, cr.reported_on, cr.reported_precision, ",
+    "SELECT cr.id, ",
+    crate::ref_sql!("c"),
+    " AS company, cr.role, cr.currency, cr.annual_min, cr.annual_max, cr.basis, cr.reported_on, cr.reported_precision, ",
     crate::source_ref_sql!("s"),
     " AS source, cr.notes, cr.version, cr.created_at, cr.updated_at
     FROM compensation_reports cr

@@ -16,9 +16,11 @@ use crate::{
 };
 
 const SELECT: &str = concat!(
-    "SELECT d.id, d.kind, jsonb_build_object('id', a.id, 'slug', a.slug, 'name', a.name) AS acquirer,
-    jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name) AS target,
-    d.announced_on, d.announced_precision, d.people_moved, d.value_usd, ",
+    "SELECT d.id, d.kind, ",
+    crate::ref_sql!("a"),
+    " AS acquirer, ",
+    crate::ref_sql!("t"),
+    " AS target, d.announced_on, d.announced_precision, d.people_moved, d.value_usd, ",
     crate::citations_sql!("deal_sources", "deal_id", "d.id"),
     " AS sources,
     (SELECT count(*) FROM moves m WHERE m.deal_id = d.id AND m.deleted_at IS NULL) AS move_count,

@@ -19,6 +19,7 @@ pub mod moves;
 pub mod projects;
 pub mod rate_limits;
 pub mod record;
+pub mod refs;
 pub mod replication;
 pub mod reports;
 pub mod researchers;
@@ -298,18 +299,20 @@ pub async fn unique_slug(
     }
 }
 
-/// SQL for the embedded summary of a company (`{id, slug, name}`, or null) aliased as `$alias`.
+/// SQL for the embedded summary (`{id, slug, name}`) of the company, researcher or project
+/// aliased as `$alias`: a record `ROW(id, slug, name)` (see `db::refs`), or null when a left
+/// join found none.
 #[macro_export]
-macro_rules! company_ref_sql {
+macro_rules! ref_sql {
     ($alias:literal) => {
         concat!(
             "CASE WHEN ",
             $alias,
-            ".id IS NULL THEN NULL ELSE jsonb_build_object('id', ",
+            ".id IS NULL THEN NULL ELSE ROW(",
             $alias,
-            ".id, 'slug', ",
+            ".id, ",
             $alias,
-            ".slug, 'name', ",
+            ".slug, ",
             $alias,
             ".name) END"
         )

@@ -18,15 +18,15 @@ use crate::{
 /// The columns of a move as shown; `m` is the moves (or a narrowed set of them). Its companies
 /// and deal are scalar subqueries rather than joins: Postgres then looks them up only for the
 /// rows a page keeps (after its sort and limit), where five left joins were made for every
-/// candidate row of both sides of a company filter.
+/// candidate row of both sides of a company filter. References are records (`db::refs`).
 macro_rules! columns {
     () => {
         concat!(
-    "SELECT m.id, jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher,
-    (SELECT jsonb_build_object('id', f.id, 'slug', f.slug, 'name', f.name)
-        FROM companies f WHERE f.id = m.from_company_id) AS \"from\",
-    (SELECT jsonb_build_object('id', t.id, 'slug', t.slug, 'name', t.name)
-        FROM companies t WHERE t.id = m.to_company_id) AS \"to\",
+    "SELECT m.id, ",
+    crate::ref_sql!("r"),
+    " AS researcher,
+    (SELECT ", crate::ref_sql!("f"), " FROM companies f WHERE f.id = m.from_company_id) AS \"from\",
+    (SELECT ", crate::ref_sql!("t"), " FROM companies t WHERE t.id = m.to_company_id) AS \"to\",
     m.kind, m.title, m.effective_on, m.effective_precision, m.announced_on, m.announced_precision, m.confidence,
     (SELECT jsonb_build_object('id', d.id, 'kind', d.kind,
         'acquirer', jsonb_build_object('id', da.id, 'slug', da.slug, 'name', da.name),

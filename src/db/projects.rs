@@ -19,7 +19,7 @@ use crate::{
 
 const SELECT: &str = concat!(
     "SELECT p.id, p.slug, p.name, ",
-    crate::company_ref_sql!("c"),
+    crate::ref_sql!("c"),
     " AS company, p.released_on, p.released_precision, p.url,
     (SELECT count(*) FROM project_contributors pc WHERE pc.project_id = p.id) AS contributor_count,
     p.version, p.created_at, p.updated_at
@@ -172,11 +172,13 @@ pub async fn contributors(
     conn: &mut PgConnection,
     project: Uuid,
 ) -> Result<Vec<Contributor>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT jsonb_build_object('id', r.id, 'slug', r.slug, 'name', r.name) AS researcher, pc.role
+    sqlx::query_as(concat!(
+        "SELECT ",
+        crate::ref_sql!("r"),
+        " AS researcher, pc.role
          FROM project_contributors pc JOIN researchers r ON r.id = pc.researcher_id
-         WHERE pc.project_id = $1 ORDER BY pc.position",
-    )
+         WHERE pc.project_id = $1 ORDER BY pc.position"
+    ))
     .bind(project)
     .fetch_all(conn)
     .await

@@ -15,8 +15,9 @@ use crate::{
 };
 
 const SELECT: &str = concat!(
-    "SELECT rep.id, jsonb_build_object('id', p.id, 'slug', p.slug, 'name', p.name) AS project,
-    rep.roster_size, rep.departed, rep.qualifier, rep.reported_on, rep.reported_precision, ",
+    "SELECT rep.id, ",
+    crate::ref_sql!("p"),
+    " AS project, rep.roster_size, rep.departed, rep.qualifier, rep.reported_on, rep.reported_precision, ",
     crate::source_ref_sql!("s"),
     " AS source, rep.notes, rep.version, rep.created_at, rep.updated_at
     FROM project_reports rep

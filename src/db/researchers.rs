@@ -14,18 +14,20 @@ use crate::domain::{
 };
 
 /// `current_company` is the destination of the latest live move (null after a departure).
-const SELECT: &str = "SELECT r.id, r.slug, r.name, r.aliases, r.orcid, r.openalex_id, r.wikidata_id, r.homepage, r.topics,
+const SELECT: &str = concat!(
+    "SELECT r.id, r.slug, r.name, r.aliases, r.orcid, r.openalex_id, r.wikidata_id, r.homepage, r.topics,
     cur.company AS current_company, r.version, r.created_at, r.updated_at
     FROM researchers r
     LEFT JOIN LATERAL (
         SELECT m.to_company_id,
-               CASE WHEN c.id IS NULL THEN NULL ELSE jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) END AS company
+               ", crate::ref_sql!("c"), " AS company
         FROM moves m LEFT JOIN companies c ON c.id = m.to_company_id
         WHERE m.researcher_id = r.id AND m.deleted_at IS NULL
         ORDER BY m.effective_on DESC, m.id DESC
         LIMIT 1
     ) cur ON true
-    WHERE r.deleted_at IS NULL";
+    WHERE r.deleted_at IS NULL"
+);
 const COUNT: &str = "SELECT count(*) FROM researchers r
     LEFT JOIN LATERAL (
         SELECT m.to_company_id FROM moves m

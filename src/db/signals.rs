@@ -13,8 +13,9 @@ use super::{
 use crate::domain::signal::{Signal, SignalDraft};
 
 const SELECT: &str = concat!(
-    "SELECT sg.id, sg.kind, jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
-    sg.description, sg.reported_on, sg.reported_precision, ",
+    "SELECT sg.id, sg.kind, ",
+    crate::ref_sql!("c"),
+    " AS company, sg.description, sg.reported_on, sg.reported_precision, ",
     crate::citations_sql!("signal_sources", "signal_id", "sg.id"),
     " AS sources, sg.version, sg.created_at, sg.updated_at
     FROM signals sg

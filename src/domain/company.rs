@@ -30,7 +30,6 @@ pub struct Company {
     pub name: String,
     pub kind: CompanyKind,
     /// The company this one belongs to (Google DeepMind → Google).
-    #[sqlx(json(nullable))]
     pub parent: Option<CompanyRef>,
     pub aliases: Vec<String>,
     /// ISO 3166-1 alpha-2.

@@ -20,7 +20,6 @@ super::text_enum! {
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct CompensationReport {
     pub id: Uuid,
-    #[sqlx(json)]
     pub company: CompanyRef,
     #[schema(example = "AI researcher")]
     pub role: String,

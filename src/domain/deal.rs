@@ -25,9 +25,7 @@ super::text_enum! {
 pub struct Deal {
     pub id: Uuid,
     pub kind: DealKind,
-    #[sqlx(json)]
     pub acquirer: CompanyRef,
-    #[sqlx(json)]
     pub target: CompanyRef,
     pub announced_on: Option<NaiveDate>,
     pub announced_precision: Option<Precision>,

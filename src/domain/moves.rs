@@ -54,11 +54,8 @@ impl Confidence {
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Move {
     pub id: Uuid,
-    #[sqlx(json)]
     pub researcher: ResearcherRef,
-    #[sqlx(json(nullable))]
     pub from: Option<CompanyRef>,
-    #[sqlx(json(nullable))]
     pub to: Option<CompanyRef>,
     pub kind: MoveKind,
     /// The role at the destination.

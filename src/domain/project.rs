@@ -20,7 +20,6 @@ pub struct Project {
     pub slug: String,
     #[schema(example = "Llama")]
     pub name: String,
-    #[sqlx(json(nullable))]
     pub company: Option<CompanyRef>,
     pub released_on: Option<NaiveDate>,
     pub released_precision: Option<Precision>,
@@ -44,7 +43,6 @@ pub struct ProjectDraft {
 /// One researcher on a project's roster, in the order printed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Contributor {
-    #[sqlx(json)]
     pub researcher: ResearcherRef,
     #[schema(example = "author")]
     pub role: Option<String>,
@@ -65,7 +63,6 @@ super::text_enum! {
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ProjectReport {
     pub id: Uuid,
-    #[sqlx(json)]
     pub project: ProjectRef,
     /// The roster size the report counts from, when it gives one.
     pub roster_size: Option<i32>,

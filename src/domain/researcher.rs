@@ -27,7 +27,6 @@ pub struct Researcher {
     pub homepage: Option<String>,
     pub topics: Vec<String>,
     /// Derived from the latest move: its destination, or null after a departure to nowhere known.
-    #[sqlx(json(nullable))]
     pub current_company: Option<CompanyRef>,
     pub version: i64,
     pub created_at: DateTime<Utc>,

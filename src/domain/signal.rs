@@ -30,7 +30,6 @@ super::text_enum! {
 pub struct Signal {
     pub id: Uuid,
     pub kind: SignalKind,
-    #[sqlx(json)]
     pub company: CompanyRef,
     pub description: String,
     pub reported_on: NaiveDate,

@@ -221,7 +221,10 @@ async fn large_answers_are_gzipped_for_clients_that_ask_and_small_ones_never() {
 
     let plain = app.send(get("/v1/moves?limit=200", false)).await;
     assert_eq!(plain.status, 200);
-    assert!(plain.text.len() > 1024, "the demo's moves make a large page");
+    assert!(
+        plain.text.len() > 1024,
+        "the demo's moves make a large page"
+    );
     assert_eq!(plain.header("content-encoding"), None, "not asked for");
 
     let response = app
@@ -231,7 +234,10 @@ async fn large_answers_are_gzipped_for_clients_that_ask_and_small_ones_never() {
         .await
         .unwrap();
     assert_eq!(
-        response.headers().get("content-encoding").map(|v| v.to_str().unwrap()),
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
         Some("gzip")
     );
     let compressed = http_body_util::BodyExt::collect(response.into_body())
@@ -248,6 +254,10 @@ async fn large_answers_are_gzipped_for_clients_that_ask_and_small_ones_never() {
     // A body under 1 KiB (one company) is sent as it is, even to a client that accepts gzip.
     let small = app.send(get("/v1/companies/meta", true)).await;
     assert_eq!(small.status, 200);
-    assert!((100..1024).contains(&small.text.len()), "{}", small.text.len());
+    assert!(
+        (100..1024).contains(&small.text.len()),
+        "{}",
+        small.text.len()
+    );
     assert_eq!(small.header("content-encoding"), None);
 }

@@ -75,7 +75,13 @@ async fn search_follows_renames_aliases_and_deletes() {
     }
     assert_eq!(
         quorvex(&app).await,
-        researchers(&["ada-quorvex", "ben-quorvex", "cai-quorvex", "dov-quorvex", "eli-quorvex"])
+        researchers(&[
+            "ada-quorvex",
+            "ben-quorvex",
+            "cai-quorvex",
+            "dov-quorvex",
+            "eli-quorvex"
+        ])
     );
 
     // Renamed out of the crowd: no longer found by the old name, and found by the new one.
@@ -84,7 +90,13 @@ async fn search_follows_renames_aliases_and_deletes() {
         .ok(200);
     assert_eq!(
         quorvex(&app).await,
-        researchers(&["ben-quorvex", "cai-quorvex", "dov-quorvex", "eli-quorvex", "fay-quorvex"])
+        researchers(&[
+            "ben-quorvex",
+            "cai-quorvex",
+            "dov-quorvex",
+            "eli-quorvex",
+            "fay-quorvex"
+        ])
     );
     assert_eq!(
         hits(app.get("/v1/search?q=zembla").await.ok(200)),
@@ -92,9 +104,12 @@ async fn search_follows_renames_aliases_and_deletes() {
     );
 
     // An alias added is found, and one taken away no longer is.
-    app.patch("/v1/researchers/ben-quorvex", json!({"aliases": ["Plimsoll"]}))
-        .await
-        .ok(200);
+    app.patch(
+        "/v1/researchers/ben-quorvex",
+        json!({"aliases": ["Plimsoll"]}),
+    )
+    .await
+    .ok(200);
     assert_eq!(
         hits(app.get("/v1/search?q=plimsoll").await.ok(200)),
         researchers(&["ben-quorvex"])
@@ -106,17 +121,30 @@ async fn search_follows_renames_aliases_and_deletes() {
 
     // A deleted researcher is not found, and the next one by name takes its place.
     assert_eq!(
-        app.delete("/v1/researchers/cai-quorvex").await.status.as_u16(),
+        app.delete("/v1/researchers/cai-quorvex")
+            .await
+            .status
+            .as_u16(),
         204
     );
     assert_eq!(
         quorvex(&app).await,
-        researchers(&["ben-quorvex", "dov-quorvex", "eli-quorvex", "fay-quorvex", "gus-quorvex"])
+        researchers(&[
+            "ben-quorvex",
+            "dov-quorvex",
+            "eli-quorvex",
+            "fay-quorvex",
+            "gus-quorvex"
+        ])
     );
     assert!(
-        hits(app.get("/v1/search?q=Cai%20Quorvex&limit=100").await.ok(200))
-            .iter()
-            .all(|(_, slug)| slug != "cai-quorvex")
+        hits(
+            app.get("/v1/search?q=Cai%20Quorvex&limit=100")
+                .await
+                .ok(200)
+        )
+        .iter()
+        .all(|(_, slug)| slug != "cai-quorvex")
     );
 }
 
@@ -146,10 +174,21 @@ async fn search_finds_a_full_name_with_a_slip_in_each_word() {
     let app = TestApp::new().await;
     // "wililam" is not like "william" by itself; only the whole name is like the whole query.
     // The other Kims come first by name and are not like it at all.
-    for name in ["Ada Kim", "Ben Kim", "Cai Kim", "William Kim", "William Moss"] {
+    for name in [
+        "Ada Kim",
+        "Ben Kim",
+        "Cai Kim",
+        "William Kim",
+        "William Moss",
+    ] {
         app.researcher(name).await;
     }
     let found = hits(app.get("/v1/search?q=Wililam%20Kim&limit=3").await.ok(200));
-    assert_eq!(found.first(), Some(&("researcher".to_owned(), "william-kim".to_owned())));
-    app.get("/v1/search?q=Wililam%20Kim&limit=0").await.problem(400);
+    assert_eq!(
+        found.first(),
+        Some(&("researcher".to_owned(), "william-kim".to_owned()))
+    );
+    app.get("/v1/search?q=Wililam%20Kim&limit=0")
+        .await
+        .problem(400);
 }

@@ -276,9 +276,13 @@ pub async fn counterparts(
         // One row per counterpart already: the top 50 (and any tied with the 50th, so the
         // name can break ties) come straight off the ranked index.
         query.push(format!(
-            "SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company, top.moves::bigint AS count
+            concat!(
+                "SELECT ",
+                crate::ref_sql!("c"),
+                " AS company, top.moves::bigint AS count
              FROM (SELECT {other}_company_id AS other, moves FROM move_flow_pairs
-                   WHERE {this}_company_id = ",
+                   WHERE {this}_company_id = "
+            ),
             this = this_end,
             other = other_end,
         ));
@@ -294,10 +298,16 @@ pub async fn counterparts(
     push_counted(&mut query, scope, Some(group));
     // Ranked on plain columns, and only the 50 kept are turned into JSON.
     query.push(format!(
-        "SELECT jsonb_build_object('id', top.id, 'slug', top.slug, 'name', top.name) AS company, top.count
+        concat!(
+            "SELECT ",
+            crate::ref_sql!("top"),
+            " AS company, top.count
          FROM (SELECT c.id, c.slug, c.name, sum(moves)::bigint AS count
                FROM counted JOIN companies c ON c.id = counted.{other}
                WHERE counted.{this} = "
+        ),
+        other = other,
+        this = this,
     ));
     query.push_bind(company);
     query.push(format!(
@@ -413,14 +423,19 @@ pub async fn leaderboard(
         );
     }
     query.push(format!(
-        "
-         SELECT jsonb_build_object('id', c.id, 'slug', c.slug, 'name', c.name) AS company,
+        concat!(
+            "
+         SELECT ",
+            crate::ref_sql!("c"),
+            " AS company,
                 by_company.inflow, by_company.outflow, by_company.inflow - by_company.outflow AS net,
                 by_company.uncertain_inflow, by_company.uncertain_outflow
          FROM by_company JOIN companies c ON c.id = by_company.company
          WHERE by_company.inflow <> 0 OR by_company.outflow <> 0
             OR by_company.uncertain_inflow <> 0 OR by_company.uncertain_outflow <> 0
          ORDER BY {order} DESC, c.name, c.id LIMIT "
+        ),
+        order = order,
     ));
     query.push_bind(limit);
     Ok(query.build_query_as().fetch_all(pool).await?)

@@ -85,7 +85,6 @@ pub struct BalancePoint {
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct CompanyCount {
-    #[sqlx(json)]
     pub company: CompanyRef,
     pub count: i64,
 }
@@ -182,7 +181,6 @@ pub struct Attrition {
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct LeaderboardRow {
-    #[sqlx(json)]
     pub company: CompanyRef,
     pub inflow: i64,
     pub outflow: i64,
