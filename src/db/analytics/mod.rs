@@ -296,7 +296,7 @@ pub async fn counterparts(
         return Ok(query.build_query_as().fetch_all(conn).await?);
     }
     push_counted(&mut query, scope, Some(group));
-    // Ranked on plain columns, and only the 50 kept are turned into JSON.
+    // Ranked on plain columns, and only the 50 kept become references.
     query.push(format!(
         concat!(
             "SELECT ",
