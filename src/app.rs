@@ -1,16 +1,21 @@
 //! The application: shared state, the router (pure, no I/O) and the server with graceful shutdown.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    convert::Infallible,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Request, State},
-    http::{HeaderName, HeaderValue, Method, StatusCode, header},
+    http::{HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
 use sqlx::PgPool;
-use tower::{ServiceBuilder, util::MapResponseLayer};
+use tower::{Service, ServiceBuilder, util::MapResponseLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::{
@@ -18,18 +23,16 @@ use tower_http::{
         predicate::{NotForContentType, Predicate, SizeAbove},
     },
     cors::{AllowOrigin, CorsLayer},
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
 use crate::{
     config::{Config, ReadAuth},
+    envelope::{EnvelopeLayer, REQUEST_ID},
     error::{self, ApiError},
     rate_limit::RateLimits,
     replicas::{Replicas, routing::ReadRouting},
-    when::{self, When},
 };
 
 /// What every handler and middleware layer shares. It is one pointer: axum clones the state for
@@ -77,8 +80,6 @@ impl AppState {
     }
 }
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
 pub fn router(state: AppState) -> Router {
     let crate::api::Routes { timed, open_ended } = crate::api::routes();
     let (timed, mut spec) = timed.split_for_parts();
@@ -86,29 +87,36 @@ pub fn router(state: AppState) -> Router {
     spec.merge(open_ended_spec);
     let spec = crate::openapi::finish(spec);
     let config = state.config.clone();
-    let timeout_secs = config.request_timeout_secs;
 
-    // The request timeout is layered on the timed routes alone (the import and the change stream
-    // are not among them), outside their route layers so that it bounds the rate limiter's,
-    // the read key's and idempotency's database work too.
+    // The request timeout bounds the timed routes alone (the import, the ingest and the change
+    // stream are not among them), outside their route layers so that it bounds the rate
+    // limiter's, the read key's and idempotency's database work too.
     let timed = Router::new()
         .merge(timed)
         .merge(crate::openapi::docs(spec))
         .merge(crate::dashboard::router())
         .fallback(error::unknown_route);
-    let app = route_layers(timed, &state)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout(),
+    let reads = route_layers(timed.clone(), &state, Requests::Reads, Timeout::Bounded)
+        .merge(route_layers(
+            open_ended.clone(),
+            &state,
+            Requests::Reads,
+            Timeout::None,
         ))
-        .layer(MapResponseLayer::new(move |response| {
-            explain_timeout(timeout_secs, response)
-        }))
-        .merge(route_layers(open_ended, &state))
+        .with_state(state.clone());
+    let writes = route_layers(timed, &state, Requests::Writes, Timeout::Bounded)
+        .merge(route_layers(
+            open_ended,
+            &state,
+            Requests::Writes,
+            Timeout::None,
+        ))
         .with_state(state);
 
-    let middleware = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    // The layers every request passes, outermost first. They wrap the pair of routers once:
+    // `Router::layer` would wrap every route apart, one boxed level per call.
+    let service_wide = ServiceBuilder::new()
+        .layer(EnvelopeLayer)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -125,80 +133,110 @@ pub fn router(state: AppState) -> Router {
                         .latency_unit(tower_http::LatencyUnit::Micros),
                 ),
         )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        // Headers for an API that browsers may also reach: no content sniffing, no framing, no
-        // referrer leaks, and for everything but the HTML pages a policy that lets the response
-        // load nothing at all.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            deny_all_policy,
-        ))
-        .layer(MapResponseLayer::new(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::new())
         .layer(cors(&config.cors_origins))
         .layer(compression())
         .layer(DefaultBodyLimit::max(config.body_limit));
-    app.layer(middleware)
+    Router::new().fallback_service(service_wide.service(ReadsAndWrites { reads, writes }))
 }
 
-/// The layers every route runs after matching, outermost last. The ones that concern only some
-/// requests are wrapped in [`When`] (the write-only ones, the read key) or left out when they are
-/// off (the rate limiter, the read key), so that a read pays only for what it uses.
-fn route_layers(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let routes = routes
-        .layer(crate::api::merge::RedirectMergedLayer::new(state.clone()))
-        .layer(When::new(
-            when::writes,
-            middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotent_posts),
-        ))
-        .layer(When::new(
-            when::writes,
-            middleware::from_fn_with_state(state.clone(), crate::consistency::token_after_writes),
-        ))
-        .layer(ReadRouting::new(state.clone()));
-    let routes = if state.config.read_auth == ReadAuth::Key {
-        routes.layer(When::new(
-            when::reads,
-            middleware::from_fn_with_state(state.clone(), require_read_key),
-        ))
-    } else {
-        routes
-    };
-    let routes = if state.rate_limits.is_some() {
-        routes.layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::rate_limit::limit,
-        ))
-    } else {
-        routes
-    };
-    routes.layer(crate::metrics::RecordLayer)
+/// Whether a group of routes is bounded by `TALENTFLOW_REQUEST_TIMEOUT`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Timeout {
+    Bounded,
+    None,
 }
 
-/// The content security policy of a response that is not HTML: load nothing at all. HTML pages
-/// keep their own (the dashboard's page sets one; the docs page needs its scripts), so for them
-/// this is `None`, which leaves the header as it is.
-fn deny_all_policy(response: &Response) -> Option<HeaderValue> {
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    (!is_html).then_some(HeaderValue::from_static(
-        "default-src 'none'; frame-ancestors 'none'",
-    ))
+/// The methods that change nothing, served by the read routes' layers.
+fn changes_nothing(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The routes twice, each copy under the layers of its kind of request: a GET, HEAD or OPTIONS
+/// goes to `reads`, any other method to `writes`. Both hold every route, so a method a path
+/// does not have still gets its 405 with `Allow`.
+#[derive(Clone)]
+struct ReadsAndWrites {
+    reads: Router,
+    writes: Router,
+}
+
+impl Service<Request> for ReadsAndWrites {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = axum::routing::future::RouteFuture<Infallible>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // A `Router` is always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if changes_nothing(request.method()) {
+            self.reads.call(request)
+        } else {
+            self.writes.call(request)
+        }
+    }
+}
+
+/// The requests a copy of the routes serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Requests {
+    Reads,
+    Writes,
+}
+
+/// The layers a route runs after matching, outermost first, as one layer so that each route is
+/// wrapped once. A layer that does not concern the copy's requests (a write's consistency token
+/// and idempotency on reads; the read key, replica routing and merged redirects on writes) or
+/// that is off (the rate limiter, the read key) is left out, so a read pays only for what it
+/// uses.
+fn route_layers(
+    routes: Router<AppState>,
+    state: &AppState,
+    requests: Requests,
+    timeout: Timeout,
+) -> Router<AppState> {
+    let config = &state.config;
+    let (reads, writes) = (requests == Requests::Reads, requests == Requests::Writes);
+    let bounded = timeout == Timeout::Bounded;
+    let timeout_secs = config.request_timeout_secs;
+    routes.layer(
+        ServiceBuilder::new()
+            .option_layer(bounded.then(|| {
+                MapResponseLayer::new(move |response| explain_timeout(timeout_secs, response))
+            }))
+            .option_layer(bounded.then(|| {
+                TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    config.request_timeout(),
+                )
+            }))
+            .layer(crate::metrics::RecordLayer)
+            .option_layer(
+                state.rate_limits.is_some().then(|| {
+                    middleware::from_fn_with_state(state.clone(), crate::rate_limit::limit)
+                }),
+            )
+            .option_layer(
+                (reads && config.read_auth == ReadAuth::Key)
+                    .then(|| middleware::from_fn_with_state(state.clone(), require_read_key)),
+            )
+            .option_layer(reads.then(|| ReadRouting::new(state.clone())))
+            .option_layer(writes.then(|| {
+                middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::consistency::token_after_writes,
+                )
+            }))
+            .option_layer(writes.then(|| {
+                middleware::from_fn_with_state(state.clone(), crate::idempotency::idempotent_posts)
+            }))
+            .option_layer(
+                reads.then(|| crate::api::merge::RedirectMergedLayer::new(state.clone())),
+            ),
+    )
 }
 
 /// gzip for a client that asks, at the fastest level, and only for bodies of 1 KiB or more (or

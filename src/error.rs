@@ -281,8 +281,8 @@ impl IntoResponse for ApiError {
 
 /// Turns the bare error responses that axum and tower-http produce themselves (405, 413, 408, a
 /// panic's 500) into problem+json, keeping their headers (`Allow`, `Retry-After`).
-/// A plain function over the response (a tower `MapResponse`), so a request that is not an error
-/// pays only for the look at its status.
+/// A plain function over the response, called by [`crate::envelope::Envelope`] on every one, so
+/// a request that is not an error pays only for the look at its status.
 pub fn problem_for_bare_errors<B>(response: http::Response<B>) -> Response
 where
     B: HttpBody<Data = Bytes> + Send + 'static,

@@ -2,6 +2,8 @@
 //! text at `/metrics`.
 
 use std::{
+    cell::RefCell,
+    collections::HashMap,
     future::Future,
     pin::Pin,
     sync::OnceLock,
@@ -102,14 +104,45 @@ where
             let route = this
                 .route
                 .as_ref()
-                .map_or("unmatched", |path| path.as_str())
-                .to_owned();
-            let method = this.method.to_string();
-            let status = response.status().as_u16().to_string();
-            metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-            metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-                .record(this.started.elapsed().as_secs_f64());
+                .map_or("unmatched", |path| path.as_str());
+            let seconds = this.started.elapsed().as_secs_f64();
+            record(this.method, route, response.status().as_u16(), seconds);
         }
         Poll::Ready(output)
     }
+}
+
+/// A request's counter and histogram, looked up once per thread for each method, route and
+/// status: building the label strings and finding them in the registry on every request cost
+/// more than recording.
+struct Handles {
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+type HandlesByRoute = HashMap<(Method, u16), HashMap<Box<str>, Handles>>;
+
+thread_local! {
+    static HANDLES: RefCell<HandlesByRoute> = RefCell::new(HashMap::new());
+}
+
+/// Counts a request and records how long it took.
+fn record(method: &Method, route: &str, status: u16, seconds: f64) {
+    HANDLES.with(|handles| {
+        let mut handles = handles.borrow_mut();
+        let by_route = handles.entry((method.clone(), status)).or_default();
+        let found = match by_route.get(route) {
+            Some(found) => found,
+            None => {
+                let (method, route_label) = (method.to_string(), route.to_owned());
+                let made = Handles {
+                    requests: metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route_label.clone(), "status" => status.to_string()),
+                    duration: metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route_label),
+                };
+                by_route.entry(route.into()).or_insert(made)
+            }
+        };
+        found.requests.increment(1);
+        found.duration.record(seconds);
+    });
 }

@@ -6,8 +6,7 @@
 
 use std::{
     convert::Infallible,
-    future::Future,
-    pin::Pin,
+    future::{Ready, ready},
     sync::{Arc, Mutex},
     task::{Context, Poll},
 };
@@ -18,10 +17,11 @@ use axum::{
     http::{HeaderName, HeaderValue, Method, StatusCode, request::Parts},
     response::{IntoResponse, Response},
 };
+use futures::future::{BoxFuture, Either};
 use sqlx::PgPool;
 use tower::{Layer, Service, ServiceExt};
 
-use super::Target;
+use super::{Replicas, Target};
 use crate::{app::AppState, consistency::CONSISTENCY, db::replication::Lsn, error::ApiError};
 
 /// On an answer from a replica: how far behind the primary it was at its last check, in
@@ -147,36 +147,49 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    /// Straight to the route, or the token's 400, when there is nothing to choose between (no
+    /// replicas, or not a read); a boxed future only when a replica may answer.
+    type Future = Either<
+        Either<S::Future, Ready<Result<Response, Infallible>>>,
+        BoxFuture<'static, Result<Response, Infallible>>,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            return Either::Left(Either::Left(self.inner.call(request)));
+        }
+        let token = match token(&request) {
+            Ok(token) => token,
+            Err(err) => return Either::Left(Either::Right(ready(Ok(err.into_response())))),
+        };
+        let Some(replicas) = self.state.replicas.clone() else {
+            return Either::Left(Either::Left(self.inner.call(request)));
+        };
         // The clone that was made ready is the one to call; keep a fresh clone for next time.
         let fresh = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, fresh);
-        let state = self.state.clone();
-        Box::pin(async move { Ok(route(inner, state, request).await) })
+        Either::Right(Box::pin(async move {
+            Ok(route(inner, replicas, token, request).await)
+        }))
     }
 }
 
-async fn route<S>(mut inner: S, state: AppState, mut request: Request) -> Response
+/// A read that a replica may answer: marks the answer with the replica's lag, or sends the read
+/// again to the primary when it failed there.
+async fn route<S>(
+    mut inner: S,
+    replicas: Arc<Replicas>,
+    token: Option<Lsn>,
+    mut request: Request,
+) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
-    if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        return answer(inner.call(request).await);
-    }
-    let token = match token(&request) {
-        Ok(token) => token,
-        Err(err) => return err.into_response(),
-    };
-    let Some(replicas) = state.replicas.clone() else {
-        return answer(inner.call(request).await);
-    };
     // What it takes to send the same read again (a GET's body means nothing to this API).
     let again = {
         let mut again = Request::new(Body::empty());
