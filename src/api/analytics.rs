@@ -118,7 +118,7 @@ pub struct FlowParams {
 /// destination counts once on its link. With `since`/`until`, a link's `count` is the moves that
 /// lie in the period; a move whose date (known to a month or a year) only overlaps the period is
 /// counted in `uncertain` instead, never in `count`.
-#[utoipa::path(get, path = "/flows", tag = "analytics", params(FlowParams),
+#[utoipa::path(get, path = "/v1/flows", tag = "analytics", params(FlowParams),
     responses((status = 200, description = "Nodes and links", body = Flows), ListErrors))]
 async fn flows(
     ReadDb(db): ReadDb,
@@ -195,7 +195,7 @@ pub struct BalanceParams {
 /// bucket only when its whole date lies in it; one known only to a year is `unplaced` in a month
 /// or quarter series (in `totals`, in no bucket); with `since`/`until`, one whose date only
 /// overlaps the period is counted in `uncertain` alone.
-#[utoipa::path(get, path = "/companies/{id}/balance", tag = "analytics",
+#[utoipa::path(get, path = "/v1/companies/{id}/balance", tag = "analytics",
     params(("id" = String, Path, description = "Id or slug"), BalanceParams),
     responses((status = 200, description = "The balance", body = Balance), ListErrors, ReadErrors))]
 async fn balance(
@@ -272,7 +272,7 @@ pub struct AttritionParams {
 /// intervals they cover: a move known to "2023" against a release in "2023-02" counts, with
 /// `date_certain: false`, and is counted in `departed_uncertain`. The press figures are listed
 /// beside the computed ones.
-#[utoipa::path(get, path = "/projects/{id}/attrition", tag = "analytics",
+#[utoipa::path(get, path = "/v1/projects/{id}/attrition", tag = "analytics",
     params(("id" = String, Path, description = "Id or slug"), AttritionParams),
     responses((status = 200, description = "The attrition", body = Attrition), ListErrors, ReadErrors))]
 async fn attrition(
@@ -382,7 +382,7 @@ pub struct TimelineParams {
 }
 
 /// A researcher's career as stints at companies, built from the moves, plus the moves.
-#[utoipa::path(get, path = "/researchers/{id}/timeline", tag = "analytics",
+#[utoipa::path(get, path = "/v1/researchers/{id}/timeline", tag = "analytics",
     params(("id" = String, Path, description = "Id or slug"), TimelineParams),
     responses((status = 200, description = "The timeline", body = Timeline), ListErrors, ReadErrors))]
 async fn timeline(
@@ -434,7 +434,7 @@ pub struct LeaderboardParams {
 
 /// Companies ranked by net gain, arrivals or departures in a period: the moves that lie in it;
 /// those whose date only overlaps it are in `uncertain_inflow`/`uncertain_outflow`, not ranked.
-#[utoipa::path(get, path = "/leaderboard", tag = "analytics", params(LeaderboardParams),
+#[utoipa::path(get, path = "/v1/leaderboard", tag = "analytics", params(LeaderboardParams),
     responses((status = 200, description = "Ranked companies", body = Vec<LeaderboardRow>), ListErrors))]
 async fn leaderboard(
     ReadDb(db): ReadDb,
@@ -479,7 +479,7 @@ pub struct CompensationSummaryParams {
 }
 
 /// Per company (and currency): how many reports, the lowest and highest figure, the latest.
-#[utoipa::path(get, path = "/compensation/summary", tag = "analytics", params(CompensationSummaryParams),
+#[utoipa::path(get, path = "/v1/compensation/summary", tag = "analytics", params(CompensationSummaryParams),
     responses((status = 200, description = "One row per company and currency, highest pay first", body = Vec<CompensationSummary>), ListErrors))]
 async fn compensation_summary(
     ReadDb(db): ReadDb,
@@ -530,7 +530,7 @@ pub struct SearchParams {
 }
 
 /// Ranked, typo-tolerant search over researchers (names and aliases), companies and projects.
-#[utoipa::path(get, path = "/search", tag = "analytics", params(SearchParams),
+#[utoipa::path(get, path = "/v1/search", tag = "analytics", params(SearchParams),
     responses((status = 200, description = "Best matches first", body = Vec<SearchHit>), ListErrors))]
 async fn search(
     ReadDb(db): ReadDb,

@@ -68,7 +68,7 @@ pub struct CompanyListParams {
 }
 
 /// Lists live companies.
-#[utoipa::path(get, path = "/companies", tag = "companies", params(CompanyListParams, Paging<Company>),
+#[utoipa::path(get, path = "/v1/companies", tag = "companies", params(CompanyListParams, Paging<Company>),
     responses((status = 200, description = "One page of companies", body = Page<Company>), ListErrors))]
 async fn list_companies(
     ReadDb(db): ReadDb,
@@ -108,8 +108,8 @@ resource::record_handlers! {
     record: Company,
     input: CompanyInput,
     tag: "companies",
-    collection: "/companies",
-    item: "/companies/{id}",
+    collection: "/v1/companies",
+    item: "/v1/companies/{id}",
     key: (String, "Id or slug"),
     create: (create_company, "Creates a company.", location: "URL of the new company"),
     read: (get_company, "One company, by id or slug.", body: "The company"),
@@ -142,7 +142,7 @@ pub struct CompanyMovesParams {
 }
 
 /// The moves into and out of a company.
-#[utoipa::path(get, path = "/companies/{id}/moves", tag = "companies",
+#[utoipa::path(get, path = "/v1/companies/{id}/moves", tag = "companies",
     params(("id" = String, Path, description = "Id or slug"), CompanyMovesParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors, ReadErrors))]
 async fn company_moves(

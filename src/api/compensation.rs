@@ -68,7 +68,7 @@ pub struct CompensationListParams {
 }
 
 /// Lists compensation reports, newest first.
-#[utoipa::path(get, path = "/compensation", tag = "compensation", params(CompensationListParams, Paging<CompensationReport>),
+#[utoipa::path(get, path = "/v1/compensation", tag = "compensation", params(CompensationListParams, Paging<CompensationReport>),
     responses((status = 200, description = "One page of reports", body = db::list::Page<CompensationReport>), ListErrors))]
 async fn list_compensation(
     ReadDb(db): ReadDb,
@@ -99,8 +99,8 @@ resource::record_handlers! {
     record: CompensationReport,
     input: CompensationInput,
     tag: "compensation",
-    collection: "/compensation",
-    item: "/compensation/{id}",
+    collection: "/v1/compensation",
+    item: "/v1/compensation/{id}",
     key: (Uuid, "Id"),
     create: (create_compensation, "Records a compensation report.", location: "URL of the new report"),
     read: (get_compensation, "One compensation report.", body: "The report"),

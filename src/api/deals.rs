@@ -65,7 +65,7 @@ pub struct DealListParams {
 }
 
 /// Lists live deals.
-#[utoipa::path(get, path = "/deals", tag = "deals", params(DealListParams, Paging<Deal>),
+#[utoipa::path(get, path = "/v1/deals", tag = "deals", params(DealListParams, Paging<Deal>),
     responses((status = 200, description = "One page of deals", body = db::list::Page<Deal>), ListErrors))]
 async fn list_deals(
     ReadDb(db): ReadDb,
@@ -101,8 +101,8 @@ resource::record_handlers! {
     record: Deal,
     input: DealInput,
     tag: "deals",
-    collection: "/deals",
-    item: "/deals/{id}",
+    collection: "/v1/deals",
+    item: "/v1/deals/{id}",
     key: (Uuid, "Id"),
     create: (create_deal, "Records a deal.", location: "URL of the new deal"),
     read: (get_deal, "One deal, with its sources and the number of moves recorded for it.", body: "The deal"),
@@ -121,7 +121,7 @@ pub struct DealMovesParams {
 }
 
 /// The moves that were part of a deal.
-#[utoipa::path(get, path = "/deals/{id}/moves", tag = "deals",
+#[utoipa::path(get, path = "/v1/deals/{id}/moves", tag = "deals",
     params(("id" = Uuid, Path, description = "Id"), DealMovesParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = db::list::Page<Move>), ListErrors, ReadErrors))]
 async fn deal_moves(

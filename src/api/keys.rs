@@ -54,7 +54,7 @@ pub struct KeyList {
 }
 
 /// Lists API keys (never their secrets).
-#[utoipa::path(get, path = "/admin/keys", tag = "keys", security(("api_key" = [])),
+#[utoipa::path(get, path = "/v1/admin/keys", tag = "keys", security(("api_key" = [])),
     responses((status = 200, description = "All keys", body = KeyList), AdminReadErrors))]
 async fn list_keys(
     State(state): State<AppState>,
@@ -66,7 +66,7 @@ async fn list_keys(
 }
 
 /// Creates an API key and returns its secret once.
-#[utoipa::path(post, path = "/admin/keys", tag = "keys", request_body = KeyInput, security(("api_key" = [])),
+#[utoipa::path(post, path = "/v1/admin/keys", tag = "keys", request_body = KeyInput, security(("api_key" = [])),
     responses((status = 201, description = "Created; the secret is in the body",
         body = CreatedKey, headers(("Location" = String, description = "URL of the new key"))), CreateErrors))]
 async fn create_key(
@@ -98,7 +98,7 @@ async fn create_key(
 }
 
 /// One API key (never its secret), revoked or not.
-#[utoipa::path(get, path = "/admin/keys/{id}", tag = "keys", params(("id" = Uuid, Path, description = "Key id")),
+#[utoipa::path(get, path = "/v1/admin/keys/{id}", tag = "keys", params(("id" = Uuid, Path, description = "Key id")),
     security(("api_key" = [])),
     responses((status = 200, description = "The key", body = ApiKey),
         (status = 404, description = "No key with this id", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -116,7 +116,7 @@ async fn get_key(
 }
 
 /// Revokes an API key; requests with it are refused from now on.
-#[utoipa::path(delete, path = "/admin/keys/{id}", tag = "keys", params(("id" = Uuid, Path, description = "Key id")),
+#[utoipa::path(delete, path = "/v1/admin/keys/{id}", tag = "keys", params(("id" = Uuid, Path, description = "Key id")),
     security(("api_key" = [])),
     responses((status = 204, description = "Revoked"), RevokeErrors))]
 async fn revoke_key(

@@ -51,7 +51,7 @@ pub struct StreamParams {
 /// that keeps a view of the moves re-reads them then. A client that reconnects with
 /// `Last-Event-ID` gets every event it missed, then live ones. Comments keep idle
 /// connections open every 15 s. Events written through any server process reach every one.
-#[utoipa::path(get, path = "/moves/stream", tag = "moves",
+#[utoipa::path(get, path = "/v1/moves/stream", tag = "moves",
     params(StreamParams,
         ("Last-Event-ID" = Option<i64>, Header, minimum = 0, maximum = 9_223_372_036_854_775_807_i64,
             description = "The last event id the client has seen")),

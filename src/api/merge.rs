@@ -87,7 +87,7 @@ async fn lock_pair<R: record::Record>(
 /// places, names (as aliases) and identifiers go to the target; a move both had is kept once,
 /// with the sources of both. The merged researcher is deleted; its slug and id answer `308` to
 /// the target. Both histories record the merge. Answers the target as it is now.
-#[utoipa::path(post, path = "/researchers/{id}/merge", tag = "researchers",
+#[utoipa::path(post, path = "/v1/researchers/{id}/merge", tag = "researchers",
     params(("id" = String, Path, description = "Id or slug of the researcher merged away")),
     request_body = MergeInput, security(("api_key" = [])),
     responses((status = 200, description = "The researcher merged into", body = Researcher,
@@ -113,7 +113,7 @@ async fn merge_researcher(
 /// had is kept once. Refused (409, saying why) while a move or a deal goes between the two or
 /// the target is under the merged company. The merged company is deleted; its slug and id
 /// answer `308` to the target. Both histories record the merge. Analytics stay exact.
-#[utoipa::path(post, path = "/companies/{id}/merge", tag = "companies",
+#[utoipa::path(post, path = "/v1/companies/{id}/merge", tag = "companies",
     params(("id" = String, Path, description = "Id or slug of the company merged away")),
     request_body = MergeInput, security(("api_key" = [])),
     responses((status = 200, description = "The company merged into", body = Company,

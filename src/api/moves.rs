@@ -78,7 +78,7 @@ pub struct MoveListParams {
 }
 
 /// Lists moves, newest first.
-#[utoipa::path(get, path = "/moves", tag = "moves", params(MoveListParams, Paging<Move>),
+#[utoipa::path(get, path = "/v1/moves", tag = "moves", params(MoveListParams, Paging<Move>),
     responses((status = 200, description = "One page of moves", body = Page<Move>), ListErrors))]
 async fn list_moves(
     ReadDb(db): ReadDb,
@@ -132,8 +132,8 @@ resource::record_handlers! {
     record: Move,
     input: MoveInput,
     tag: "moves",
-    collection: "/moves",
-    item: "/moves/{id}",
+    collection: "/v1/moves",
+    item: "/v1/moves/{id}",
     key: (Uuid, "Id"),
     create: (create_move, "Records a move.", location: "URL of the new move"),
     read: (get_move, "One move, with its researcher, companies and sources embedded.", body: "The move"),

@@ -72,7 +72,7 @@ pub struct ProjectListParams {
 }
 
 /// Lists live projects.
-#[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectListParams, Paging<Project>),
+#[utoipa::path(get, path = "/v1/projects", tag = "projects", params(ProjectListParams, Paging<Project>),
     responses((status = 200, description = "One page of projects", body = db::list::Page<Project>), ListErrors))]
 async fn list_projects(
     ReadDb(db): ReadDb,
@@ -103,8 +103,8 @@ resource::record_handlers! {
     record: Project,
     input: ProjectInput,
     tag: "projects",
-    collection: "/projects",
-    item: "/projects/{id}",
+    collection: "/v1/projects",
+    item: "/v1/projects/{id}",
     key: (String, "Id or slug"),
     create: (create_project, "Creates a project.", location: "URL of the new project"),
     read: (get_project, "One project, by id or slug.", body: "The project"),
@@ -113,7 +113,7 @@ resource::record_handlers! {
 }
 
 /// The author roster, in the order printed.
-#[utoipa::path(get, path = "/projects/{id}/contributors", tag = "projects",
+#[utoipa::path(get, path = "/v1/projects/{id}/contributors", tag = "projects",
     params(("id" = String, Path, description = "Id or slug"), IfNoneMatch),
     responses((status = 200, description = "The roster", body = Roster,
         headers(("ETag" = String, description = "Entity tag of the roster, for If-Match on PUT"))),
@@ -136,7 +136,7 @@ async fn get_contributors(
 
 /// Replaces the roster as a whole: `[{researcher, role}]`. If any researcher is unknown (or
 /// listed twice), every such place is named and nothing changes.
-#[utoipa::path(put, path = "/projects/{id}/contributors", tag = "projects",
+#[utoipa::path(put, path = "/v1/projects/{id}/contributors", tag = "projects",
     params(("id" = String, Path, description = "Id or slug"), IfMatch),
     request_body = Vec<ContributorInput>, security(("api_key" = [])),
     responses((status = 200, description = "The new roster", body = Roster,
@@ -169,7 +169,7 @@ async fn live_project(db: &PgPool, key: &str) -> ApiResult<Uuid> {
 }
 
 /// Figures reported by the press about the project's roster, newest first.
-#[utoipa::path(get, path = "/projects/{id}/reports", tag = "projects",
+#[utoipa::path(get, path = "/v1/projects/{id}/reports", tag = "projects",
     params(("id" = String, Path, description = "Id or slug"), Paging<ProjectReport>),
     responses((status = 200, description = "One page of reports", body = db::list::Page<ProjectReport>), ListErrors, ReadErrors))]
 async fn list_reports(
@@ -184,7 +184,7 @@ async fn list_reports(
 }
 
 /// Records a figure the press reported ("7 of the 14 have left").
-#[utoipa::path(post, path = "/projects/{id}/reports", tag = "projects",
+#[utoipa::path(post, path = "/v1/projects/{id}/reports", tag = "projects",
     params(("id" = String, Path, description = "Id or slug")),
     request_body = ReportInput, security(("api_key" = [])),
     responses((status = 201, description = "Created", body = ProjectReport,
@@ -236,7 +236,7 @@ async fn report_of(
 }
 
 /// One report.
-#[utoipa::path(get, path = "/projects/{id}/reports/{report_id}", tag = "projects",
+#[utoipa::path(get, path = "/v1/projects/{id}/reports/{report_id}", tag = "projects",
     params(("id" = String, Path, description = "Project id or slug"), ("report_id" = Uuid, Path, description = "Report id"), IfNoneMatch),
     responses((status = 200, description = "The report", body = ProjectReport,
         headers(("ETag" = String, description = "Entity tag of this representation"))),
@@ -252,7 +252,7 @@ async fn get_report(
 }
 
 /// Changes a report with a JSON merge patch (RFC 7396).
-#[utoipa::path(patch, path = "/projects/{id}/reports/{report_id}", tag = "projects",
+#[utoipa::path(patch, path = "/v1/projects/{id}/reports/{report_id}", tag = "projects",
     params(("id" = String, Path, description = "Project id or slug"), ("report_id" = Uuid, Path, description = "Report id"), IfMatch),
     request_body(content = ReportInput, content_type = "application/merge-patch+json"),
     security(("api_key" = [])),
@@ -280,7 +280,7 @@ async fn update_report(
 }
 
 /// Deletes a report (softly).
-#[utoipa::path(delete, path = "/projects/{id}/reports/{report_id}", tag = "projects",
+#[utoipa::path(delete, path = "/v1/projects/{id}/reports/{report_id}", tag = "projects",
     params(("id" = String, Path, description = "Project id or slug"), ("report_id" = Uuid, Path, description = "Report id"), IfMatch),
     security(("api_key" = [])),
     responses((status = 204, description = "Deleted"), DeleteErrors))]

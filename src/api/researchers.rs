@@ -69,7 +69,7 @@ pub struct ResearcherListParams {
 }
 
 /// Lists live researchers.
-#[utoipa::path(get, path = "/researchers", tag = "researchers", params(ResearcherListParams, Paging<Researcher>),
+#[utoipa::path(get, path = "/v1/researchers", tag = "researchers", params(ResearcherListParams, Paging<Researcher>),
     responses((status = 200, description = "One page of researchers", body = Page<Researcher>), ListErrors))]
 async fn list_researchers(
     ReadDb(db): ReadDb,
@@ -107,8 +107,8 @@ resource::record_handlers! {
     record: Researcher,
     input: ResearcherInput,
     tag: "researchers",
-    collection: "/researchers",
-    item: "/researchers/{id}",
+    collection: "/v1/researchers",
+    item: "/v1/researchers/{id}",
     key: (String, "Id or slug"),
     create: (create_researcher, "Creates a researcher.", location: "URL of the new researcher"),
     read: (get_researcher, "One researcher, by id or slug, with the current company.", body: "The researcher"),

@@ -59,7 +59,7 @@ pub struct SignalListParams {
 }
 
 /// Lists signals, newest first.
-#[utoipa::path(get, path = "/signals", tag = "signals", params(SignalListParams, Paging<Signal>),
+#[utoipa::path(get, path = "/v1/signals", tag = "signals", params(SignalListParams, Paging<Signal>),
     responses((status = 200, description = "One page of signals", body = db::list::Page<Signal>), ListErrors))]
 async fn list_signals(
     ReadDb(db): ReadDb,
@@ -88,8 +88,8 @@ resource::record_handlers! {
     record: Signal,
     input: SignalInput,
     tag: "signals",
-    collection: "/signals",
-    item: "/signals/{id}",
+    collection: "/v1/signals",
+    item: "/v1/signals/{id}",
     key: (Uuid, "Id"),
     create: (create_signal, "Records a signal.", location: "URL of the new signal"),
     read: (get_signal, "One signal.", body: "The signal"),

@@ -58,7 +58,7 @@ pub struct SourceListParams {
 }
 
 /// Lists live sources.
-#[utoipa::path(get, path = "/sources", tag = "sources", params(SourceListParams, Paging<Source>),
+#[utoipa::path(get, path = "/v1/sources", tag = "sources", params(SourceListParams, Paging<Source>),
     responses((status = 200, description = "One page of sources", body = Page<Source>), ListErrors))]
 async fn list_sources(
     ReadDb(db): ReadDb,
@@ -83,8 +83,8 @@ resource::record_handlers! {
     record: Source,
     input: SourceInput,
     tag: "sources",
-    collection: "/sources",
-    item: "/sources/{id}",
+    collection: "/v1/sources",
+    item: "/v1/sources/{id}",
     key: (Uuid, "Id"),
     create: (create_source, "Creates a source.", location: "URL of the new source"),
     read: (get_source, "One source.", body: "The source"),
