@@ -37,7 +37,8 @@
 #
 # Starts a private Postgres, fills it with `talentflow gen`, serves it with the release build,
 # loads it with wrk at fixed concurrency, runs pgbench -M prepared on the same statements, and
-# prints a Markdown table (req/s, p50, p99, API/pgbench ratio, server RSS) for BENCHMARKS.md.
+# prints a Markdown table (req/s, p50, p99, API/pgbench ratio, the server's peak RSS
+# under each row's load) for BENCHMARKS.md.
 #
 # The pgbench statements are captured, not kept: before the measured server starts, a server of
 # the same build, whose sessions alone log every statement (log_statement = 'all' set for the
@@ -241,6 +242,17 @@ out = [f"{m[0]:.0f}", f"{m[1]:.2f}", f"{m[2]:.2f}", str(sum(int(v) for v in cols
 print(" ".join(out))' "$1"
 }
 rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# peak_since PID: the process's peak RSS in MB since the last call (or its start), then starts
+# a new peak (writing 5 to clear_refs resets VmHWM), so that each row reports its own peak; the
+# run's peak is kept in peak_rss_PID.
+peak_since() {
+  local mb
+  mb=$(rss "$1")
+  echo 5 > "/proc/$1/clear_refs"
+  local overall="peak_rss_$1"
+  [ "${!overall:-0}" -ge "$mb" ] || printf -v "$overall" %s "$mb"
+  last_peak=$mb
+}
 
 if [ -n "$replicas_mode" ]; then
   source bench/replicas.sh
@@ -251,12 +263,15 @@ if [ -z "$compare_rev" ]; then
   source bench/ceiling.sh
 fi
 if [ -n "$compare_rev" ]; then
-  echo "| endpoint | $compare_rev req/s | p50 ms | p99 ms | this build req/s | p50 ms | p99 ms | p50 this ÷ $compare_rev |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| endpoint | $compare_rev req/s | p50 ms | p99 ms | peak RSS MB | this build req/s | p50 ms | p99 ms | peak RSS MB | p50 this ÷ $compare_rev |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
 else
-  echo "| endpoint | API req/s | API p50 ms | API p99 ms | non-2xx | SQL (pgbench) tps | SQL p50 ms | SQL p99 ms | API ÷ pgbench |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| endpoint | API req/s | API p50 ms | API p99 ms | non-2xx | peak RSS MB | SQL (pgbench) tps | SQL p50 ms | SQL p99 ms | API ÷ pgbench |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
 fi
+# Each row's peak RSS is its own: what E1 and its ceilings left is counted here.
+peak_since "${server%% *}"
+[ -z "$compare_server" ] || peak_since "$compare_server"
 # row LABEL PATH [NAME]: one endpoint under load (on both builds in turn with COMPARE_REV),
 # beside pgbench on its captured statements $work/sql/NAME.sql.
 row() {
@@ -271,15 +286,18 @@ row() {
     read -r crps cp50 cp99 cerr <<<"$(median "$other")"
     [ "$aerr$cerr" = 00 ] || echo "$1: non-2xx responses: $cerr ($compare_rev), $aerr (this build)" >&2
     ratio=$(python3 -c "print(f'{$ap50 / $cp50:.2f}×')")
-    echo "| $1 | $crps | $cp50 | $cp99 | $arps | $ap50 | $ap99 | $ratio |"
+    peak_since "${server%% *}"; local apeak=$last_peak
+    peak_since "$compare_server"; local cpeak=$last_peak
+    echo "| $1 | $crps | $cp50 | $cp99 | $cpeak | $arps | $ap50 | $ap99 | $apeak | $ratio |"
     return
   fi
   read -r arps ap50 ap99 aerr <<<"$(load "http://127.0.0.1:$apiport/v1/$2")"
+  peak_since "${server%% *}"
   if [ -n "${3:-}" ]; then
     read -r stps sp50 sp99 <<<"$(bench_sql "$3")"
     ratio=$(python3 -c "print(f'{$arps / $stps:.2f}')")
   else stps="–"; sp50="–"; sp99="–"; ratio="–"; fi
-  echo "| $1 | $arps | $ap50 | $ap99 | $aerr | $stps | $sp50 | $sp99 | $ratio |"
+  echo "| $1 | $arps | $ap50 | $ap99 | $aerr | $last_peak | $stps | $sp50 | $sp99 | $ratio |"
 }
 row "E1 GET /v1/researchers/{id}" "$e1_path" e1_researcher
 row "E2 GET /v1/moves?company=…&limit=50 (busiest company)" "$e2_path" e2_moves_by_company
@@ -300,4 +318,6 @@ row "GET /v1/leaderboard?since=2024&until=2024" "leaderboard?since=2024&until=20
 row "GET /v1/companies/{id}/balance?since=2024-03-10&until=2024-09" "companies/$company/balance?since=2024-03-10&until=2024-09"
 echo
 echo "moves: $moves, researchers: $researchers, companies: 2000 (busiest $company, median $median_company); gen took ${gen_seconds}s; concurrency $concurrency (search $search_concurrency), ${duration}s each;"
-echo "server peak RSS: $(rss "${server%% *}") MB${compare_server:+ ($compare_rev: $(rss "$compare_server") MB)}; $(nproc) cores, load generator on the same machine."
+main_pid=${server%% *}
+peak_main="peak_rss_$main_pid" peak_compare="peak_rss_$compare_server"
+echo "server peak RSS over the run: ${!peak_main} MB${compare_server:+ ($compare_rev: ${!peak_compare} MB)} (each row's own peak in its column); $(nproc) cores, load generator on the same machine."
