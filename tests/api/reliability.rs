@@ -351,3 +351,60 @@ async fn load_with_retries_stores_each_acknowledged_create_exactly_once() {
     );
     assert!(terminate(&mut server).success());
 }
+
+/// A request dropped while its read snapshot's `BEGIN` is in flight (a client that hangs up, the
+/// request timeout) must not hand the next request a connection still inside that transaction:
+/// its statements would run in it, and after the first error every query on that connection
+/// would fail until it was closed. sqlx 0.9.0 did exactly that (its rollback guard keyed on a
+/// transaction depth raised only after the round trip); this test held it to 0.9.1's fix.
+#[tokio::test]
+async fn a_request_cancelled_during_begin_leaves_its_connection_clean() {
+    let (_, url) = crate::helpers::fresh_database().await;
+    // One connection, so the next checkout gets the very connection the cancelled one had.
+    let pool = db::connect(&url, 1).await.unwrap();
+    let observer = db::connect(&url, 1).await.unwrap();
+    let mut cancelled_inside_begin = 0;
+    for polls in 1..=4 {
+        let mut begin = Box::pin(db::read_snapshot(&pool));
+        let mut open_transaction_seen = false;
+        for _ in 0..polls {
+            if futures::poll!(&mut begin).is_ready() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // The BEGIN has reached the server when its session is idle inside a transaction
+            // while the future that sent it has not finished.
+            open_transaction_seen = sqlx::query_scalar(
+                "SELECT count(*) = 1 FROM pg_stat_activity
+                  WHERE datname = current_database() AND state = 'idle in transaction'",
+            )
+            .fetch_one(&observer)
+            .await
+            .unwrap();
+        }
+        drop(begin);
+        cancelled_inside_begin += usize::from(open_transaction_seen);
+
+        let mut conn = pool.acquire().await.unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let state: String = sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
+            .bind(pid)
+            .fetch_one(&observer)
+            .await
+            .unwrap();
+        assert_eq!(
+            state, "idle",
+            "after {polls} poll(s) the next checkout ran inside the cancelled BEGIN's transaction"
+        );
+        drop(conn);
+        let snapshot = db::read_snapshot(&pool).await.expect("a snapshot after the cancellation");
+        snapshot.commit().await.unwrap();
+    }
+    assert!(
+        cancelled_inside_begin > 0,
+        "no attempt was cancelled with its BEGIN on the server: the test did not test"
+    );
+}
