@@ -400,7 +400,9 @@ async fn a_request_cancelled_during_begin_leaves_its_connection_clean() {
             "after {polls} poll(s) the next checkout ran inside the cancelled BEGIN's transaction"
         );
         drop(conn);
-        let snapshot = db::read_snapshot(&pool).await.expect("a snapshot after the cancellation");
+        let snapshot = db::read_snapshot(&pool)
+            .await
+            .expect("a snapshot after the cancellation");
         snapshot.commit().await.unwrap();
     }
     assert!(
